@@ -1,0 +1,186 @@
+//! Customers (*Kundinnen und Kunden*): the eLb the Jobcenter supports.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::spells::Spell;
+use crate::validation::{is_postal_code, Checker, FieldError, Validate};
+
+/// Gender as recorded (§ 22 PStG knows `divers` and no entry). Never a scoring factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    Female,
+    Male,
+    Diverse,
+    Unspecified,
+}
+
+/// Highest completed vocational qualification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VocationalQualification {
+    /// No vocational qualification.
+    None,
+    /// Training started or partly completed, no recognised qualification.
+    Partial,
+    /// Completed vocational training (≥ 2 years).
+    Vocational,
+    /// University degree.
+    Academic,
+}
+
+/// Command of German on the CEFR scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+pub enum GermanLevel {
+    #[serde(rename = "none")]
+    None,
+    A1,
+    A2,
+    B1,
+    B2,
+    C1,
+    C2,
+    #[serde(rename = "native")]
+    Native,
+}
+
+/// Everything a specialist records about a customer. This is both the body of
+/// `POST /customers` and the stored state; derived values (target groups) are computed
+/// from it, never stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerData {
+    /// The Jobcenter's customer number (*Kundennummer*); unique.
+    pub customer_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: NaiveDate,
+    pub gender: Gender,
+    /// ISO 3166-1 alpha-2, upper case (`DE`, `SY`, …).
+    pub nationality: String,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    /// City district (*Stadtbezirk*), used for distance in recommendations.
+    #[serde(default)]
+    pub district: Option<String>,
+    pub vocational_qualification: VocationalQualification,
+    pub german_level: GermanLevel,
+    #[serde(default)]
+    pub health_restrictions: bool,
+    #[serde(default)]
+    pub severely_disabled: bool,
+    #[serde(default)]
+    pub rehabilitant: bool,
+    #[serde(default)]
+    pub refugee: bool,
+    #[serde(default)]
+    pub solo_self_employed: bool,
+    /// Periods of benefit receipt (in need, SGB II).
+    #[serde(default)]
+    pub benefit_spells: Vec<Spell>,
+    /// Periods of registered unemployment (§ 16 SGB III).
+    #[serde(default)]
+    pub unemployment_spells: Vec<Spell>,
+    /// Periods of employment.
+    #[serde(default)]
+    pub employment_spells: Vec<Spell>,
+}
+
+/// Most spells a history may hold; more is a data error, not a life.
+pub const MAX_SPELLS: usize = 200;
+
+/// Age in completed years on `on` (a person born on 29 February turns a year older on
+/// 1 March in common years, § 187(2), § 188(2) BGB as applied by the BA).
+pub fn age_on(date_of_birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - date_of_birth.year();
+    if (on.month(), on.day()) < (date_of_birth.month(), date_of_birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+impl CustomerData {
+    pub fn age_on(&self, on: NaiveDate) -> i32 {
+        age_on(self.date_of_birth, on)
+    }
+}
+
+fn check_spells(c: &mut Checker, field: &str, spells: &[Spell]) {
+    if spells.len() > MAX_SPELLS {
+        c.fail(field, format!("at most {MAX_SPELLS} spells"));
+    }
+    for (i, s) in spells.iter().enumerate() {
+        if let Some(to) = s.to {
+            if to < s.from {
+                c.fail(&format!("{field}[{i}].to"), "must not be before `from`");
+            }
+        }
+    }
+}
+
+impl Validate for CustomerData {
+    fn validate(&self) -> Vec<FieldError> {
+        let mut c = Checker::default();
+        c.text("customer_number", &self.customer_number, 32);
+        c.text("first_name", &self.first_name, 100);
+        c.text("last_name", &self.last_name, 100);
+        if self.date_of_birth.year() < 1900 {
+            c.fail("date_of_birth", "must not be before 1900");
+        }
+        if !(self.nationality.len() == 2 && self.nationality.bytes().all(|b| b.is_ascii_uppercase())) {
+            c.fail("nationality", "must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE");
+        }
+        c.optional_text("postal_code", self.postal_code.as_deref(), 5);
+        if let Some(pc) = &self.postal_code {
+            if !is_postal_code(pc) {
+                c.fail("postal_code", "must be five digits");
+            }
+        }
+        c.optional_text("district", self.district.as_deref(), 100);
+        check_spells(&mut c, "benefit_spells", &self.benefit_spells);
+        check_spells(&mut c, "unemployment_spells", &self.unemployment_spells);
+        check_spells(&mut c, "employment_spells", &self.employment_spells);
+        for (field, spells) in [
+            ("benefit_spells", &self.benefit_spells),
+            ("unemployment_spells", &self.unemployment_spells),
+            ("employment_spells", &self.employment_spells),
+        ] {
+            if spells.iter().any(|s| s.from < self.date_of_birth) {
+                c.fail(field, "a spell cannot start before the date of birth");
+            }
+        }
+        c.finish()
+    }
+}
+
+/// A date of birth must not lie in the future of the day it is recorded.
+pub fn check_not_future(field: &str, date: NaiveDate, today: NaiveDate) -> Option<FieldError> {
+    (date > today).then(|| FieldError::new(field, "must not be in the future"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn age_counts_completed_years() {
+        assert_eq!(age_on(d("2000-05-10"), d("2025-05-09")), 24);
+        assert_eq!(age_on(d("2000-05-10"), d("2025-05-10")), 25);
+        // born on 29 February: a year older on 1 March in a common year
+        assert_eq!(age_on(d("2004-02-29"), d("2029-02-28")), 24);
+        assert_eq!(age_on(d("2004-02-29"), d("2029-03-01")), 25);
+    }
+
+    #[test]
+    fn german_levels_are_ordered() {
+        assert!(GermanLevel::None < GermanLevel::A1);
+        assert!(GermanLevel::B2 < GermanLevel::C1);
+        assert!(GermanLevel::C2 < GermanLevel::Native);
+    }
+}

@@ -1,0 +1,22 @@
+//! Passgenau's domain: the records a Jobcenter keeps and the rules it applies to them.
+//!
+//! Pure types and functions. Nothing here performs I/O or knows of diesel or actix
+//! (CI checks this with `cargo tree`), so every rule can be tested and recomputed as of
+//! any date.
+
+pub mod catalogue;
+pub mod customer;
+pub mod household;
+pub mod ids;
+pub mod offer;
+pub mod provider;
+pub mod spells;
+pub mod target_groups;
+pub mod user;
+pub mod validation;
+
+pub use customer::{CustomerData, Gender, GermanLevel, VocationalQualification};
+pub use household::{HouseholdMember, HouseholdRole};
+pub use spells::Spell;
+pub use target_groups::TargetGroup;
+pub use validation::{FieldError, Validate};

@@ -1,0 +1,85 @@
+//! The actix application: routes, CORS, error handlers, limits.
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::{web, App, HttpResponse};
+use utoipa_swagger_ui::{Config, SwaggerUi};
+
+use crate::error::ApiError;
+use crate::extract::{json_config_error, path_error, query_error, MAX_BODY_BYTES};
+use crate::routes;
+use crate::state::AppState;
+
+/// Builds the application; the same for `serve` and for the tests.
+pub fn build(
+    state: AppState,
+    cors_origins: &[String],
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(json_config_error))
+        .wrap(cors(cors_origins))
+        .wrap(actix_web::middleware::NormalizePath::new(
+            actix_web::middleware::TrailingSlash::MergeOnly,
+        ))
+        .service(web::resource("/healthz").route(web::get().to(routes::ops::healthz)).default_service(routes::not_allowed("GET")))
+        .service(web::resource("/readyz").route(web::get().to(routes::ops::readyz)).default_service(routes::not_allowed("GET")))
+        .service(
+            web::resource("/openapi.json")
+                .route(web::get().to(routes::ops::openapi_json))
+                .default_service(routes::not_allowed("GET")),
+        )
+        .service(web::resource("/docs").route(web::get().to(|| async {
+            HttpResponse::Found().insert_header((header::LOCATION, "/docs/")).finish()
+        })))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/openapi.json")))
+        .service(
+            web::scope("/api/v1")
+                .configure(routes::users::configure)
+                .configure(routes::customers::configure)
+                .configure(routes::households::configure)
+                .configure(routes::instruments::configure)
+                .configure(routes::providers::configure)
+                .configure(routes::offers::configure)
+                .configure(routes::audit::configure),
+        )
+        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found("resource")) }))
+}
+
+/// CORS for the front end: exactly the configured origins, nothing else.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([header::ETAG, header::LOCATION, header::RETRY_AFTER])
+        .max_age(3600);
+    for o in origins {
+        cors = cors.allowed_origin(o);
+    }
+    cors
+}
+
+/// Answered for any status without a body of ours (e.g. actix's own 404s) — kept small.
+pub fn status_problem(status: StatusCode) -> ApiError {
+    ApiError::new(status, "error", status.canonical_reason().unwrap_or("error"))
+}

@@ -1,0 +1,62 @@
+//! Configuration from flags and environment, and what `serve` needs at start-up.
+
+use passgenau_store::{settings, Store};
+use rand::RngCore;
+
+use crate::auth::Tokens;
+use crate::state::AppState;
+
+/// Default database: an SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "passgenau.db";
+/// Tokens live for a working day.
+pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 8 * 3600;
+
+/// Opens the database, migrates it, installs the built-in catalogue and loads the token
+/// secret: `PASSGENAU_JWT_SECRET` if set, else one created once and kept in the database,
+/// so tokens survive restarts and hold across instances.
+pub fn prepare(database_url: &str, jwt_secret: Option<&str>, pool_size: u32) -> anyhow_like::Result<AppState> {
+    let options = passgenau_store::db::StoreOptions {
+        pool_size,
+        ..Default::default()
+    };
+    let store = Store::open(database_url, &options)?;
+    store.migrate()?;
+    store.write(|conn| passgenau_store::instruments::ensure_builtin(conn))?;
+    let secret = match jwt_secret {
+        Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
+        Some(_) => return Err("PASSGENAU_JWT_SECRET must be at least 32 bytes".into()),
+        None => {
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            let fresh = hex::encode(bytes);
+            let kept = store.read(|conn| settings::get_or_insert(conn, "jwt_secret", &fresh))?;
+            kept.into_bytes()
+        }
+    };
+    let ttl = std::env::var("PASSGENAU_TOKEN_TTL_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(DEFAULT_TOKEN_TTL_SECONDS);
+    Ok(AppState {
+        store,
+        tokens: Tokens::new(&secret, ttl),
+    })
+}
+
+/// A tiny boxed-error result for start-up code, where the message is all that matters.
+pub mod anyhow_like {
+    pub type Error = Box<dyn std::error::Error + Send + Sync>;
+    pub type Result<T> = std::result::Result<T, Error>;
+}
+
+/// Origins from `PASSGENAU_CORS_ORIGINS` (comma-separated).
+pub fn cors_origins(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}

@@ -1,0 +1,125 @@
+//! `passgenau`: serve the API, migrate, manage users.
+
+use std::io::Read;
+
+use clap::{Parser, Subcommand};
+use passgenau_domain::user::Role;
+use passgenau_server::config::{self, DEFAULT_DATABASE_URL};
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "passgenau", version, about = "Case management and allocation for a Jobcenter (SGB II)")]
+struct Cli {
+    /// SQLite file (default) or postgres:// URL.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database if needed and serve the API.
+    Serve {
+        #[arg(long, env = "PASSGENAU_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Worker threads (default: one per core).
+        #[arg(long, env = "PASSGENAU_WORKERS")]
+        workers: Option<usize>,
+        /// Database connections per instance.
+        #[arg(long, env = "PASSGENAU_DB_POOL_SIZE", default_value_t = 16)]
+        pool_size: u32,
+    },
+    /// Migrate the database and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        provider_id: Option<Uuid>,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| "one of admin, specialist, provider, reporting".to_string())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PASSGENAU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("PASSGENAU_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() {
+    init_tracing();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("passgenau: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> config::anyhow_like::Result<()> {
+    let jwt_secret = std::env::var("PASSGENAU_JWT_SECRET").ok();
+    match cli.command {
+        Command::Serve { bind, workers, pool_size } => {
+            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), pool_size)?;
+            let origins = config::cors_origins(std::env::var("PASSGENAU_CORS_ORIGINS").ok().as_deref());
+            tracing::info!(%bind, backend = ?state.store.backend(), "serving");
+            let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            actix_web::rt::System::new().block_on(async move {
+                // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
+                // (up to the shutdown timeout), then return, and the process exits 0.
+                actix_web::HttpServer::new(move || passgenau_server::app::build(state.clone(), &origins))
+                    .workers(workers)
+                    .shutdown_timeout(30)
+                    .bind(&bind)?
+                    .run()
+                    .await
+            })?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Migrate => {
+            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 2)?;
+            drop(state);
+            println!("migrated");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add { username, role, provider_id },
+        } => {
+            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 2)?;
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let user = passgenau_server::routes::users::add_user(&state.store, &username, password, role, provider_id)
+                .map_err(|e| e.to_string())?;
+            println!("added user {} ({})", user.username, user.role.as_str());
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", passgenau_server::openapi::spec_json());
+            Ok(())
+        }
+    }
+}

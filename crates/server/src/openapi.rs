@@ -1,0 +1,92 @@
+//! The OpenAPI document, generated from the handlers. `openapi/openapi.json` is this
+//! document committed; a test fails when the two differ (`UPDATE_OPENAPI=1 cargo test`
+//! rewrites the file).
+
+use std::sync::OnceLock;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Passgenau",
+        description = "Case management and allocation engine of a German Jobcenter (SGB II). \
+                       Errors are application/problem+json with a machine-readable `code`.",
+        license(name = "EUPL-1.2")
+    ),
+    paths(
+        routes::ops::healthz,
+        routes::ops::readyz,
+        routes::ops::openapi_json,
+        routes::users::login,
+        routes::users::me,
+        routes::users::create_user,
+        routes::customers::create_customer,
+        routes::customers::list_customers,
+        routes::customers::get_customer,
+        routes::customers::update_customer,
+        routes::households::create_household,
+        routes::households::list_households,
+        routes::households::get_household,
+        routes::households::update_household,
+        routes::households::add_member,
+        routes::households::remove_member,
+        routes::instruments::list_instruments,
+        routes::instruments::get_instrument,
+        routes::instruments::create_instrument,
+        routes::instruments::update_instrument,
+        routes::providers::list_providers,
+        routes::providers::get_provider,
+        routes::providers::create_provider,
+        routes::providers::update_provider,
+        routes::offers::list_offers,
+        routes::offers::get_offer,
+        routes::offers::create_offer,
+        routes::offers::update_offer,
+        routes::audit::list_audit,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Login and users"),
+        (name = "customers", description = "Customer records (specialist, admin); every access is audited"),
+        (name = "households", description = "Bedarfsgemeinschaften (specialist, admin); every access is audited"),
+        (name = "catalogue", description = "Instruments of the AMIP 2021"),
+        (name = "providers", description = "Providers (Träger)"),
+        (name = "offers", description = "Offers with planned places"),
+        (name = "audit", description = "Who accessed which social data (admin)"),
+        (name = "operations", description = "Health and the API description"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as served and committed: pretty JSON with a final newline.
+pub fn spec_json() -> &'static str {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut s = ApiDoc::openapi()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises");
+        s.push('\n');
+        s
+    })
+}

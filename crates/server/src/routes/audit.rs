@@ -1,0 +1,99 @@
+//! The audit log, for admins.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use passgenau_domain::user::Role;
+use passgenau_store::audit::{self as repo, AuditFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::not_allowed;
+use crate::auth::Caller;
+use crate::error::{ApiResult, Problem};
+use crate::extract::Pagination;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/audit").route(web::get().to(list_audit)).default_service(not_allowed("GET")));
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditItem {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The username.
+    pub actor: String,
+    pub role: Role,
+    /// `read`, `create`, `update` or `delete`.
+    pub action: String,
+    /// Method and route pattern, e.g. `GET /api/v1/customers/{id}`.
+    pub route: String,
+    pub customer_id: Option<Uuid>,
+    pub household_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditList {
+    pub items: Vec<AuditItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub customer_id: Option<Uuid>,
+    pub actor: Option<String>,
+    /// Entries at or after this instant (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// Read the audit log (admin)
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+    params(AuditQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of audit entries, oldest first", body = AuditList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an admin", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_audit(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<AuditQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let page = p.uuid_page()?;
+    let q = q.into_inner();
+    let filter = AuditFilter {
+        customer_id: q.customer_id,
+        actor: q.actor,
+        since: q.since,
+    };
+    let list = state
+        .db(move |store| {
+            Ok(store.read(|conn| {
+                let page = repo::list(conn, &filter, &page)?;
+                Ok(AuditList {
+                    items: page
+                        .items
+                        .into_iter()
+                        .map(|e| AuditItem {
+                            id: e.id,
+                            at: e.at,
+                            actor: e.actor,
+                            role: Role::parse(&e.role).unwrap_or(Role::Admin),
+                            action: e.action.as_str().to_string(),
+                            route: e.route,
+                            customer_id: e.customer_id,
+                            household_id: e.household_id,
+                        })
+                        .collect(),
+                    next_cursor: page.next,
+                })
+            })?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}

@@ -1,0 +1,331 @@
+//! Customers: create, read, list, update. Every read and change is audited; target groups
+//! are derived on every read as of today or `?as_of=`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use passgenau_domain::customer::check_not_future;
+use passgenau_domain::household::HouseholdMember;
+use passgenau_domain::{target_groups, CustomerData, TargetGroup, Validate};
+use passgenau_store::audit::{self, Action};
+use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
+use passgenau_store::{households, idempotency, Meta, StoreError};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
+use crate::auth::{Caller, CASEWORK};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{check_if_match, if_match, idempotency_key, route_of, ApiJson, JsonBytes, Pagination};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/customers")
+            .route(web::get().to(list_customers))
+            .route(web::post().to(create_customer))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/customers/{id}")
+            .route(web::get().to(get_customer))
+            .route(web::patch().to(update_customer))
+            .default_service(not_allowed("GET, PATCH")),
+    );
+}
+
+/// A customer as the API shows it: the recorded data, the household link and the target
+/// groups derived as of `as_of`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CustomerResponse {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub data: CustomerData,
+    /// Set by the household membership routes (read-only here).
+    pub household_id: Option<Uuid>,
+    /// Derived from the records as of `as_of`; never stored.
+    pub target_groups: Vec<TargetGroup>,
+    pub as_of: NaiveDate,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CustomerList {
+    pub items: Vec<CustomerResponse>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn respond(rec: &CustomerRecord, members: &[HouseholdMember], as_of: NaiveDate) -> CustomerResponse {
+    CustomerResponse {
+        id: rec.meta.id,
+        data: rec.data.clone(),
+        household_id: rec.household_id,
+        target_groups: target_groups::derive(rec.meta.id, &rec.data, members, as_of),
+        as_of,
+        version: rec.meta.version,
+        created_at: rec.meta.created_at,
+        updated_at: rec.meta.updated_at,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOf {
+    /// Reference date for derived values (default: today).
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerQuery {
+    pub customer_number: Option<String>,
+    pub last_name: Option<String>,
+    pub district: Option<String>,
+    pub postal_code: Option<String>,
+    pub household_id: Option<Uuid>,
+    pub as_of: Option<NaiveDate>,
+}
+
+fn validate_new(data: &CustomerData) -> ApiResult<()> {
+    let mut errors = data.validate();
+    errors.extend(check_not_future("date_of_birth", data.date_of_birth, today()));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+fn load_members(conn: &mut passgenau_store::DbConnection, rec: &CustomerRecord) -> Result<Vec<HouseholdMember>, StoreError> {
+    match rec.household_id {
+        Some(h) => households::members(conn, h),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Create a customer
+///
+/// Honours `Idempotency-Key`: the same key with the same body replays the first answer;
+/// with another body it is 422 `idempotency_key_reused`.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers",
+    request_body = CustomerData,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 201, description = "created", body = CustomerResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate_customer_number", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed or idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_customer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    JsonBytes(body): JsonBytes,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let key = idempotency_key(&req)?;
+    let data: CustomerData = crate::extract::parse_json(&body)?;
+    validate_new(&data)?;
+    let route = route_of(&req);
+    let request_hash = hex::encode(Sha256::digest(&body));
+    let (status, json, version) = state
+        .db(move |store| {
+            store.write(|conn| {
+                if let Some(key) = &key {
+                    idempotency::lock_key(conn, &caller.username, &route, key)?;
+                    if let Some(saved) = idempotency::find(conn, &caller.username, &route, key)? {
+                        if saved.request_hash != request_hash {
+                            return Err(ApiError::new(
+                                StatusCode::UNPROCESSABLE_ENTITY,
+                                "idempotency_key_reused",
+                                "this Idempotency-Key was used with another body",
+                            ));
+                        }
+                        let version = serde_json::from_str::<CustomerResponse>(&saved.response_body)
+                            .map(|c| c.version)
+                            .unwrap_or(1);
+                        return Ok((saved.status_code, saved.response_body, version));
+                    }
+                }
+                let rec = CustomerRecord {
+                    meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
+                    household_id: None,
+                    data,
+                };
+                repo::insert(conn, &rec)?;
+                audit::append(conn, &audit_entries(&caller, Action::Create, &route, [(Some(rec.meta.id), None)]))?;
+                let body = serde_json::to_string(&respond(&rec, &[], today())).map_err(|_| ApiError::internal())?;
+                if let Some(key) = &key {
+                    idempotency::save(
+                        conn,
+                        &caller.username,
+                        &route,
+                        key,
+                        &idempotency::SavedResponse {
+                            request_hash,
+                            status_code: 201,
+                            response_body: body.clone(),
+                        },
+                    )?;
+                }
+                Ok((201, body, rec.meta.version))
+            })
+        })
+        .await?;
+    Ok(HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED))
+        .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
+        .content_type("application/json")
+        .body(json))
+}
+
+/// Read a customer
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = Uuid, Path), AsOf),
+    responses(
+        (status = 200, description = "the customer", body = CustomerResponse),
+        (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_customer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    q: web::Query<AsOf>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let as_of = q.as_of.unwrap_or_else(today);
+    let route = route_of(&req);
+    let (rec, members) = state
+        .db(move |store| {
+            store.read(|conn| {
+                let rec = repo::get(conn, id)?;
+                let members = load_members(conn, &rec)?;
+                audit::append(conn, &audit_entries(&caller, Action::Read, &route, [(Some(id), rec.household_id)]))?;
+                Ok((rec, members))
+            })
+            .map_err(|e| match e {
+                StoreError::NotFound => ApiError::not_found("customer"),
+                other => other.into(),
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec, &members, as_of)))
+}
+
+/// List customers
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+    params(CustomerQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of customers", body = CustomerList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_customers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<CustomerQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let page = p.uuid_page()?;
+    let q = q.into_inner();
+    let as_of = q.as_of.unwrap_or_else(today);
+    let filter = CustomerFilter {
+        customer_number: q.customer_number,
+        last_name: q.last_name,
+        district: q.district,
+        postal_code: q.postal_code,
+        household_id: q.household_id,
+    };
+    let route = route_of(&req);
+    let list = state
+        .db(move |store| {
+            Ok(store.read(|conn| {
+                let page = repo::list(conn, &filter, &page)?;
+                let hh: Vec<Uuid> = page.items.iter().filter_map(|c| c.household_id).collect();
+                let members = households::members_by_household(conn, &hh)?;
+                audit::append(
+                    conn,
+                    &audit_entries(
+                        &caller,
+                        Action::Read,
+                        &route,
+                        page.items.iter().map(|c| (Some(c.meta.id), c.household_id)),
+                    ),
+                )?;
+                let items = page
+                    .items
+                    .iter()
+                    .map(|c| {
+                        let m = c.household_id.and_then(|h| members.get(&h)).map(Vec::as_slice).unwrap_or(&[]);
+                        respond(c, m, as_of)
+                    })
+                    .collect();
+                Ok(CustomerList {
+                    items,
+                    next_cursor: page.next,
+                })
+            })?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Update a customer
+///
+/// A JSON merge patch (RFC 7396) of the fields of `POST /customers`; the result is
+/// validated as a whole. Send `If-Match` with the `ETag` you read to avoid lost updates.
+#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body(content = Object, description = "fields to change"),
+    responses(
+        (status = 200, description = "updated", body = CustomerResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate_customer_number", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn update_customer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let tags = if_match(&req)?;
+    let route = route_of(&req);
+    let (rec, members) = state
+        .db(move |store| {
+            store.write(|conn| {
+                let current = repo::get(conn, id).map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found("customer"),
+                    other => other.into(),
+                })?;
+                check_if_match(&tags, current.meta.version)?;
+                let data: CustomerData = merge_patch(&current.data, patch)?;
+                validate_new(&data)?;
+                let mut rec = current.clone();
+                rec.data = data;
+                rec.meta.version += 1;
+                rec.meta.updated_at = passgenau_store::records::now();
+                repo::update(conn, &rec, current.meta.version)?;
+                audit::append(conn, &audit_entries(&caller, Action::Update, &route, [(Some(id), rec.household_id)]))?;
+                let members = load_members(conn, &rec)?;
+                Ok((rec, members))
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec, &members, today())))
+}

@@ -1,0 +1,428 @@
+//! Bedarfsgemeinschaften (§ 7 Abs. 3 SGB II) and their members. A member may be a customer
+//! (then the customer's `household_id` follows the membership) or a person without a
+//! customer record, e.g. a child.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use passgenau_domain::customer::check_not_future;
+use passgenau_domain::household::{HouseholdData, HouseholdMember, HouseholdRole, MAX_MEMBERS};
+use passgenau_domain::{FieldError, Validate};
+use passgenau_store::audit::{self, Action};
+use passgenau_store::households::{self as repo, HouseholdRecord};
+use passgenau_store::{customers, DbConnection, Meta, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
+use crate::auth::{Caller, CASEWORK};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{check_if_match, if_match, route_of, ApiJson, Pagination};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/households")
+            .route(web::get().to(list_households))
+            .route(web::post().to(create_household))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/households/{id}")
+            .route(web::get().to(get_household))
+            .route(web::patch().to(update_household))
+            .default_service(not_allowed("GET, PATCH")),
+    )
+    .service(
+        web::resource("/households/{id}/members")
+            .route(web::post().to(add_member))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
+        web::resource("/households/{id}/members/{member_id}")
+            .route(web::delete().to(remove_member))
+            .default_service(not_allowed("DELETE")),
+    );
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MemberResponse {
+    pub id: Uuid,
+    pub customer_id: Option<Uuid>,
+    pub role: HouseholdRole,
+    pub date_of_birth: NaiveDate,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HouseholdResponse {
+    pub id: Uuid,
+    pub household_number: String,
+    pub district: Option<String>,
+    pub members: Vec<MemberResponse>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct HouseholdList {
+    pub items: Vec<HouseholdResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// A new member: either a customer (`customer_id`; the date of birth is taken from the
+/// customer record) or a person without one (`date_of_birth` required).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    #[serde(default)]
+    pub customer_id: Option<Uuid>,
+    pub role: HouseholdRole,
+    #[serde(default)]
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+/// Body of `POST /households`; `members` may be given at once.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHousehold {
+    pub household_number: String,
+    #[serde(default)]
+    pub district: Option<String>,
+    #[serde(default)]
+    pub members: Vec<NewMember>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HouseholdQuery {
+    pub household_number: Option<String>,
+    pub district: Option<String>,
+}
+
+fn respond(r: &HouseholdRecord) -> HouseholdResponse {
+    HouseholdResponse {
+        id: r.meta.id,
+        household_number: r.data.household_number.clone(),
+        district: r.data.district.clone(),
+        members: r.members.iter().map(member_response).collect(),
+        version: r.meta.version,
+        created_at: r.meta.created_at,
+        updated_at: r.meta.updated_at,
+    }
+}
+
+fn member_response(m: &HouseholdMember) -> MemberResponse {
+    MemberResponse {
+        id: m.id,
+        customer_id: m.customer_id,
+        role: m.role,
+        date_of_birth: m.date_of_birth,
+    }
+}
+
+/// Audit subjects of a household: the household itself and every member with a record.
+fn subjects(r: &HouseholdRecord) -> Vec<(Option<Uuid>, Option<Uuid>)> {
+    std::iter::once((None, Some(r.meta.id)))
+        .chain(r.members.iter().filter_map(|m| m.customer_id.map(|c| (Some(c), Some(r.meta.id)))))
+        .collect()
+}
+
+fn not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::not_found("household"),
+        other => other.into(),
+    }
+}
+
+fn check(errors: Vec<FieldError>) -> ApiResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Validates a new member and adds it inside the caller's transaction; links the customer.
+fn insert_member(
+    conn: &mut DbConnection,
+    household_id: Uuid,
+    existing: usize,
+    new: &NewMember,
+    field: &str,
+) -> ApiResult<HouseholdMember> {
+    if existing >= MAX_MEMBERS {
+        return Err(ApiError::validation(vec![FieldError::new(
+            field,
+            format!("a household has at most {MAX_MEMBERS} members"),
+        )]));
+    }
+    let now = passgenau_store::records::now();
+    let date_of_birth = match (new.customer_id, new.date_of_birth) {
+        (Some(cid), given) => {
+            let c = customers::get(conn, cid).map_err(|e| match e {
+                StoreError::NotFound => ApiError::validation(vec![FieldError::new(
+                    format!("{field}.customer_id"),
+                    "no such customer",
+                )]),
+                other => other.into(),
+            })?;
+            if given.is_some_and(|d| d != c.data.date_of_birth) {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    format!("{field}.date_of_birth"),
+                    "differs from the customer's date of birth; leave it out",
+                )]));
+            }
+            c.data.date_of_birth
+        }
+        (None, Some(d)) => {
+            check(check_not_future(&format!("{field}.date_of_birth"), d, today()).into_iter().collect())?;
+            d
+        }
+        (None, None) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                format!("{field}.date_of_birth"),
+                "required for a member without customer_id",
+            )]))
+        }
+    };
+    let m = HouseholdMember {
+        id: passgenau_domain::ids::new_id(),
+        customer_id: new.customer_id,
+        role: new.role,
+        date_of_birth,
+    };
+    repo::add_member(conn, household_id, &m, now)?;
+    if let Some(cid) = m.customer_id {
+        customers::set_household(conn, cid, Some(household_id), now)?;
+    }
+    Ok(m)
+}
+
+/// Create a household
+#[utoipa::path(post, path = "/api/v1/households", tag = "households",
+    request_body = NewHousehold,
+    responses(
+        (status = 201, description = "created", body = HouseholdResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate_household_number or already_member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    ApiJson(body): ApiJson<NewHousehold>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let data = HouseholdData {
+        household_number: body.household_number,
+        district: body.district,
+    };
+    check(data.validate())?;
+    let route = route_of(&req);
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                let meta = Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now());
+                repo::insert(conn, &meta, &data)?;
+                for (i, m) in body.members.iter().enumerate() {
+                    insert_member(conn, meta.id, i, m, &format!("members[{i}]"))?;
+                }
+                let rec = repo::get(conn, meta.id)?;
+                audit::append(conn, &audit_entries(&caller, Action::Create, &route, subjects(&rec)))?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
+}
+
+/// Read a household with its members
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "the household", body = HouseholdResponse),
+        (status = 404, description = "unknown household", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let route = route_of(&req);
+    let rec = state
+        .db(move |store| {
+            store
+                .read(|conn| {
+                    let rec = repo::get(conn, id)?;
+                    audit::append(conn, &audit_entries(&caller, Action::Read, &route, subjects(&rec)))?;
+                    Ok(rec)
+                })
+                .map_err(not_found)
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}
+
+/// List households
+#[utoipa::path(get, path = "/api/v1/households", tag = "households",
+    params(HouseholdQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of households", body = HouseholdList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_households(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<HouseholdQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let page = p.uuid_page()?;
+    let route = route_of(&req);
+    let q = q.into_inner();
+    let list = state
+        .db(move |store| {
+            Ok(store.read(|conn| {
+                let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
+                audit::append(
+                    conn,
+                    &audit_entries(&caller, Action::Read, &route, page.items.iter().flat_map(subjects)),
+                )?;
+                Ok(HouseholdList {
+                    items: page.items.iter().map(respond).collect(),
+                    next_cursor: page.next,
+                })
+            })?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Update a household
+///
+/// A JSON merge patch of `household_number` and `district`; members have their own routes.
+#[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "households",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body(content = Object, description = "fields to change"),
+    responses(
+        (status = 200, description = "updated", body = HouseholdResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown household", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate_household_number", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn update_household(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let tags = if_match(&req)?;
+    let route = route_of(&req);
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                let current = repo::get(conn, id).map_err(not_found)?;
+                check_if_match(&tags, current.meta.version)?;
+                let data: HouseholdData = merge_patch(&current.data, patch)?;
+                check(data.validate())?;
+                let mut meta = current.meta.clone();
+                meta.version += 1;
+                meta.updated_at = passgenau_store::records::now();
+                repo::update(conn, &meta, &data, current.meta.version)?;
+                let rec = repo::get(conn, id)?;
+                audit::append(conn, &audit_entries(&caller, Action::Update, &route, subjects(&rec)))?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}
+
+/// Add a member to a household
+#[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "households",
+    params(("id" = Uuid, Path)),
+    request_body = NewMember,
+    responses(
+        (status = 201, description = "added", body = MemberResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown household", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already_member: the customer belongs to a household", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn add_member(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    ApiJson(new): ApiJson<NewMember>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let route = route_of(&req);
+    let m = state
+        .db(move |store| {
+            store.write(|conn| {
+                let current = repo::get(conn, id).map_err(not_found)?;
+                let m = insert_member(conn, id, current.members.len(), &new, "body")?;
+                repo::touch(conn, id, passgenau_store::records::now())?;
+                audit::append(conn, &audit_entries(&caller, Action::Update, &route, [(m.customer_id, Some(id))]))?;
+                Ok(m)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(member_response(&m)))
+}
+
+/// Remove a member from a household
+#[utoipa::path(delete, path = "/api/v1/households/{id}/members/{member_id}", tag = "households",
+    params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "removed"),
+        (status = 404, description = "unknown household or member", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn remove_member(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let (id, member_id) = path.into_inner();
+    let route = route_of(&req);
+    state
+        .db(move |store| {
+            store.write(|conn| {
+                let m = repo::remove_member(conn, id, member_id).map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found("household member"),
+                    other => other.into(),
+                })?;
+                let now = passgenau_store::records::now();
+                if let Some(cid) = m.customer_id {
+                    customers::set_household(conn, cid, None, now)?;
+                }
+                repo::touch(conn, id, now)?;
+                audit::append(conn, &audit_entries(&caller, Action::Delete, &route, [(m.customer_id, Some(id))]))?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

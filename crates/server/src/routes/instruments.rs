@@ -1,0 +1,221 @@
+//! The instrument catalogue: every role reads it, admins edit it.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use passgenau_domain::catalogue::{Instrument, PurposeGroup};
+use passgenau_domain::user::Role;
+use passgenau_domain::Validate;
+use passgenau_store::instruments::{self as repo, InstrumentRecord};
+use passgenau_store::StoreError;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{merge_patch, not_allowed, with_etag};
+use crate::auth::{Caller, ANY_ROLE};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/instruments")
+            .route(web::get().to(list_instruments))
+            .route(web::post().to(create_instrument))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/instruments/{code}")
+            .route(web::get().to(get_instrument))
+            .route(web::patch().to(update_instrument))
+            .default_service(not_allowed("GET, PATCH")),
+    );
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InstrumentResponse {
+    #[serde(flatten)]
+    pub data: Instrument,
+    /// Part of the built-in AMIP 2021 catalogue.
+    pub builtin: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InstrumentList {
+    pub items: Vec<InstrumentResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InstrumentQuery {
+    pub purpose_group: Option<PurposeGroup>,
+}
+
+fn respond(r: &InstrumentRecord) -> InstrumentResponse {
+    InstrumentResponse {
+        data: r.data.clone(),
+        builtin: r.builtin,
+        version: r.version,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+fn not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::not_found("instrument"),
+        other => other.into(),
+    }
+}
+
+fn valid(i: &Instrument) -> ApiResult<()> {
+    let errors = i.validate();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// List instruments
+#[utoipa::path(get, path = "/api/v1/instruments", tag = "catalogue",
+    params(InstrumentQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of instruments, by code", body = InstrumentList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_instruments(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<InstrumentQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(ANY_ROLE)?;
+    let page = p.page(|c| c.len() <= 32)?;
+    let pg = q.purpose_group.map(|g| g.as_str());
+    let list = state
+        .db(move |store| {
+            Ok(store.read(|conn| {
+                let page = repo::list(conn, pg, &page)?;
+                Ok(InstrumentList {
+                    items: page.items.iter().map(respond).collect(),
+                    next_cursor: page.next,
+                })
+            })?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Read an instrument
+#[utoipa::path(get, path = "/api/v1/instruments/{code}", tag = "catalogue",
+    params(("code" = String, Path)),
+    responses(
+        (status = 200, description = "the instrument", body = InstrumentResponse),
+        (status = 404, description = "unknown code", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_instrument(
+    state: web::Data<AppState>,
+    caller: Caller,
+    code: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    caller.require(ANY_ROLE)?;
+    let code = code.into_inner();
+    let rec = state
+        .db(move |store| store.read(|conn| repo::get(conn, &code)).map_err(not_found))
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.version, &respond(&rec)))
+}
+
+/// Add an instrument (admin)
+#[utoipa::path(post, path = "/api/v1/instruments", tag = "catalogue",
+    request_body = Instrument,
+    responses(
+        (status = 201, description = "created", body = InstrumentResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate_instrument_code", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_instrument(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ApiJson(data): ApiJson<Instrument>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    valid(&data)?;
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                let now = passgenau_store::records::now();
+                let rec = InstrumentRecord {
+                    version: 1,
+                    builtin: false,
+                    created_at: now,
+                    updated_at: now,
+                    data,
+                };
+                repo::insert(conn, &rec)?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, rec.version, &respond(&rec)))
+}
+
+/// Update an instrument (admin)
+///
+/// A JSON merge patch; the `code` cannot change (clients use it as the key).
+#[utoipa::path(patch, path = "/api/v1/instruments/{code}", tag = "catalogue",
+    params(("code" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body(content = Object, description = "fields to change"),
+    responses(
+        (status = 200, description = "updated", body = InstrumentResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown code", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn update_instrument(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    code: web::Path<String>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let code = code.into_inner();
+    let tags = if_match(&req)?;
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                let current = repo::get(conn, &code).map_err(not_found)?;
+                check_if_match(&tags, current.version)?;
+                let data: Instrument = merge_patch(&current.data, patch)?;
+                if data.code != current.data.code {
+                    return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
+                        "code",
+                        "cannot be changed",
+                    )]));
+                }
+                valid(&data)?;
+                let rec = InstrumentRecord {
+                    version: current.version + 1,
+                    updated_at: passgenau_store::records::now(),
+                    data,
+                    ..current.clone()
+                };
+                repo::update(conn, &rec, current.version)?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.version, &respond(&rec)))
+}

@@ -1,0 +1,283 @@
+//! Offers: places of one instrument at one provider. Admins and specialists write, every
+//! role reads.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use passgenau_domain::offer::{default_max_places, Entry, OfferData, OfferStatus};
+use passgenau_domain::user::Role;
+use passgenau_domain::{FieldError, GermanLevel, TargetGroup, Validate};
+use passgenau_store::offers::{self as repo, OfferFilter, OfferRecord};
+use passgenau_store::{instruments, providers, DbConnection, Meta, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{merge_patch, not_allowed, with_etag};
+use crate::auth::{Caller, ANY_ROLE};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::state::AppState;
+
+const WRITERS: &[Role] = &[Role::Admin, Role::Specialist];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/offers")
+            .route(web::get().to(list_offers))
+            .route(web::post().to(create_offer))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/offers/{id}")
+            .route(web::get().to(get_offer))
+            .route(web::patch().to(update_offer))
+            .default_service(not_allowed("GET, PATCH")),
+    );
+}
+
+/// Body of `POST /offers`. `max_places` defaults to 120 % of `planned_places` (rounded
+/// down), `status` to `open`, `target_groups` to none.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOffer {
+    pub instrument_code: String,
+    pub provider_id: Uuid,
+    pub title: String,
+    pub district: String,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub entry: Entry,
+    pub planned_places: i32,
+    #[serde(default)]
+    pub max_places: Option<i32>,
+    pub cost_per_place_cents: i64,
+    #[serde(default)]
+    pub target_groups: Vec<TargetGroup>,
+    #[serde(default)]
+    pub min_age: Option<i32>,
+    #[serde(default)]
+    pub max_age: Option<i32>,
+    #[serde(default)]
+    pub min_german_level: Option<GermanLevel>,
+    #[serde(default)]
+    pub status: Option<OfferStatus>,
+}
+
+impl From<NewOffer> for OfferData {
+    fn from(n: NewOffer) -> Self {
+        OfferData {
+            max_places: n.max_places.unwrap_or_else(|| default_max_places(n.planned_places)),
+            instrument_code: n.instrument_code,
+            provider_id: n.provider_id,
+            title: n.title,
+            district: n.district,
+            postal_code: n.postal_code,
+            starts_on: n.starts_on,
+            ends_on: n.ends_on,
+            entry: n.entry,
+            planned_places: n.planned_places,
+            cost_per_place_cents: n.cost_per_place_cents,
+            target_groups: n.target_groups,
+            min_age: n.min_age,
+            max_age: n.max_age,
+            min_german_level: n.min_german_level,
+            status: n.status.unwrap_or(OfferStatus::Open),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfferResponse {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub data: OfferData,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfferList {
+    pub items: Vec<OfferResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OfferQuery {
+    pub instrument: Option<String>,
+    pub provider_id: Option<Uuid>,
+    pub district: Option<String>,
+    pub status: Option<OfferStatus>,
+    pub starts_from: Option<NaiveDate>,
+    pub starts_to: Option<NaiveDate>,
+}
+
+fn respond(r: &OfferRecord) -> OfferResponse {
+    OfferResponse {
+        id: r.meta.id,
+        data: r.data.clone(),
+        version: r.meta.version,
+        created_at: r.meta.created_at,
+        updated_at: r.meta.updated_at,
+    }
+}
+
+fn not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::not_found("offer"),
+        other => other.into(),
+    }
+}
+
+/// The offer's own rules plus its references: the instrument and the provider must exist.
+fn check(conn: &mut DbConnection, d: &OfferData) -> ApiResult<()> {
+    let mut errors = d.validate();
+    match instruments::get(conn, &d.instrument_code) {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => errors.push(FieldError::new("instrument_code", "unknown instrument")),
+        Err(e) => return Err(e.into()),
+    }
+    if !providers::exists(conn, d.provider_id)? {
+        errors.push(FieldError::new("provider_id", "unknown provider"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// List offers
+#[utoipa::path(get, path = "/api/v1/offers", tag = "offers",
+    params(OfferQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of offers", body = OfferList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_offers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<OfferQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(ANY_ROLE)?;
+    let page = p.uuid_page()?;
+    let q = q.into_inner();
+    let filter = OfferFilter {
+        instrument_code: q.instrument,
+        provider_id: q.provider_id,
+        district: q.district,
+        status: q.status.map(|s| passgenau_store::codec::enum_to_str(&s)),
+        starts_from: q.starts_from,
+        starts_to: q.starts_to,
+    };
+    let list = state
+        .db(move |store| {
+            Ok(store.read(|conn| {
+                let page = repo::list(conn, &filter, &page)?;
+                Ok(OfferList {
+                    items: page.items.iter().map(respond).collect(),
+                    next_cursor: page.next,
+                })
+            })?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Read an offer
+#[utoipa::path(get, path = "/api/v1/offers/{id}", tag = "offers",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "the offer", body = OfferResponse),
+        (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_offer(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    caller.require(ANY_ROLE)?;
+    let id = id.into_inner();
+    let rec = state
+        .db(move |store| store.read(|conn| repo::get(conn, id)).map_err(not_found))
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}
+
+/// Create an offer (admin, specialist)
+#[utoipa::path(post, path = "/api/v1/offers", tag = "offers",
+    request_body = NewOffer,
+    responses(
+        (status = 201, description = "created", body = OfferResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_offer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ApiJson(new): ApiJson<NewOffer>,
+) -> ApiResult<HttpResponse> {
+    caller.require(WRITERS)?;
+    let data = OfferData::from(new);
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                check(conn, &data)?;
+                let rec = OfferRecord {
+                    meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
+                    data,
+                };
+                repo::insert(conn, &rec)?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
+}
+
+/// Update an offer (admin, specialist)
+///
+/// A JSON merge patch of the offer's fields. `max_places` keeps its value unless given.
+#[utoipa::path(patch, path = "/api/v1/offers/{id}", tag = "offers",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body(content = Object, description = "fields to change"),
+    responses(
+        (status = 200, description = "updated", body = OfferResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn update_offer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    id: web::Path<Uuid>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    caller.require(WRITERS)?;
+    let id = id.into_inner();
+    let tags = if_match(&req)?;
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                let current = repo::get(conn, id).map_err(not_found)?;
+                check_if_match(&tags, current.meta.version)?;
+                let data: OfferData = merge_patch(&current.data, patch)?;
+                check(conn, &data)?;
+                let mut rec = current.clone();
+                rec.data = data;
+                rec.meta.version += 1;
+                rec.meta.updated_at = passgenau_store::records::now();
+                repo::update(conn, &rec, current.meta.version)?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}

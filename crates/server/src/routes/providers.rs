@@ -1,0 +1,203 @@
+//! Providers (*Träger*): admins write, every role reads.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use passgenau_domain::provider::ProviderData;
+use passgenau_domain::user::Role;
+use passgenau_domain::Validate;
+use passgenau_store::providers::{self as repo, ProviderRecord};
+use passgenau_store::{Meta, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{merge_patch, not_allowed, with_etag};
+use crate::auth::{Caller, ANY_ROLE};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/providers")
+            .route(web::get().to(list_providers))
+            .route(web::post().to(create_provider))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/providers/{id}")
+            .route(web::get().to(get_provider))
+            .route(web::patch().to(update_provider))
+            .default_service(not_allowed("GET, PATCH")),
+    );
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProviderResponse {
+    pub id: Uuid,
+    #[serde(flatten)]
+    pub data: ProviderData,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProviderList {
+    pub items: Vec<ProviderResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProviderQuery {
+    /// Exact name.
+    pub name: Option<String>,
+}
+
+fn respond(r: &ProviderRecord) -> ProviderResponse {
+    ProviderResponse {
+        id: r.meta.id,
+        data: r.data.clone(),
+        version: r.meta.version,
+        created_at: r.meta.created_at,
+        updated_at: r.meta.updated_at,
+    }
+}
+
+fn not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::not_found("provider"),
+        other => other.into(),
+    }
+}
+
+fn valid(d: &ProviderData) -> ApiResult<()> {
+    let errors = d.validate();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// List providers
+#[utoipa::path(get, path = "/api/v1/providers", tag = "providers",
+    params(ProviderQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of providers", body = ProviderList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_providers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<ProviderQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(ANY_ROLE)?;
+    let page = p.uuid_page()?;
+    let name = q.into_inner().name;
+    let list = state
+        .db(move |store| {
+            Ok(store.read(|conn| {
+                let page = repo::list(conn, name.as_deref(), &page)?;
+                Ok(ProviderList {
+                    items: page.items.iter().map(respond).collect(),
+                    next_cursor: page.next,
+                })
+            })?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Read a provider
+#[utoipa::path(get, path = "/api/v1/providers/{id}", tag = "providers",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "the provider", body = ProviderResponse),
+        (status = 404, description = "unknown provider", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_provider(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+    caller.require(ANY_ROLE)?;
+    let id = id.into_inner();
+    let rec = state
+        .db(move |store| store.read(|conn| repo::get(conn, id)).map_err(not_found))
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}
+
+/// Create a provider (admin)
+#[utoipa::path(post, path = "/api/v1/providers", tag = "providers",
+    request_body = ProviderData,
+    responses(
+        (status = 201, description = "created", body = ProviderResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ApiJson(data): ApiJson<ProviderData>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    valid(&data)?;
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                let rec = ProviderRecord {
+                    meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
+                    data,
+                };
+                repo::insert(conn, &rec)?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
+}
+
+/// Update a provider (admin)
+#[utoipa::path(patch, path = "/api/v1/providers/{id}", tag = "providers",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body(content = Object, description = "fields to change"),
+    responses(
+        (status = 200, description = "updated", body = ProviderResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown provider", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn update_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    id: web::Path<Uuid>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let id = id.into_inner();
+    let tags = if_match(&req)?;
+    let rec = state
+        .db(move |store| {
+            store.write(|conn| {
+                let current = repo::get(conn, id).map_err(not_found)?;
+                check_if_match(&tags, current.meta.version)?;
+                let data: ProviderData = merge_patch(&current.data, patch)?;
+                valid(&data)?;
+                let mut rec = current.clone();
+                rec.data = data;
+                rec.meta.version += 1;
+                rec.meta.updated_at = passgenau_store::records::now();
+                repo::update(conn, &rec, current.meta.version)?;
+                Ok(rec)
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}

@@ -1,0 +1,27 @@
+//! Shared application state.
+
+use passgenau_store::Store;
+
+use crate::auth::Tokens;
+use crate::error::{ApiError, ApiResult};
+
+/// What every handler can reach: the database and the token keys.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub tokens: Tokens,
+}
+
+impl AppState {
+    /// Runs blocking database work off the async workers.
+    pub async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Store) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.store.clone();
+        actix_web::web::block(move || f(&store))
+            .await
+            .map_err(ApiError::from)?
+    }
+}

@@ -1,0 +1,129 @@
+//! The audit log: who read or changed which customer's or household's data, when, and
+//! through which route (§ 35 SGB I, § 67a SGB X with § 22 Abs. 2 BDSG). Append-only.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::codec::{opt_uuid, uuid_from_str};
+use crate::db::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::records::{from_db_time, to_db_time, Page, PageOf};
+use crate::schema::audit_log;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Read => "read",
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+
+    fn parse(s: &str) -> StoreResult<Action> {
+        match s {
+            "read" => Ok(Action::Read),
+            "create" => Ok(Action::Create),
+            "update" => Ok(Action::Update),
+            "delete" => Ok(Action::Delete),
+            other => Err(StoreError::corrupt(other)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub role: String,
+    pub action: Action,
+    pub route: String,
+    pub customer_id: Option<Uuid>,
+    pub household_id: Option<Uuid>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+struct AuditRow {
+    id: String,
+    at: chrono::NaiveDateTime,
+    actor: String,
+    role: String,
+    action: String,
+    route: String,
+    customer_id: Option<String>,
+    household_id: Option<String>,
+}
+
+/// Appends entries (one statement per 500, to stay below SQLite's parameter limit).
+pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()> {
+    let rows: Vec<AuditRow> = entries
+        .iter()
+        .map(|e| AuditRow {
+            id: e.id.to_string(),
+            at: to_db_time(e.at),
+            actor: e.actor.clone(),
+            role: e.role.clone(),
+            action: e.action.as_str().to_string(),
+            route: e.route.clone(),
+            customer_id: e.customer_id.map(|c| c.to_string()),
+            household_id: e.household_id.map(|h| h.to_string()),
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        crate::on_backend!(conn, |c| diesel::insert_into(audit_log::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub customer_id: Option<Uuid>,
+    pub actor: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> StoreResult<PageOf<AuditEntry>> {
+    let mut q = audit_log::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(c) = filter.customer_id {
+        q = q.filter(audit_log::customer_id.eq(c.to_string()));
+    }
+    if let Some(a) = &filter.actor {
+        q = q.filter(audit_log::actor.eq(a.clone()));
+    }
+    if let Some(s) = filter.since {
+        q = q.filter(audit_log::at.ge(to_db_time(s)));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(audit_log::id.gt(after.clone()));
+    }
+    let rows = q.order(audit_log::id.asc()).limit(page.limit + 1).load(conn)?;
+    let entries = rows
+        .into_iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                id: uuid_from_str(&r.id)?,
+                at: from_db_time(r.at),
+                action: Action::parse(&r.action)?,
+                actor: r.actor,
+                role: r.role,
+                route: r.route,
+                customer_id: opt_uuid(r.customer_id.as_deref())?,
+                household_id: opt_uuid(r.household_id.as_deref())?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(PageOf::from_rows(entries, page.limit, |e| e.id.to_string()))
+}

@@ -1,0 +1,240 @@
+//! Customer records.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use passgenau_domain::CustomerData;
+use uuid::Uuid;
+
+use crate::codec::{enum_from_str, enum_to_str, json_from_str, json_to_str, opt_uuid, uuid_from_str};
+use crate::db::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
+use crate::schema::customers;
+
+/// A stored customer. `household_id` is kept by the household membership routes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerRecord {
+    pub meta: Meta,
+    pub household_id: Option<Uuid>,
+    pub data: CustomerData,
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = customers)]
+#[diesel(treat_none_as_null = true)]
+struct CustomerRow {
+    id: String,
+    customer_number: String,
+    first_name: String,
+    last_name: String,
+    date_of_birth: NaiveDate,
+    gender: String,
+    nationality: String,
+    postal_code: Option<String>,
+    district: Option<String>,
+    household_id: Option<String>,
+    vocational_qualification: String,
+    german_level: String,
+    health_restrictions: bool,
+    severely_disabled: bool,
+    rehabilitant: bool,
+    refugee: bool,
+    solo_self_employed: bool,
+    benefit_spells: String,
+    unemployment_spells: String,
+    employment_spells: String,
+    version: i64,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl From<&CustomerRecord> for CustomerRow {
+    fn from(r: &CustomerRecord) -> Self {
+        let d = &r.data;
+        CustomerRow {
+            id: r.meta.id.to_string(),
+            customer_number: d.customer_number.clone(),
+            first_name: d.first_name.clone(),
+            last_name: d.last_name.clone(),
+            date_of_birth: d.date_of_birth,
+            gender: enum_to_str(&d.gender),
+            nationality: d.nationality.clone(),
+            postal_code: d.postal_code.clone(),
+            district: d.district.clone(),
+            household_id: r.household_id.map(|h| h.to_string()),
+            vocational_qualification: enum_to_str(&d.vocational_qualification),
+            german_level: enum_to_str(&d.german_level),
+            health_restrictions: d.health_restrictions,
+            severely_disabled: d.severely_disabled,
+            rehabilitant: d.rehabilitant,
+            refugee: d.refugee,
+            solo_self_employed: d.solo_self_employed,
+            benefit_spells: json_to_str(&d.benefit_spells),
+            unemployment_spells: json_to_str(&d.unemployment_spells),
+            employment_spells: json_to_str(&d.employment_spells),
+            version: r.meta.version,
+            created_at: to_db_time(r.meta.created_at),
+            updated_at: to_db_time(r.meta.updated_at),
+        }
+    }
+}
+
+impl TryFrom<CustomerRow> for CustomerRecord {
+    type Error = StoreError;
+
+    fn try_from(r: CustomerRow) -> StoreResult<Self> {
+        Ok(CustomerRecord {
+            meta: Meta {
+                id: uuid_from_str(&r.id)?,
+                version: r.version,
+                created_at: from_db_time(r.created_at),
+                updated_at: from_db_time(r.updated_at),
+            },
+            household_id: opt_uuid(r.household_id.as_deref())?,
+            data: CustomerData {
+                customer_number: r.customer_number,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                date_of_birth: r.date_of_birth,
+                gender: enum_from_str(&r.gender)?,
+                nationality: r.nationality,
+                postal_code: r.postal_code,
+                district: r.district,
+                vocational_qualification: enum_from_str(&r.vocational_qualification)?,
+                german_level: enum_from_str(&r.german_level)?,
+                health_restrictions: r.health_restrictions,
+                severely_disabled: r.severely_disabled,
+                rehabilitant: r.rehabilitant,
+                refugee: r.refugee,
+                solo_self_employed: r.solo_self_employed,
+                benefit_spells: json_from_str(&r.benefit_spells)?,
+                unemployment_spells: json_from_str(&r.unemployment_spells)?,
+                employment_spells: json_from_str(&r.employment_spells)?,
+            },
+        })
+    }
+}
+
+fn duplicate_number(e: diesel::result::Error) -> StoreError {
+    match StoreError::from(e) {
+        StoreError::Conflict { .. } => StoreError::Conflict {
+            code: "duplicate_customer_number",
+            message: "a customer with this customer_number exists".into(),
+        },
+        other => other,
+    }
+}
+
+pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<()> {
+    diesel::insert_into(customers::table)
+        .values(CustomerRow::from(record))
+        .execute(conn)
+        .map_err(duplicate_number)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<CustomerRecord> {
+    customers::table
+        .find(id.to_string())
+        .select(CustomerRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+/// Customers by ID, in no particular order; unknown IDs are left out.
+pub fn get_many(conn: &mut DbConnection, ids: &[Uuid]) -> StoreResult<Vec<CustomerRecord>> {
+    let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+    let mut out = Vec::with_capacity(keys.len());
+    // Bounded IN lists: SQLite allows at most 32,766 bound parameters per statement.
+    for chunk in keys.chunks(1_000) {
+        let rows = customers::table
+            .filter(customers::id.eq_any(chunk))
+            .select(CustomerRow::as_select())
+            .load(conn)?;
+        for r in rows {
+            out.push(r.try_into()?);
+        }
+    }
+    Ok(out)
+}
+
+/// Filters of `GET /customers`; all exact matches on indexed columns.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub customer_number: Option<String>,
+    pub last_name: Option<String>,
+    pub district: Option<String>,
+    pub postal_code: Option<String>,
+    pub household_id: Option<Uuid>,
+}
+
+pub fn list(conn: &mut DbConnection, filter: &CustomerFilter, page: &Page) -> StoreResult<PageOf<CustomerRecord>> {
+    let mut q = customers::table.select(CustomerRow::as_select()).into_boxed();
+    if let Some(v) = &filter.customer_number {
+        q = q.filter(customers::customer_number.eq(v.clone()));
+    }
+    if let Some(v) = &filter.last_name {
+        q = q.filter(customers::last_name.eq(v.clone()));
+    }
+    if let Some(v) = &filter.district {
+        q = q.filter(customers::district.eq(v.clone()));
+    }
+    if let Some(v) = &filter.postal_code {
+        q = q.filter(customers::postal_code.eq(v.clone()));
+    }
+    if let Some(v) = filter.household_id {
+        q = q.filter(customers::household_id.eq(v.to_string()));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(customers::id.gt(after.clone()));
+    }
+    let rows = q.order(customers::id.asc()).limit(page.limit + 1).load(conn)?;
+    let records = rows
+        .into_iter()
+        .map(CustomerRecord::try_from)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(PageOf::from_rows(records, page.limit, |r| r.meta.id.to_string()))
+}
+
+/// Writes `record` (whose `meta.version` is already the new version) if the stored
+/// version is still `expected_version`.
+pub fn update(conn: &mut DbConnection, record: &CustomerRecord, expected_version: i64) -> StoreResult<()> {
+    let n = diesel::update(
+        customers::table
+            .filter(customers::id.eq(record.meta.id.to_string()))
+            .filter(customers::version.eq(expected_version)),
+    )
+    .set(CustomerRow::from(record))
+    .execute(conn)
+    .map_err(duplicate_number)?;
+    if n == 0 {
+        get(conn, record.meta.id)?;
+        return Err(StoreError::PreconditionFailed);
+    }
+    Ok(())
+}
+
+/// Moves a customer into (or out of) a household; bumps the version.
+pub fn set_household(
+    conn: &mut DbConnection,
+    id: Uuid,
+    household_id: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let n = diesel::update(customers::table.find(id.to_string()))
+        .set((
+            customers::household_id.eq(household_id.map(|h| h.to_string())),
+            customers::version.eq(customers::version + 1),
+            customers::updated_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Number of customers (for the demo seed and benchmarks).
+pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
+    Ok(customers::table.count().get_result(conn)?)
+}

@@ -1,0 +1,268 @@
+//! Connections, the pool, migrations and transactions.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::{StoreError, StoreResult};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// Runs one expression on the concrete connection of either backend. For the few query
+/// forms `MultiConnection` cannot express (`ON CONFLICT`, multi-row inserts) the same
+/// generic diesel expression is compiled once per backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// One connection type over both backends: the same queries run on either.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How long SQLite waits for a competing writer before it reports busy (→ 503).
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Which backend a URL names: `postgres://`/`postgresql://` select PostgreSQL; anything
+/// else is an SQLite file (`sqlite://path`, `sqlite:path` or a plain path).
+pub fn parse_url(url: &str) -> (Backend, String) {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        (Backend::Postgres, url.to_string())
+    } else if let Some(path) = url.strip_prefix("sqlite://") {
+        (Backend::Sqlite, path.to_string())
+    } else if let Some(path) = url.strip_prefix("sqlite:") {
+        (Backend::Sqlite, path.to_string())
+    } else {
+        (Backend::Sqlite, url.to_string())
+    }
+}
+
+/// Establishes connections for the pool. Unlike `MultiConnection::establish`, which tries
+/// every backend and loses the real error, it picks the backend from the URL scheme.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl Manager {
+    pub fn new(url: &str) -> Self {
+        let (backend, target) = parse_url(url);
+        Self { backend, target }
+    }
+
+    pub fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.target).map(DbConnection::Postgresql),
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::establish(&self.target)?;
+                // WAL lets readers run beside the one writer; foreign keys are off by
+                // default in SQLite; NORMAL is durable in WAL mode except on power loss.
+                c.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+                Ok(DbConnection::Sqlite(c))
+            }
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        self.establish().map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type Conn = PooledConnection<Manager>;
+
+/// The database: a pool of connections to one SQLite file or one PostgreSQL database.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// Options for [`Store::open`].
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub pool_size: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            pool_size: 16,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Store {
+    /// Opens the pool. Fails when the first connection cannot be made, with the real
+    /// reason (bad URL, server down, unwritable file).
+    pub fn open(url: &str, options: &StoreOptions) -> StoreResult<Store> {
+        let manager = Manager::new(url);
+        let backend = manager.backend;
+        if backend == Backend::Sqlite && (manager.target.is_empty() || manager.target == ":memory:") {
+            return Err(StoreError::Unavailable(
+                "an SQLite database needs a file path (in-memory databases are not shared between connections)"
+                    .into(),
+            ));
+        }
+        // Fail fast with the real error instead of r2d2's generic timeout.
+        manager
+            .establish()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.connect_timeout)
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn conn(&self) -> StoreResult<Conn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs pending migrations. On PostgreSQL an advisory lock keeps two instances that
+    /// start together from migrating at the same time.
+    pub fn migrate(&self) -> StoreResult<usize> {
+        let mut conn = self.conn()?;
+        run_migrations(&mut conn)
+    }
+
+    /// Reads without an explicit transaction (each statement sees committed data).
+    pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.conn()?;
+        f(&mut conn)
+    }
+
+    /// Runs `f` in one write transaction: all of it or nothing.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
+        let mut conn = self.conn().map_err(E::from)?;
+        write_tx(&mut conn, f)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub fn ping(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+}
+
+const MIGRATION_LOCK_KEY: i64 = 0x7061_7373_6765_6e61; // "passgena"
+
+pub fn run_migrations(conn: &mut DbConnection) -> StoreResult<usize> {
+    let result = match conn {
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(|e| StoreError::Database(e.to_string())),
+        DbConnection::Postgresql(c) => {
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
+            let r = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(|e| StoreError::Database(e.to_string()));
+            c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
+            r
+        }
+    };
+    result
+}
+
+/// Reverts every migration (used by the tests that prove each `down.sql` works).
+pub fn revert_all_migrations(conn: &mut DbConnection) -> StoreResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => c
+            .revert_all_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| StoreError::Database(e.to_string())),
+        DbConnection::Postgresql(c) => c
+            .revert_all_migrations(POSTGRES_MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| StoreError::Database(e.to_string())),
+    }
+}
+
+/// One write transaction on a connection; see the crate docs for why SQLite begins
+/// IMMEDIATE. Nested `conn.transaction(…)` calls inside `f` become savepoints.
+pub fn write_tx<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Postgresql(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+        }
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // A failed rollback leaves the connection broken; the pool then discards it.
+            let _ = <DbConnection as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}

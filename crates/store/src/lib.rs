@@ -1,0 +1,27 @@
+//! Persistence for Passgenau: one diesel code path over SQLite (embedded default) and
+//! PostgreSQL (production). The store loads and writes records; it decides nothing —
+//! rules live in `passgenau-domain`, orchestration in the HTTP crate.
+//!
+//! Transactions: [`Store::write`] opens `BEGIN IMMEDIATE` on SQLite (a deferred
+//! transaction would fail with SQLITE_BUSY instead of waiting when it later writes) and a
+//! plain transaction on PostgreSQL, where writers serialise on row locks.
+
+pub mod audit;
+pub mod codec;
+pub mod customers;
+pub mod db;
+pub mod error;
+pub mod households;
+pub mod idempotency;
+pub mod instruments;
+pub mod offers;
+pub mod providers;
+pub mod records;
+pub mod schema;
+pub mod settings;
+pub mod users;
+
+pub use db::{Backend, DbConnection, Store};
+pub use error::StoreError;
+pub use diesel::result::Error as DieselError;
+pub use records::{Meta, Page, PageOf};

@@ -1,0 +1,163 @@
+// The tables of `migrations/*/…_records/up.sql`, identical on both backends.
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        provider_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    providers (id) {
+        id -> Text,
+        name -> Text,
+        azav_certified_until -> Nullable<Date>,
+        contact_email -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instruments (code) {
+        code -> Text,
+        name -> Text,
+        legal_basis -> Text,
+        purpose_group -> Text,
+        funding -> Text,
+        builtin -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    households (id) {
+        id -> Text,
+        household_number -> Text,
+        district -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        customer_number -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        date_of_birth -> Date,
+        gender -> Text,
+        nationality -> Text,
+        postal_code -> Nullable<Text>,
+        district -> Nullable<Text>,
+        household_id -> Nullable<Text>,
+        vocational_qualification -> Text,
+        german_level -> Text,
+        health_restrictions -> Bool,
+        severely_disabled -> Bool,
+        rehabilitant -> Bool,
+        refugee -> Bool,
+        solo_self_employed -> Bool,
+        benefit_spells -> Text,
+        unemployment_spells -> Text,
+        employment_spells -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    household_members (id) {
+        id -> Text,
+        household_id -> Text,
+        customer_id -> Nullable<Text>,
+        role -> Text,
+        date_of_birth -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offers (id) {
+        id -> Text,
+        instrument_code -> Text,
+        provider_id -> Text,
+        title -> Text,
+        district -> Text,
+        postal_code -> Nullable<Text>,
+        starts_on -> Date,
+        ends_on -> Date,
+        entry -> Text,
+        planned_places -> Integer,
+        max_places -> Integer,
+        cost_per_place_cents -> BigInt,
+        target_groups -> Text,
+        min_age -> Nullable<Integer>,
+        max_age -> Nullable<Integer>,
+        min_german_level -> Nullable<Text>,
+        status -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (actor, scope, key) {
+        actor -> Text,
+        scope -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        role -> Text,
+        action -> Text,
+        route -> Text,
+        customer_id -> Nullable<Text>,
+        household_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(customers -> households (household_id));
+diesel::joinable!(household_members -> households (household_id));
+diesel::joinable!(offers -> providers (provider_id));
+diesel::joinable!(offers -> instruments (instrument_code));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    users,
+    providers,
+    instruments,
+    households,
+    customers,
+    household_members,
+    offers,
+    idempotency_keys,
+    audit_log,
+);

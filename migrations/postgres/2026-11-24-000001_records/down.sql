@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+DROP TABLE idempotency_keys;
+DROP TABLE offers;
+DROP TABLE household_members;
+DROP TABLE customers;
+DROP TABLE households;
+DROP TABLE instruments;
+DROP TABLE providers;
+DROP TABLE users;
+DROP TABLE settings;
