@@ -114,21 +114,93 @@ pub fn builtin() -> Vec<Instrument> {
     use Funding::*;
     use PurposeGroup::*;
     vec![
-        instrument("AVGS_MAT", "Maßnahme bei einem Träger (Aktivierung und berufliche Eingliederung)", "§ 16 Abs. 1 SGB II i.V.m. § 45 Abs. 1 Satz 1 Nr. 1, 3, 4 SGB III", I, Egt),
-        instrument("MAG", "Maßnahme bei einem Arbeitgeber (Aktivierung und berufliche Eingliederung)", "§ 16 Abs. 1 SGB II i.V.m. § 45 Abs. 1 Satz 1 Nr. 2 SGB III", I, Egt),
-        instrument("FBW", "Förderung der beruflichen Weiterbildung (Bildungsgutschein)", "§ 16 Abs. 1 SGB II i.V.m. §§ 81 ff. SGB III", II, Egt),
-        instrument("EGZ", "Eingliederungszuschuss (betriebliche Eingliederungshilfen)", "§ 16 Abs. 1 SGB II i.V.m. §§ 88 ff. SGB III", III, Egt),
+        instrument(
+            "AVGS_MAT",
+            "Maßnahme bei einem Träger (Aktivierung und berufliche Eingliederung)",
+            "§ 16 Abs. 1 SGB II i.V.m. § 45 Abs. 1 Satz 1 Nr. 1, 3, 4 SGB III",
+            I,
+            Egt,
+        ),
+        instrument(
+            "MAG",
+            "Maßnahme bei einem Arbeitgeber (Aktivierung und berufliche Eingliederung)",
+            "§ 16 Abs. 1 SGB II i.V.m. § 45 Abs. 1 Satz 1 Nr. 2 SGB III",
+            I,
+            Egt,
+        ),
+        instrument(
+            "FBW",
+            "Förderung der beruflichen Weiterbildung (Bildungsgutschein)",
+            "§ 16 Abs. 1 SGB II i.V.m. §§ 81 ff. SGB III",
+            II,
+            Egt,
+        ),
+        instrument(
+            "EGZ",
+            "Eingliederungszuschuss (betriebliche Eingliederungshilfen)",
+            "§ 16 Abs. 1 SGB II i.V.m. §§ 88 ff. SGB III",
+            III,
+            Egt,
+        ),
         instrument("ESG", "Einstiegsgeld", "§ 16b SGB II", III, Egt),
-        instrument("P16C", "Begleitende Hilfen für Selbständigkeit", "§ 16c SGB II", III, Egt),
-        instrument("ASA", "Assistierte Ausbildung (AsA flex)", "§ 16 Abs. 1 SGB II i.V.m. §§ 74 ff. SGB III", IV, Egt),
-        instrument("BAE", "Außerbetriebliche Berufsausbildung (BaE)", "§ 16 Abs. 1 SGB II i.V.m. § 76 SGB III", IV, Egt),
-        instrument("EQ", "Einstiegsqualifizierung", "§ 16 Abs. 1 SGB II i.V.m. § 54a SGB III", IV, Egt),
-        instrument("REHA", "Teilhabe behinderter Menschen am Arbeitsleben", "§ 16 Abs. 1 SGB II i.V.m. §§ 112 ff. SGB III", V, Egt),
-        instrument("AGH", "Arbeitsgelegenheiten mit Mehraufwandsentschädigung (MAE)", "§ 16d SGB II", VI, Egt),
-        instrument("P16E", "Eingliederung von Langzeitarbeitslosen", "§ 16e SGB II", VI, Egt),
+        instrument(
+            "P16C",
+            "Begleitende Hilfen für Selbständigkeit",
+            "§ 16c SGB II",
+            III,
+            Egt,
+        ),
+        instrument(
+            "ASA",
+            "Assistierte Ausbildung (AsA flex)",
+            "§ 16 Abs. 1 SGB II i.V.m. §§ 74 ff. SGB III",
+            IV,
+            Egt,
+        ),
+        instrument(
+            "BAE",
+            "Außerbetriebliche Berufsausbildung (BaE)",
+            "§ 16 Abs. 1 SGB II i.V.m. § 76 SGB III",
+            IV,
+            Egt,
+        ),
+        instrument(
+            "EQ",
+            "Einstiegsqualifizierung",
+            "§ 16 Abs. 1 SGB II i.V.m. § 54a SGB III",
+            IV,
+            Egt,
+        ),
+        instrument(
+            "REHA",
+            "Teilhabe behinderter Menschen am Arbeitsleben",
+            "§ 16 Abs. 1 SGB II i.V.m. §§ 112 ff. SGB III",
+            V,
+            Egt,
+        ),
+        instrument(
+            "AGH",
+            "Arbeitsgelegenheiten mit Mehraufwandsentschädigung (MAE)",
+            "§ 16d SGB II",
+            VI,
+            Egt,
+        ),
+        instrument(
+            "P16E",
+            "Eingliederung von Langzeitarbeitslosen",
+            "§ 16e SGB II",
+            VI,
+            Egt,
+        ),
         instrument("P16I", "Teilhabe am Arbeitsmarkt", "§ 16i SGB II", VI, Egt),
         instrument("P16F", "Freie Förderung", "§ 16f SGB II", VII, Egt),
-        instrument("P16H", "Förderung schwer zu erreichender junger Menschen", "§ 16h SGB II", VIII, Egt),
+        instrument(
+            "P16H",
+            "Förderung schwer zu erreichender junger Menschen",
+            "§ 16h SGB II",
+            VIII,
+            Egt,
+        ),
     ]
 }
 
@@ -142,7 +214,9 @@ mod tests {
         for i in &cat {
             assert!(i.validate().is_empty(), "{}", i.code);
         }
-        for code in ["AVGS_MAT", "FBW", "AGH", "P16I", "P16E", "EGZ", "ESG", "MAG", "EQ", "BAE", "ASA"] {
+        for code in [
+            "AVGS_MAT", "FBW", "AGH", "P16I", "P16E", "EGZ", "ESG", "MAG", "EQ", "BAE", "ASA",
+        ] {
             assert!(cat.iter().any(|i| i.code == code), "{code}");
         }
         let mut codes: Vec<_> = cat.iter().map(|i| &i.code).collect();

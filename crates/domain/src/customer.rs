@@ -130,7 +130,10 @@ impl Validate for CustomerData {
             c.fail("date_of_birth", "must not be before 1900");
         }
         if !(self.nationality.len() == 2 && self.nationality.bytes().all(|b| b.is_ascii_uppercase())) {
-            c.fail("nationality", "must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE");
+            c.fail(
+                "nationality",
+                "must be an ISO 3166-1 alpha-2 code in upper case, e.g. DE",
+            );
         }
         c.optional_text("postal_code", self.postal_code.as_deref(), 5);
         if let Some(pc) = &self.postal_code {

@@ -80,7 +80,10 @@ impl Validate for OfferData {
             c.fail("ends_on", "must not be before starts_on");
         }
         if !(0..=MAX_PLACES_LIMIT).contains(&self.planned_places) {
-            c.fail("planned_places", format!("must be between 0 and {MAX_PLACES_LIMIT}"));
+            c.fail(
+                "planned_places",
+                format!("must be between 0 and {MAX_PLACES_LIMIT}"),
+            );
         }
         if !(0..=MAX_PLACES_LIMIT).contains(&self.max_places) {
             c.fail("max_places", format!("must be between 0 and {MAX_PLACES_LIMIT}"));

@@ -37,10 +37,7 @@ impl Spell {
 
 /// Days in `[start, end]` covered by at least one of the spells (overlaps count once).
 pub fn covered_days(spells: &[Spell], start: NaiveDate, end: NaiveDate) -> i64 {
-    merged(spells, 0)
-        .iter()
-        .map(|s| s.days_within(start, end))
-        .sum()
+    merged(spells, 0).iter().map(|s| s.days_within(start, end)).sum()
 }
 
 /// Spells sorted and merged; gaps of at most `max_gap_days` days between two spells are
@@ -54,10 +51,7 @@ pub fn merged(spells: &[Spell], max_gap_days: i64) -> Vec<Spell> {
             match last.to {
                 None => continue,
                 Some(to) if (s.from - to).num_days() <= max_gap_days + 1 => {
-                    last.to = match s.to {
-                        None => None,
-                        Some(sto) => Some(sto.max(to)),
-                    };
+                    last.to = s.to.map(|sto| sto.max(to));
                     continue;
                 }
                 _ => {}

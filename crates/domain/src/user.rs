@@ -40,8 +40,7 @@ impl Role {
 /// A username: 3–64 characters of letters, digits, `.`, `_`, `-`, `@`.
 pub fn valid_username(s: &str) -> bool {
     (3..=64).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
 }
 

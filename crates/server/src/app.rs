@@ -30,20 +30,34 @@ pub fn build(
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(json_config_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_BODY_BYTES)
+                .error_handler(json_config_error),
+        )
         .wrap(cors(cors_origins))
         .wrap(actix_web::middleware::NormalizePath::new(
             actix_web::middleware::TrailingSlash::MergeOnly,
         ))
-        .service(web::resource("/healthz").route(web::get().to(routes::ops::healthz)).default_service(routes::not_allowed("GET")))
-        .service(web::resource("/readyz").route(web::get().to(routes::ops::readyz)).default_service(routes::not_allowed("GET")))
+        .service(
+            web::resource("/healthz")
+                .route(web::get().to(routes::ops::healthz))
+                .default_service(routes::not_allowed("GET")),
+        )
+        .service(
+            web::resource("/readyz")
+                .route(web::get().to(routes::ops::readyz))
+                .default_service(routes::not_allowed("GET")),
+        )
         .service(
             web::resource("/openapi.json")
                 .route(web::get().to(routes::ops::openapi_json))
                 .default_service(routes::not_allowed("GET")),
         )
         .service(web::resource("/docs").route(web::get().to(|| async {
-            HttpResponse::Found().insert_header((header::LOCATION, "/docs/")).finish()
+            HttpResponse::Found()
+                .insert_header((header::LOCATION, "/docs/"))
+                .finish()
         })))
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/openapi.json")))
         .service(
@@ -56,13 +70,21 @@ pub fn build(
                 .configure(routes::offers::configure)
                 .configure(routes::audit::configure),
         )
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found("resource")) }))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::not_found("resource"))
+        }))
 }
 
 /// CORS for the front end: exactly the configured origins, nothing else.
 fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
-        .allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allowed_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,

@@ -165,7 +165,11 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
     });
     let hash = stored.unwrap_or(dummy);
     let ok = PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false);
     ok && stored.is_some()
 }

@@ -14,14 +14,18 @@ pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 8 * 3600;
 /// Opens the database, migrates it, installs the built-in catalogue and loads the token
 /// secret: `PASSGENAU_JWT_SECRET` if set, else one created once and kept in the database,
 /// so tokens survive restarts and hold across instances.
-pub fn prepare(database_url: &str, jwt_secret: Option<&str>, pool_size: u32) -> anyhow_like::Result<AppState> {
+pub fn prepare(
+    database_url: &str,
+    jwt_secret: Option<&str>,
+    pool_size: u32,
+) -> anyhow_like::Result<AppState> {
     let options = passgenau_store::db::StoreOptions {
         pool_size,
         ..Default::default()
     };
     let store = Store::open(database_url, &options)?;
     store.migrate()?;
-    store.write(|conn| passgenau_store::instruments::ensure_builtin(conn))?;
+    store.write(passgenau_store::instruments::ensure_builtin)?;
     let secret = match jwt_secret {
         Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
         Some(_) => return Err("PASSGENAU_JWT_SECRET must be at least 32 bytes".into()),

@@ -44,7 +44,11 @@ impl FromRequest for JsonBytes {
                         format!("request bodies are limited to {MAX_BODY_BYTES} bytes"),
                     )
                 } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", "the request body could not be read")
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "unreadable_body",
+                        "the request body could not be read",
+                    )
                 }
             })?;
             if !content_type_ok {
@@ -98,7 +102,11 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
             format!("the body is not valid JSON: {e}"),
         ),
         Category::Data => {
-            let field = if path == "." || path.is_empty() { "body" } else { path };
+            let field = if path == "." || path.is_empty() {
+                "body"
+            } else {
+                path
+            };
             // serde's message names the line and column, which help no API client
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
@@ -133,7 +141,11 @@ impl Pagination {
         }
         if let Some(c) = &self.cursor {
             if !cursor_is_valid(c) {
-                return Err(ApiError::bad_request("invalid_cursor", "cursor", "not a cursor of this list"));
+                return Err(ApiError::bad_request(
+                    "invalid_cursor",
+                    "cursor",
+                    "not a cursor of this list",
+                ));
             }
         }
         Ok(passgenau_store::Page {
@@ -151,13 +163,21 @@ impl Pagination {
 /// Error handler for query strings (`web::QueryConfig`).
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let msg = err.to_string();
-    let msg = msg.strip_prefix("Query deserialize error: ").unwrap_or(&msg).to_string();
+    let msg = msg
+        .strip_prefix("Query deserialize error: ")
+        .unwrap_or(&msg)
+        .to_string();
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", msg).into()
 }
 
 /// Error handler for path segments (`web::PathConfig`): a malformed ID is a 400.
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_id", format!("malformed path parameter: {err}")).into()
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_id",
+        format!("malformed path parameter: {err}"),
+    )
+    .into()
 }
 
 /// Error handler for actix's own JSON extractor (used nowhere on purpose; kept so that a
@@ -180,7 +200,11 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<Vec<String>>, ApiError> {
     let s = v
         .to_str()
         .map_err(|_| ApiError::bad_request("invalid_header", "If-Match", "not a valid header value"))?;
-    Ok(Some(s.split(',').map(|t| t.trim().trim_start_matches("W/").to_string()).collect()))
+    Ok(Some(
+        s.split(',')
+            .map(|t| t.trim().trim_start_matches("W/").to_string())
+            .collect(),
+    ))
 }
 
 /// Checks `If-Match` against the current version; 412 when it does not match.

@@ -8,7 +8,11 @@ use passgenau_server::config::{self, DEFAULT_DATABASE_URL};
 use uuid::Uuid;
 
 #[derive(Parser)]
-#[command(name = "passgenau", version, about = "Case management and allocation for a Jobcenter (SGB II)")]
+#[command(
+    name = "passgenau",
+    version,
+    about = "Case management and allocation for a Jobcenter (SGB II)"
+)]
 struct Cli {
     /// SQLite file (default) or postgres:// URL.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
@@ -61,7 +65,9 @@ fn parse_role(s: &str) -> Result<Role, String> {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PASSGENAU_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("PASSGENAU_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {
@@ -79,13 +85,20 @@ fn main() {
 }
 
 fn run(cli: Cli) -> config::anyhow_like::Result<()> {
-    let jwt_secret = std::env::var("PASSGENAU_JWT_SECRET").ok();
+    let jwt_secret = std::env::var("PASSGENAU_JWT_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
     match cli.command {
-        Command::Serve { bind, workers, pool_size } => {
+        Command::Serve {
+            bind,
+            workers,
+            pool_size,
+        } => {
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), pool_size)?;
             let origins = config::cors_origins(std::env::var("PASSGENAU_CORS_ORIGINS").ok().as_deref());
             tracing::info!(%bind, backend = ?state.store.backend(), "serving");
-            let workers = workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            let workers =
+                workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
             actix_web::rt::System::new().block_on(async move {
                 // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
                 // (up to the shutdown timeout), then return, and the process exits 0.
@@ -106,14 +119,25 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             Ok(())
         }
         Command::User {
-            command: UserCommand::Add { username, role, provider_id },
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    provider_id,
+                },
         } => {
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 2)?;
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let user = passgenau_server::routes::users::add_user(&state.store, &username, password, role, provider_id)
-                .map_err(|e| e.to_string())?;
+            let user = passgenau_server::routes::users::add_user(
+                &state.store,
+                &username,
+                password,
+                role,
+                provider_id,
+            )
+            .map_err(|e| e.to_string())?;
             println!("added user {} ({})", user.username, user.role.as_str());
             Ok(())
         }

@@ -168,7 +168,11 @@ pub struct CustomerFilter {
     pub household_id: Option<Uuid>,
 }
 
-pub fn list(conn: &mut DbConnection, filter: &CustomerFilter, page: &Page) -> StoreResult<PageOf<CustomerRecord>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &CustomerFilter,
+    page: &Page,
+) -> StoreResult<PageOf<CustomerRecord>> {
     let mut q = customers::table.select(CustomerRow::as_select()).into_boxed();
     if let Some(v) = &filter.customer_number {
         q = q.filter(customers::customer_number.eq(v.clone()));

@@ -63,9 +63,7 @@ impl From<DieselError> for StoreError {
                     _ => StoreError::Database(msg),
                 }
             }
-            DieselError::BrokenTransactionManager => {
-                StoreError::Unavailable("broken transaction".into())
-            }
+            DieselError::BrokenTransactionManager => StoreError::Unavailable("broken transaction".into()),
             other => StoreError::Database(other.to_string()),
         }
     }

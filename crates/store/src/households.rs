@@ -173,7 +173,12 @@ pub fn list(
     Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
 }
 
-pub fn update(conn: &mut DbConnection, meta: &Meta, data: &HouseholdData, expected_version: i64) -> StoreResult<()> {
+pub fn update(
+    conn: &mut DbConnection,
+    meta: &Meta,
+    data: &HouseholdData,
+    expected_version: i64,
+) -> StoreResult<()> {
     let n = diesel::update(
         households::table
             .filter(households::id.eq(meta.id.to_string()))
@@ -231,7 +236,11 @@ pub fn add_member(
 
 /// Removes a member; returns the removed member, or NotFound when it is not in that
 /// household.
-pub fn remove_member(conn: &mut DbConnection, household_id: Uuid, member_id: Uuid) -> StoreResult<HouseholdMember> {
+pub fn remove_member(
+    conn: &mut DbConnection,
+    household_id: Uuid,
+    member_id: Uuid,
+) -> StoreResult<HouseholdMember> {
     let r = household_members::table
         .filter(household_members::id.eq(member_id.to_string()))
         .filter(household_members::household_id.eq(household_id.to_string()))

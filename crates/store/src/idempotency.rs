@@ -27,7 +27,12 @@ pub fn lock_key(conn: &mut DbConnection, actor: &str, scope: &str, key: &str) ->
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, actor: &str, scope: &str, key: &str) -> StoreResult<Option<SavedResponse>> {
+pub fn find(
+    conn: &mut DbConnection,
+    actor: &str,
+    scope: &str,
+    key: &str,
+) -> StoreResult<Option<SavedResponse>> {
     Ok(idempotency_keys::table
         .find((actor, scope, key))
         .select((

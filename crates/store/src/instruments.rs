@@ -111,7 +111,11 @@ pub fn get(conn: &mut DbConnection, code: &str) -> StoreResult<InstrumentRecord>
         .try_into()
 }
 
-pub fn list(conn: &mut DbConnection, purpose_group: Option<&str>, page: &Page) -> StoreResult<PageOf<InstrumentRecord>> {
+pub fn list(
+    conn: &mut DbConnection,
+    purpose_group: Option<&str>,
+    page: &Page,
+) -> StoreResult<PageOf<InstrumentRecord>> {
     let mut q = instruments::table.select(InstrumentRow::as_select()).into_boxed();
     if let Some(pg) = purpose_group {
         q = q.filter(instruments::purpose_group.eq(pg.to_string()));
@@ -119,7 +123,10 @@ pub fn list(conn: &mut DbConnection, purpose_group: Option<&str>, page: &Page) -
     if let Some(after) = &page.after {
         q = q.filter(instruments::code.gt(after.clone()));
     }
-    let rows = q.order(instruments::code.asc()).limit(page.limit + 1).load(conn)?;
+    let rows = q
+        .order(instruments::code.asc())
+        .limit(page.limit + 1)
+        .load(conn)?;
     let recs = rows
         .into_iter()
         .map(InstrumentRecord::try_from)

@@ -22,6 +22,6 @@ pub mod settings;
 pub mod users;
 
 pub use db::{Backend, DbConnection, Store};
-pub use error::StoreError;
 pub use diesel::result::Error as DieselError;
+pub use error::StoreError;
 pub use records::{Meta, Page, PageOf};

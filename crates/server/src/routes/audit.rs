@@ -15,7 +15,11 @@ use crate::extract::Pagination;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/audit").route(web::get().to(list_audit)).default_service(not_allowed("GET")));
+    cfg.service(
+        web::resource("/audit")
+            .route(web::get().to(list_audit))
+            .default_service(not_allowed("GET")),
+    );
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{check_if_match, if_match, idempotency_key, route_of, ApiJson, JsonBytes, Pagination};
+use crate::extract::{check_if_match, idempotency_key, if_match, route_of, ApiJson, JsonBytes, Pagination};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -100,7 +100,10 @@ fn validate_new(data: &CustomerData) -> ApiResult<()> {
     }
 }
 
-fn load_members(conn: &mut passgenau_store::DbConnection, rec: &CustomerRecord) -> Result<Vec<HouseholdMember>, StoreError> {
+fn load_members(
+    conn: &mut passgenau_store::DbConnection,
+    rec: &CustomerRecord,
+) -> Result<Vec<HouseholdMember>, StoreError> {
     match rec.household_id {
         Some(h) => households::members(conn, h),
         None => Ok(Vec::new()),
@@ -158,8 +161,12 @@ pub async fn create_customer(
                     data,
                 };
                 repo::insert(conn, &rec)?;
-                audit::append(conn, &audit_entries(&caller, Action::Create, &route, [(Some(rec.meta.id), None)]))?;
-                let body = serde_json::to_string(&respond(&rec, &[], today())).map_err(|_| ApiError::internal())?;
+                audit::append(
+                    conn,
+                    &audit_entries(&caller, Action::Create, &route, [(Some(rec.meta.id), None)]),
+                )?;
+                let body =
+                    serde_json::to_string(&respond(&rec, &[], today())).map_err(|_| ApiError::internal())?;
                 if let Some(key) = &key {
                     idempotency::save(
                         conn,
@@ -177,10 +184,12 @@ pub async fn create_customer(
             })
         })
         .await?;
-    Ok(HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED))
-        .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
-        .content_type("application/json")
-        .body(json))
+    Ok(
+        HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED))
+            .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
+            .content_type("application/json")
+            .body(json),
+    )
 }
 
 /// Read a customer
@@ -204,19 +213,27 @@ pub async fn get_customer(
     let route = route_of(&req);
     let (rec, members) = state
         .db(move |store| {
-            store.read(|conn| {
-                let rec = repo::get(conn, id)?;
-                let members = load_members(conn, &rec)?;
-                audit::append(conn, &audit_entries(&caller, Action::Read, &route, [(Some(id), rec.household_id)]))?;
-                Ok((rec, members))
-            })
-            .map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found("customer"),
-                other => other.into(),
-            })
+            store
+                .read(|conn| {
+                    let rec = repo::get(conn, id)?;
+                    let members = load_members(conn, &rec)?;
+                    audit::append(
+                        conn,
+                        &audit_entries(&caller, Action::Read, &route, [(Some(id), rec.household_id)]),
+                    )?;
+                    Ok((rec, members))
+                })
+                .map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found("customer"),
+                    other => other.into(),
+                })
         })
         .await?;
-    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec, &members, as_of)))
+    Ok(with_etag(
+        StatusCode::OK,
+        rec.meta.version,
+        &respond(&rec, &members, as_of),
+    ))
 }
 
 /// List customers
@@ -265,7 +282,11 @@ pub async fn list_customers(
                     .items
                     .iter()
                     .map(|c| {
-                        let m = c.household_id.and_then(|h| members.get(&h)).map(Vec::as_slice).unwrap_or(&[]);
+                        let m = c
+                            .household_id
+                            .and_then(|h| members.get(&h))
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]);
                         respond(c, m, as_of)
                     })
                     .collect();
@@ -321,11 +342,18 @@ pub async fn update_customer(
                 rec.meta.version += 1;
                 rec.meta.updated_at = passgenau_store::records::now();
                 repo::update(conn, &rec, current.meta.version)?;
-                audit::append(conn, &audit_entries(&caller, Action::Update, &route, [(Some(id), rec.household_id)]))?;
+                audit::append(
+                    conn,
+                    &audit_entries(&caller, Action::Update, &route, [(Some(id), rec.household_id)]),
+                )?;
                 let members = load_members(conn, &rec)?;
                 Ok((rec, members))
             })
         })
         .await?;
-    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec, &members, today())))
+    Ok(with_etag(
+        StatusCode::OK,
+        rec.meta.version,
+        &respond(&rec, &members, today()),
+    ))
 }

@@ -125,7 +125,11 @@ fn member_response(m: &HouseholdMember) -> MemberResponse {
 /// Audit subjects of a household: the household itself and every member with a record.
 fn subjects(r: &HouseholdRecord) -> Vec<(Option<Uuid>, Option<Uuid>)> {
     std::iter::once((None, Some(r.meta.id)))
-        .chain(r.members.iter().filter_map(|m| m.customer_id.map(|c| (Some(c), Some(r.meta.id)))))
+        .chain(
+            r.members
+                .iter()
+                .filter_map(|m| m.customer_id.map(|c| (Some(c), Some(r.meta.id)))),
+        )
         .collect()
 }
 
@@ -177,7 +181,11 @@ fn insert_member(
             c.data.date_of_birth
         }
         (None, Some(d)) => {
-            check(check_not_future(&format!("{field}.date_of_birth"), d, today()).into_iter().collect())?;
+            check(
+                check_not_future(&format!("{field}.date_of_birth"), d, today())
+                    .into_iter()
+                    .collect(),
+            )?;
             d
         }
         (None, None) => {
@@ -232,7 +240,10 @@ pub async fn create_household(
                     insert_member(conn, meta.id, i, m, &format!("members[{i}]"))?;
                 }
                 let rec = repo::get(conn, meta.id)?;
-                audit::append(conn, &audit_entries(&caller, Action::Create, &route, subjects(&rec)))?;
+                audit::append(
+                    conn,
+                    &audit_entries(&caller, Action::Create, &route, subjects(&rec)),
+                )?;
                 Ok(rec)
             })
         })
@@ -262,7 +273,10 @@ pub async fn get_household(
             store
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
-                    audit::append(conn, &audit_entries(&caller, Action::Read, &route, subjects(&rec)))?;
+                    audit::append(
+                        conn,
+                        &audit_entries(&caller, Action::Read, &route, subjects(&rec)),
+                    )?;
                     Ok(rec)
                 })
                 .map_err(not_found)
@@ -296,7 +310,12 @@ pub async fn list_households(
                 let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
                 audit::append(
                     conn,
-                    &audit_entries(&caller, Action::Read, &route, page.items.iter().flat_map(subjects)),
+                    &audit_entries(
+                        &caller,
+                        Action::Read,
+                        &route,
+                        page.items.iter().flat_map(subjects),
+                    ),
                 )?;
                 Ok(HouseholdList {
                     items: page.items.iter().map(respond).collect(),
@@ -346,7 +365,10 @@ pub async fn update_household(
                 meta.updated_at = passgenau_store::records::now();
                 repo::update(conn, &meta, &data, current.meta.version)?;
                 let rec = repo::get(conn, id)?;
-                audit::append(conn, &audit_entries(&caller, Action::Update, &route, subjects(&rec)))?;
+                audit::append(
+                    conn,
+                    &audit_entries(&caller, Action::Update, &route, subjects(&rec)),
+                )?;
                 Ok(rec)
             })
         })
@@ -382,7 +404,10 @@ pub async fn add_member(
                 let current = repo::get(conn, id).map_err(not_found)?;
                 let m = insert_member(conn, id, current.members.len(), &new, "body")?;
                 repo::touch(conn, id, passgenau_store::records::now())?;
-                audit::append(conn, &audit_entries(&caller, Action::Update, &route, [(m.customer_id, Some(id))]))?;
+                audit::append(
+                    conn,
+                    &audit_entries(&caller, Action::Update, &route, [(m.customer_id, Some(id))]),
+                )?;
                 Ok(m)
             })
         })
@@ -419,7 +444,10 @@ pub async fn remove_member(
                     customers::set_household(conn, cid, None, now)?;
                 }
                 repo::touch(conn, id, now)?;
-                audit::append(conn, &audit_entries(&caller, Action::Delete, &route, [(m.customer_id, Some(id))]))?;
+                audit::append(
+                    conn,
+                    &audit_entries(&caller, Action::Delete, &route, [(m.customer_id, Some(id))]),
+                )?;
                 Ok(())
             })
         })

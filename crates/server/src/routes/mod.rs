@@ -72,7 +72,11 @@ where
     T: Serialize + serde::de::DeserializeOwned,
 {
     if !patch.is_object() {
-        return Err(ApiError::bad_request("invalid_field", "body", "a PATCH body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "body",
+            "a PATCH body must be a JSON object",
+        ));
     }
     let mut doc = serde_json::to_value(current).map_err(|_| ApiError::internal())?;
     merge(&mut doc, patch);

@@ -69,7 +69,9 @@ pub struct NewOffer {
 impl From<NewOffer> for OfferData {
     fn from(n: NewOffer) -> Self {
         OfferData {
-            max_places: n.max_places.unwrap_or_else(|| default_max_places(n.planned_places)),
+            max_places: n
+                .max_places
+                .unwrap_or_else(|| default_max_places(n.planned_places)),
             instrument_code: n.instrument_code,
             provider_id: n.provider_id,
             title: n.title,
@@ -198,7 +200,11 @@ pub async fn list_offers(
         (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn get_offer(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_offer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
     let rec = state

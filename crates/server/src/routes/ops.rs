@@ -27,7 +27,9 @@ pub async fn healthz() -> HttpResponse {
     ))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db(|store| Ok(store.ping()?)).await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ready".into() }))
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ready".into(),
+    }))
 }
 
 /// The OpenAPI description (identical to `openapi/openapi.json`)

@@ -121,7 +121,11 @@ pub async fn list_providers(
         (status = 404, description = "unknown provider", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
-pub async fn get_provider(state: web::Data<AppState>, caller: Caller, id: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn get_provider(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
     let rec = state

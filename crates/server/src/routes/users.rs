@@ -22,7 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(login))
             .default_service(not_allowed("POST")),
     )
-    .service(web::resource("/me").route(web::get().to(me)).default_service(not_allowed("GET")))
+    .service(
+        web::resource("/me")
+            .route(web::get().to(me))
+            .default_service(not_allowed("GET")),
+    )
     .service(
         web::resource("/users")
             .route(web::post().to(create_user))
@@ -84,7 +88,10 @@ pub struct UserResponse {
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "invalid_credentials", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn login(state: web::Data<AppState>, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<HttpResponse> {
+pub async fn login(
+    state: web::Data<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<HttpResponse> {
     if body.password.len() > MAX_PASSWORD_LEN || body.username.len() > 64 {
         return Err(invalid_credentials());
     }
@@ -106,7 +113,11 @@ pub async fn login(state: web::Data<AppState>, ApiJson(body): ApiJson<LoginReque
 }
 
 fn invalid_credentials() -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "unknown username or wrong password")
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "unknown username or wrong password",
+    )
 }
 
 /// Who am I
@@ -177,7 +188,9 @@ pub fn add_user(
         ));
     }
     match (role, provider_id) {
-        (Role::Provider, None) => errors.push(FieldError::new("provider_id", "required for the role provider")),
+        (Role::Provider, None) => {
+            errors.push(FieldError::new("provider_id", "required for the role provider"))
+        }
         (r, Some(_)) if r != Role::Provider => {
             errors.push(FieldError::new("provider_id", "only the role provider has one"))
         }
@@ -190,7 +203,10 @@ pub fn add_user(
     store.write(|conn| {
         if let Some(pid) = provider_id {
             if !providers::exists(conn, pid)? {
-                return Err(ApiError::validation(vec![FieldError::new("provider_id", "unknown provider")]));
+                return Err(ApiError::validation(vec![FieldError::new(
+                    "provider_id",
+                    "unknown provider",
+                )]));
             }
         }
         let user = UserRecord {
