@@ -88,6 +88,30 @@ pub struct CustomerData {
     pub employment_spells: Vec<Spell>,
 }
 
+/// German level as people write it (`B1`, `keine`, `Muttersprache`).
+pub fn german_label(level: GermanLevel) -> &'static str {
+    match level {
+        GermanLevel::None => "none",
+        GermanLevel::A1 => "A1",
+        GermanLevel::A2 => "A2",
+        GermanLevel::B1 => "B1",
+        GermanLevel::B2 => "B2",
+        GermanLevel::C1 => "C1",
+        GermanLevel::C2 => "C2",
+        GermanLevel::Native => "native",
+    }
+}
+
+/// Qualification as people write it.
+pub fn qualification_label(q: VocationalQualification) -> &'static str {
+    match q {
+        VocationalQualification::None => "none",
+        VocationalQualification::Partial => "partial (not completed)",
+        VocationalQualification::Vocational => "vocational training",
+        VocationalQualification::Academic => "academic degree",
+    }
+}
+
 /// Most spells a history may hold; more is a data error, not a life.
 pub const MAX_SPELLS: usize = 200;
 

@@ -6,9 +6,11 @@
 
 pub mod catalogue;
 pub mod customer;
+pub mod eligibility;
 pub mod household;
 pub mod ids;
 pub mod offer;
+pub mod placement;
 pub mod provider;
 pub mod spells;
 pub mod target_groups;
