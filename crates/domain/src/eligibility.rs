@@ -17,7 +17,7 @@ use crate::household::{minor_children, HouseholdMember};
 use crate::offer::{OfferData, OfferStatus};
 use crate::provider::ProviderData;
 use crate::spells::{covered_days, Spell};
-use crate::target_groups::{self, unemployed_for_months};
+use crate::target_groups::{self, unemployed_for_months, TargetGroup};
 
 /// The outcome of one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -539,18 +539,81 @@ pub fn instrument_rules(s: &Subject, code: &str, on: NaiveDate, params: &RulePar
     r
 }
 
+/// Receives rule outcomes; the detail text is built only when the sink asks for it.
+pub trait RuleSink {
+    /// Returns `false` to stop evaluating further rules.
+    fn check(&mut self, rule: &str, passed: bool, source: &str, detail: &dyn Fn() -> String) -> bool;
+}
+
+impl RuleSink for Vec<Reason> {
+    fn check(&mut self, rule: &str, passed: bool, source: &str, detail: &dyn Fn() -> String) -> bool {
+        self.push(Reason::new(rule, passed, source, detail()));
+        true
+    }
+}
+
+/// Records whether all rules passed, stopping at the first failure.
+struct AllPass(bool);
+
+impl RuleSink for AllPass {
+    fn check(&mut self, _: &str, passed: bool, _: &str, _: &dyn Fn() -> String) -> bool {
+        self.0 &= passed;
+        passed
+    }
+}
+
+macro_rules! emit {
+    ($sink:expr, $rule:expr, $passed:expr, $source:expr, $detail:expr $(,)?) => {
+        if !$sink.check($rule, $passed, $source, &|| $detail) {
+            return;
+        }
+    };
+}
+
 /// The rules of one offer: period and status, the offer's age and German limits and
 /// target groups, the provider's AZAV approval where the instrument needs one, the
-/// instrument's own duration limits, and no repeat EQ at the same firm.
+/// instrument's own duration limits, and no repeat EQ at the same firm. `groups` are the
+/// customer's target groups as of `on` (derived once by the caller).
 pub fn offer_rules(
     s: &Subject,
+    groups: &[TargetGroup],
     offer: &OfferData,
     provider: &ProviderData,
     on: NaiveDate,
     params: &RuleParams,
 ) -> Vec<Reason> {
     let mut r = Vec::new();
-    r.push(Reason::new(
+    offer_checks(s, groups, offer, provider, on, params, &mut r);
+    r
+}
+
+/// Whether every offer rule passes; stops at the first failure and builds no text (the
+/// ranking's hot path).
+pub fn offer_passes(
+    s: &Subject,
+    groups: &[TargetGroup],
+    offer: &OfferData,
+    provider: &ProviderData,
+    on: NaiveDate,
+    params: &RuleParams,
+) -> bool {
+    let mut all = AllPass(true);
+    offer_checks(s, groups, offer, provider, on, params, &mut all);
+    all.0
+}
+
+#[allow(clippy::too_many_arguments)]
+fn offer_checks(
+    s: &Subject,
+    groups: &[TargetGroup],
+    offer: &OfferData,
+    provider: &ProviderData,
+    on: NaiveDate,
+    params: &RuleParams,
+    sink: &mut dyn RuleSink,
+) {
+    emit!(
+        sink,
         "offer.open",
         offer.status == OfferStatus::Open && on <= offer.ends_on,
         "offer",
@@ -564,11 +627,12 @@ pub fn offer_rules(
             fmt_date(offer.starts_on),
             fmt_date(offer.ends_on)
         ),
-    ));
+    );
     let age = age_on(s.customer.date_of_birth, on);
     if offer.min_age.is_some() || offer.max_age.is_some() {
         let ok = offer.min_age.is_none_or(|m| age >= m) && offer.max_age.is_none_or(|m| age <= m);
-        r.push(Reason::new(
+        emit!(
+            sink,
             "offer.age_limits",
             ok,
             "offer",
@@ -578,10 +642,11 @@ pub fn offer_rules(
                 offer.min_age.map(|a| a.to_string()).unwrap_or_default(),
                 offer.max_age.map(|a| a.to_string()).unwrap_or_default()
             ),
-        ));
+        );
     }
     if let Some(min) = offer.min_german_level {
-        r.push(Reason::new(
+        emit!(
+            sink,
             "offer.german_level",
             s.customer.german_level >= min,
             "offer",
@@ -590,17 +655,17 @@ pub fn offer_rules(
                 crate::customer::german_label(s.customer.german_level),
                 crate::customer::german_label(min)
             ),
-        ));
+        );
     }
     if !offer.target_groups.is_empty() {
-        let mine = target_groups::derive(s.customer_id, s.customer, s.household, on);
         let hit: Vec<&str> = offer
             .target_groups
             .iter()
-            .filter(|g| mine.contains(g))
+            .filter(|g| groups.contains(g))
             .map(|g| g.as_str())
             .collect();
-        r.push(Reason::new(
+        emit!(
+            sink,
             "offer.target_groups",
             !hit.is_empty(),
             "offer (AMIP 2021 target groups)",
@@ -617,11 +682,12 @@ pub fn offer_rules(
             } else {
                 format!("target group {}", hit.join(", "))
             },
-        ));
+        );
     }
     if matches!(offer.instrument_code.as_str(), "AVGS_MAT" | "FBW") {
         let start = offer.starts_on.max(on);
-        r.push(Reason::new(
+        emit!(
+            sink,
             "provider.azav_valid",
             provider.azav_valid_on(start),
             "§ 45 Abs. 4, § 81 Abs. 1 Nr. 3 SGB III; §§ 176 ff. SGB III (AZAV)",
@@ -633,7 +699,7 @@ pub fn offer_rules(
                 ),
                 None => "the provider holds no AZAV approval".into(),
             },
-        ));
+        );
     }
     if offer.instrument_code == "MAG" {
         let weeks = ((offer.ends_on - offer.starts_on).num_days() + 1 + 6) / 7;
@@ -643,12 +709,13 @@ pub fn offer_rules(
         } else {
             params.mag_max_weeks
         };
-        r.push(Reason::new(
+        emit!(
+            sink,
             "mag.duration",
             weeks <= max,
             "§ 45 Abs. 2 Satz 2 SGB III",
             format!("{weeks} weeks at the employer (at most {max})"),
-        ));
+        );
     }
     if offer.instrument_code == "EQ" {
         let since = on.checked_sub_days(Days::new(3 * 365)).unwrap_or(NaiveDate::MIN);
@@ -657,7 +724,8 @@ pub fn offer_rules(
                 && p.provider_id == offer.provider_id
                 && p.started_on.is_some_and(|st| st >= since)
         });
-        r.push(Reason::new(
+        emit!(
+            sink,
             "eq.same_firm_3_years",
             !before,
             "§ 54a Abs. 5 SGB III",
@@ -666,9 +734,8 @@ pub fn offer_rules(
             } else {
                 "no EQ with this firm within the last three years".into()
             },
-        ));
+        );
     }
-    r
 }
 
 /// Eligibility for every instrument code given, as of `on`.
@@ -693,7 +760,8 @@ pub fn for_offer(
     params: &RuleParams,
 ) -> Eligibility {
     let mut reasons = instrument_rules(s, &offer.instrument_code, on, params);
-    reasons.extend(offer_rules(s, offer, provider, on, params));
+    let groups = target_groups::derive(s.customer_id, s.customer, s.household, on);
+    reasons.extend(offer_rules(s, &groups, offer, provider, on, params));
     Eligibility::from_reasons(&offer.instrument_code, reasons)
 }
 

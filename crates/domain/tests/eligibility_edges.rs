@@ -280,7 +280,8 @@ fn offer_rule(c: &CustomerData, o: &OfferData, p: &ProviderData, on: &str, rule:
         household: &[],
         history: &[],
     };
-    let reasons = eligibility::offer_rules(&s, o, p, d(on), &RuleParams::default());
+    let groups = passgenau_domain::target_groups::derive(Uuid::nil(), c, &[], d(on));
+    let reasons = eligibility::offer_rules(&s, &groups, o, p, d(on), &RuleParams::default());
     reasons
         .iter()
         .find(|r| r.rule == rule)

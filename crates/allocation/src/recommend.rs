@@ -1,0 +1,139 @@
+//! Ranking the open offers for one customer: eligible offers with a free place, best
+//! first, each with its score breakdown. Eligibility is judged as of each offer's
+//! reference day (its start, or today when it is already running).
+
+use std::collections::HashMap;
+
+use chrono::{Months, NaiveDate};
+use passgenau_domain::eligibility::{self, PastPlacement, RuleParams, Subject};
+use passgenau_domain::household::HouseholdMember;
+use passgenau_domain::offer::OfferData;
+use passgenau_domain::provider::ProviderData;
+use passgenau_domain::{target_groups, CustomerData, TargetGroup};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::scoring::{points, score, CustomerFacts, ExplanationItem, OfferState, ScoringConfig};
+
+/// The customer with what the rules read.
+#[derive(Debug, Clone)]
+pub struct CustomerContext {
+    pub id: Uuid,
+    pub data: CustomerData,
+    pub household: Vec<HouseholdMember>,
+    pub history: Vec<PastPlacement>,
+    /// Offers the customer already holds an active placement in (never recommended again).
+    pub active_offers: Vec<Uuid>,
+}
+
+/// One open offer with its occupancy.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    pub id: Uuid,
+    pub offer: &'a OfferData,
+    pub provider: &'a ProviderData,
+    /// Active placements (reserved, confirmed, started).
+    pub active: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Recommendation {
+    pub offer_id: Uuid,
+    pub instrument_code: String,
+    pub score: i64,
+    pub free: i64,
+    pub starts_on: NaiveDate,
+    pub explanation: Vec<ExplanationItem>,
+}
+
+/// Ranks `candidates` for the customer and returns the best `limit`. Deterministic: score
+/// descending, then earlier start, then offer ID.
+pub fn recommend(
+    ctx: &CustomerContext,
+    candidates: &[Candidate],
+    limit: usize,
+    today: NaiveDate,
+    rules: &RuleParams,
+    cfg: &ScoringConfig,
+) -> Vec<Recommendation> {
+    let subject = Subject {
+        customer_id: ctx.id,
+        customer: &ctx.data,
+        household: &ctx.household,
+        history: &ctx.history,
+    };
+    let recent_since = today
+        .checked_sub_months(Months::new(24))
+        .unwrap_or(NaiveDate::MIN);
+    let recent: Vec<String> = ctx
+        .history
+        .iter()
+        .filter(|p| p.started_on.is_some_and(|s| s >= recent_since))
+        .map(|p| p.instrument_code.clone())
+        .collect();
+    // Rules depend on the instrument and the day only: evaluate each pair once.
+    let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::new();
+    let mut groups_on: HashMap<NaiveDate, Vec<TargetGroup>> = HashMap::new();
+    let groups_today = target_groups::derive(ctx.id, &ctx.data, &ctx.household, today);
+
+    let mut scored: Vec<(i64, &Candidate)> = Vec::new();
+    for c in candidates {
+        let free = i64::from(c.offer.max_places) - c.active;
+        if free <= 0 || ctx.active_offers.contains(&c.id) {
+            continue;
+        }
+        let on = eligibility::reference_day(c.offer, today);
+        let ok = *instrument_ok
+            .entry((c.offer.instrument_code.as_str(), on))
+            .or_insert_with(|| {
+                eligibility::instrument_rules(&subject, &c.offer.instrument_code, on, rules)
+                    .iter()
+                    .all(|r| r.passed)
+            });
+        if !ok {
+            continue;
+        }
+        let groups = groups_on
+            .entry(on)
+            .or_insert_with(|| target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
+        if !eligibility::offer_passes(&subject, groups, c.offer, c.provider, on, rules) {
+            continue;
+        }
+        let facts = CustomerFacts {
+            customer: &ctx.data,
+            groups: &groups_today,
+            recent_instruments: &recent,
+        };
+        let total = points(cfg, &facts, c.offer, OfferState { occupied: c.active }, today);
+        scored.push((total, c));
+    }
+    scored.sort_by(|(sa, a), (sb, b)| {
+        sb.cmp(sa)
+            .then(a.offer.starts_on.cmp(&b.offer.starts_on))
+            .then(a.id.cmp(&b.id))
+    });
+    // Explanations are built for the offers shown only.
+    scored
+        .into_iter()
+        .take(limit)
+        .map(|(total, c)| {
+            let facts = CustomerFacts {
+                customer: &ctx.data,
+                groups: &groups_today,
+                recent_instruments: &recent,
+            };
+            let (score_total, explanation) =
+                score(cfg, &facts, c.offer, OfferState { occupied: c.active }, today);
+            debug_assert_eq!(score_total, total);
+            Recommendation {
+                offer_id: c.id,
+                instrument_code: c.offer.instrument_code.clone(),
+                score: score_total,
+                free: i64::from(c.offer.max_places) - c.active,
+                starts_on: c.offer.starts_on,
+                explanation,
+            }
+        })
+        .collect()
+}

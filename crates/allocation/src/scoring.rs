@@ -1,0 +1,372 @@
+//! The score of one offer for one customer: an integer sum of published, configurable
+//! factors (`docs/scoring.md`). Every factor that contributes is one explanation item;
+//! the items add up to the score. Gender and nationality are never factors (AMAS lesson,
+//! DSGVO Art. 22; domain rules, "Data protection").
+
+use chrono::NaiveDate;
+use passgenau_domain::offer::OfferData;
+use passgenau_domain::{CustomerData, GermanLevel, TargetGroup, VocationalQualification};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One contribution to a score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExplanationItem {
+    /// Factor name, e.g. `same_district`.
+    pub factor: String,
+    /// What was found, e.g. `Stadtbezirk 3`.
+    pub value: String,
+    pub points: i64,
+}
+
+/// The factors and their points. Defaults follow the AMIP 2021's priorities; a Jobcenter
+/// may change them in configuration (`scoring` in the config file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoringConfig {
+    /// Every eligible offer starts here, so scores stay positive and comparable.
+    pub base: i64,
+    /// The offer is meant for a target group the customer belongs to (per group).
+    pub offer_target_group: i64,
+    /// The customer belongs to a priority group of the AMIP 2021 (per group).
+    pub priority_long_term_recipient: i64,
+    pub priority_single_parent: i64,
+    pub priority_u25: i64,
+    pub priority_refugee: i64,
+    pub priority_health: i64,
+    pub priority_solo_self_employed: i64,
+    /// German level meets the offer's minimum by at most one step (the course fits).
+    pub german_fit: i64,
+    /// No vocational qualification and the instrument leads to one (FbW, BaE, AsA, EQ).
+    pub qualification_fit: i64,
+    /// Offer in the customer's district; else in the same postal area (first 3 digits).
+    pub same_district: i64,
+    pub same_postal_area: i64,
+    /// Start within 14 days / 6 weeks / 3 months (a running rolling offer counts as now).
+    pub start_within_14_days: i64,
+    pub start_within_6_weeks: i64,
+    pub start_within_3_months: i64,
+    /// The offer is below 70 % of its planned places: filling it keeps the framework
+    /// contract inside its 70–120 % corridor.
+    pub below_corridor: i64,
+    /// The customer had the same instrument within the last 24 months
+    /// (*Maßnahmekarrieren*); negative.
+    pub repeat_same_instrument: i64,
+    /// AGH is subordinate to direct integration (§ 16d Abs. 1 SGB II); negative.
+    pub agh_subordinate: i64,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        ScoringConfig {
+            base: 100,
+            offer_target_group: 30,
+            priority_long_term_recipient: 15,
+            priority_single_parent: 15,
+            priority_u25: 10,
+            priority_refugee: 10,
+            priority_health: 5,
+            priority_solo_self_employed: 5,
+            german_fit: 10,
+            qualification_fit: 15,
+            same_district: 20,
+            same_postal_area: 10,
+            start_within_14_days: 15,
+            start_within_6_weeks: 10,
+            start_within_3_months: 5,
+            below_corridor: 10,
+            repeat_same_instrument: -25,
+            agh_subordinate: -20,
+        }
+    }
+}
+
+/// The lower edge of the framework contracts' corridor (seed chapter 4: 70–120 %).
+pub const CORRIDOR_LOW_PERCENT: i64 = 70;
+
+/// What scoring needs to know of the offer beyond its data.
+#[derive(Debug, Clone, Copy)]
+pub struct OfferState {
+    /// Placements that count as entries or hold a place (for the corridor).
+    pub occupied: i64,
+}
+
+/// What scoring needs to know of the customer beyond the record.
+#[derive(Debug, Clone)]
+pub struct CustomerFacts<'a> {
+    pub customer: &'a CustomerData,
+    pub groups: &'a [TargetGroup],
+    /// Instrument codes of placements that started within the last 24 months.
+    pub recent_instruments: &'a [String],
+}
+
+fn german_step(level: GermanLevel) -> i32 {
+    level as i32
+}
+
+/// Scores one eligible offer; returns the total and its explanation (items sum to it).
+pub fn score(
+    cfg: &ScoringConfig,
+    facts: &CustomerFacts,
+    offer: &OfferData,
+    state: OfferState,
+    today: NaiveDate,
+) -> (i64, Vec<ExplanationItem>) {
+    let mut items = Vec::with_capacity(8);
+    factors(cfg, facts, offer, state, today, &mut |factor, value, points| {
+        items.push(ExplanationItem {
+            factor: factor.to_string(),
+            value: value(),
+            points,
+        })
+    });
+    (items.iter().map(|i| i.points).sum(), items)
+}
+
+/// The score alone, without building explanation texts (the ranking's hot path).
+pub fn points(
+    cfg: &ScoringConfig,
+    facts: &CustomerFacts,
+    offer: &OfferData,
+    state: OfferState,
+    today: NaiveDate,
+) -> i64 {
+    let mut total = 0;
+    factors(cfg, facts, offer, state, today, &mut |_, _, points| {
+        total += points
+    });
+    total
+}
+
+/// Every factor that contributes, as (factor, value text on demand, points).
+fn factors(
+    cfg: &ScoringConfig,
+    facts: &CustomerFacts,
+    offer: &OfferData,
+    state: OfferState,
+    today: NaiveDate,
+    emit: &mut dyn FnMut(&str, &dyn Fn() -> String, i64),
+) {
+    let mut push = |factor: &str, value: &dyn Fn() -> String, points: i64| {
+        if points != 0 {
+            emit(factor, value, points)
+        }
+    };
+    push("base", &|| "eligible offer with a free place".into(), cfg.base);
+
+    for g in offer.target_groups.iter().filter(|g| facts.groups.contains(g)) {
+        push(
+            "offer_target_group",
+            &|| g.as_str().into(),
+            cfg.offer_target_group,
+        );
+    }
+    for (group, points) in [
+        (TargetGroup::LongTermRecipient, cfg.priority_long_term_recipient),
+        (TargetGroup::SingleParent, cfg.priority_single_parent),
+        (TargetGroup::U25, cfg.priority_u25),
+        (TargetGroup::Refugee, cfg.priority_refugee),
+        (TargetGroup::Health, cfg.priority_health),
+        (TargetGroup::SoloSelfEmployed, cfg.priority_solo_self_employed),
+    ] {
+        if facts.groups.contains(&group) {
+            push("amip_priority", &|| group.as_str().into(), points);
+        }
+    }
+    if let Some(min) = offer.min_german_level {
+        let level = facts.customer.german_level;
+        let gap = german_step(level) - german_step(min);
+        if (0..=1).contains(&gap) {
+            push(
+                "german_fit",
+                &|| format!("{level:?} for a course from {min:?}"),
+                cfg.german_fit,
+            );
+        }
+    }
+    let unqualified = matches!(
+        facts.customer.vocational_qualification,
+        VocationalQualification::None | VocationalQualification::Partial
+    );
+    if unqualified && matches!(offer.instrument_code.as_str(), "FBW" | "BAE" | "ASA" | "EQ") {
+        push(
+            "qualification_fit",
+            &|| format!("{} leads to a qualification", offer.instrument_code),
+            cfg.qualification_fit,
+        );
+    }
+    match (
+        &facts.customer.district,
+        &facts.customer.postal_code,
+        &offer.postal_code,
+    ) {
+        (Some(d), _, _) if *d == offer.district => push("same_district", &|| d.clone(), cfg.same_district),
+        (_, Some(a), Some(b)) if a.len() >= 3 && b.len() >= 3 && a.get(..3) == b.get(..3) => push(
+            "same_postal_area",
+            &|| format!("{}xx", a.get(..3).unwrap_or_default()),
+            cfg.same_postal_area,
+        ),
+        _ => {}
+    }
+    let days = (offer.starts_on.max(today) - today).num_days();
+    let start_points = if days <= 14 {
+        cfg.start_within_14_days
+    } else if days <= 42 {
+        cfg.start_within_6_weeks
+    } else if days <= 91 {
+        cfg.start_within_3_months
+    } else {
+        0
+    };
+    push("start_soon", &|| format!("starts in {days} days"), start_points);
+    if offer.planned_places > 0
+        && state.occupied * 100 < CORRIDOR_LOW_PERCENT * i64::from(offer.planned_places)
+    {
+        push(
+            "below_corridor",
+            &|| {
+                format!(
+                    "{} of {} planned places filled",
+                    state.occupied, offer.planned_places
+                )
+            },
+            cfg.below_corridor,
+        );
+    }
+    if facts
+        .recent_instruments
+        .iter()
+        .any(|c| *c == offer.instrument_code)
+    {
+        push(
+            "repeat_same_instrument",
+            &|| format!("{} within the last 24 months", offer.instrument_code),
+            cfg.repeat_same_instrument,
+        );
+    }
+    if offer.instrument_code == "AGH" {
+        push(
+            "agh_subordinate",
+            &|| "direct integration first (§ 16d SGB II)".into(),
+            cfg.agh_subordinate,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use passgenau_domain::offer::{Entry, OfferStatus};
+    use passgenau_domain::{Gender, Spell};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn customer() -> CustomerData {
+        CustomerData {
+            customer_number: "K".into(),
+            first_name: "A".into(),
+            last_name: "B".into(),
+            date_of_birth: d("1990-01-01"),
+            gender: Gender::Female,
+            nationality: "DE".into(),
+            postal_code: Some("40210".into()),
+            district: Some("Stadtbezirk 1".into()),
+            vocational_qualification: VocationalQualification::None,
+            german_level: GermanLevel::B1,
+            health_restrictions: false,
+            severely_disabled: false,
+            rehabilitant: false,
+            refugee: false,
+            solo_self_employed: false,
+            benefit_spells: vec![Spell::new(d("2015-01-01"), None)],
+            unemployment_spells: vec![],
+            employment_spells: vec![],
+        }
+    }
+
+    fn offer(code: &str) -> OfferData {
+        OfferData {
+            instrument_code: code.into(),
+            provider_id: uuid::Uuid::nil(),
+            title: "T".into(),
+            district: "Stadtbezirk 1".into(),
+            postal_code: Some("40211".into()),
+            starts_on: d("2026-12-01"),
+            ends_on: d("2027-06-30"),
+            entry: Entry::Fixed,
+            planned_places: 10,
+            max_places: 12,
+            cost_per_place_cents: 100,
+            target_groups: vec![TargetGroup::LongTermRecipient],
+            min_age: None,
+            max_age: None,
+            min_german_level: Some(GermanLevel::A2),
+            status: OfferStatus::Open,
+        }
+    }
+
+    #[test]
+    fn items_add_up_and_points_agree() {
+        let c = customer();
+        let groups = [
+            TargetGroup::LongTermRecipient,
+            TargetGroup::NoVocationalQualification,
+        ];
+        let recent = vec!["AGH".to_string()];
+        let facts = CustomerFacts {
+            customer: &c,
+            groups: &groups,
+            recent_instruments: &recent,
+        };
+        let cfg = ScoringConfig::default();
+        for code in ["AVGS_MAT", "AGH", "FBW"] {
+            let o = offer(code);
+            let (total, items) = score(&cfg, &facts, &o, OfferState { occupied: 3 }, d("2026-11-24"));
+            assert_eq!(total, items.iter().map(|i| i.points).sum::<i64>());
+            assert_eq!(
+                total,
+                points(&cfg, &facts, &o, OfferState { occupied: 3 }, d("2026-11-24"))
+            );
+            let factors: Vec<&str> = items.iter().map(|i| i.factor.as_str()).collect();
+            assert!(factors.contains(&"same_district") && factors.contains(&"below_corridor"));
+            assert!(factors.contains(&"german_fit") && factors.contains(&"start_soon"));
+            assert_eq!(factors.contains(&"agh_subordinate"), code == "AGH");
+            assert_eq!(factors.contains(&"repeat_same_instrument"), code == "AGH");
+            assert_eq!(factors.contains(&"qualification_fit"), code == "FBW");
+        }
+    }
+
+    #[test]
+    fn gender_and_nationality_never_change_a_score() {
+        let cfg = ScoringConfig::default();
+        let o = offer("AVGS_MAT");
+        let base = customer();
+        let groups = [TargetGroup::LongTermRecipient];
+        let facts = CustomerFacts {
+            customer: &base,
+            groups: &groups,
+            recent_instruments: &[],
+        };
+        let reference = points(&cfg, &facts, &o, OfferState { occupied: 0 }, d("2026-11-24"));
+        for (gender, nat) in [
+            (Gender::Male, "DE"),
+            (Gender::Diverse, "TR"),
+            (Gender::Unspecified, "SY"),
+        ] {
+            let mut c = base.clone();
+            c.gender = gender;
+            c.nationality = nat.into();
+            let facts = CustomerFacts {
+                customer: &c,
+                groups: &groups,
+                recent_instruments: &[],
+            };
+            assert_eq!(
+                points(&cfg, &facts, &o, OfferState { occupied: 0 }, d("2026-11-24")),
+                reference
+            );
+        }
+    }
+}
