@@ -138,6 +138,9 @@ pub fn points(
     total
 }
 
+/// Receives (factor, value text on demand, points).
+type Emit<'a> = dyn FnMut(&str, &dyn Fn() -> String, i64) + 'a;
+
 /// Every factor that contributes, as (factor, value text on demand, points).
 fn factors(
     cfg: &ScoringConfig,
@@ -145,7 +148,7 @@ fn factors(
     offer: &OfferData,
     state: OfferState,
     today: NaiveDate,
-    emit: &mut dyn FnMut(&str, &dyn Fn() -> String, i64),
+    emit: &mut Emit,
 ) {
     let mut push = |factor: &str, value: &dyn Fn() -> String, points: i64| {
         if points != 0 {
@@ -233,10 +236,7 @@ fn factors(
             cfg.below_corridor,
         );
     }
-    if facts
-        .recent_instruments
-        .iter()
-        .any(|c| *c == offer.instrument_code)
+    if facts.recent_instruments.contains(&offer.instrument_code)
     {
         push(
             "repeat_same_instrument",

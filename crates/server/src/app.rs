@@ -68,7 +68,11 @@ pub fn build(
                 .configure(routes::instruments::configure)
                 .configure(routes::providers::configure)
                 .configure(routes::offers::configure)
-                .configure(routes::audit::configure),
+                .configure(routes::audit::configure)
+                .configure(routes::engine::configure)
+                .configure(routes::allocations::configure)
+                .configure(routes::availability::configure)
+                .configure(routes::plans::configure),
         )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::not_found("resource"))

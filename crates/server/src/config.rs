@@ -42,10 +42,36 @@ pub fn prepare(
         .and_then(|v| v.parse().ok())
         .filter(|v| *v > 0)
         .unwrap_or(DEFAULT_TOKEN_TTL_SECONDS);
+    let engine = EngineConfig::load()?;
     Ok(AppState {
         store,
         tokens: Tokens::new(&secret, ttl),
+        rules: std::sync::Arc::new(engine.eligibility),
+        scoring: std::sync::Arc::new(engine.scoring),
     })
+}
+
+/// The engine's configuration file (`PASSGENAU_CONFIG`, JSON): administrative practice of
+/// the eligibility rules and the scoring factors. Anything left out keeps its default;
+/// an unknown key is an error, so a typo cannot silently change nothing.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    pub eligibility: passgenau_domain::eligibility::RuleParams,
+    pub scoring: passgenau_allocation::ScoringConfig,
+}
+
+impl EngineConfig {
+    pub fn load() -> anyhow_like::Result<EngineConfig> {
+        match std::env::var("PASSGENAU_CONFIG") {
+            Ok(path) if !path.is_empty() => {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| format!("PASSGENAU_CONFIG {path}: {e}"))?;
+                Ok(serde_json::from_str(&text).map_err(|e| format!("PASSGENAU_CONFIG {path}: {e}"))?)
+            }
+            _ => Ok(EngineConfig::default()),
+        }
+    }
 }
 
 /// A tiny boxed-error result for start-up code, where the message is all that matters.

@@ -23,6 +23,9 @@ pub struct Problem {
     /// Field-level problems of a request body or query.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// With `not_eligible`: every rule with its outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<passgenau_domain::eligibility::Reason>>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,6 +36,7 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
     /// Extra headers (e.g. `Allow` on 405, `WWW-Authenticate` on 401).
     pub headers: Vec<(header::HeaderName, String)>,
+    pub reasons: Option<Vec<passgenau_domain::eligibility::Reason>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -45,7 +49,28 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
+            reasons: None,
         }
+    }
+
+    /// 422 `not_eligible` with every rule's outcome.
+    pub fn not_eligible(reasons: Vec<passgenau_domain::eligibility::Reason>) -> Self {
+        let failed: Vec<String> = reasons
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.detail.clone())
+            .collect();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not_eligible",
+            format!("the customer is not eligible: {}", failed.join("; ")),
+        );
+        e.reasons = Some(reasons);
+        e
+    }
+
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, detail)
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -133,6 +158,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_string(),
             errors: self.errors.clone(),
+            reasons: self.reasons.clone(),
         }
     }
 }

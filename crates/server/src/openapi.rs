@@ -47,6 +47,17 @@ use crate::routes;
         routes::offers::create_offer,
         routes::offers::update_offer,
         routes::audit::list_audit,
+        routes::engine::get_eligibility,
+        routes::engine::get_recommendations,
+        routes::availability::get_availability,
+        routes::allocations::create_allocation,
+        routes::allocations::list_allocations,
+        routes::allocations::get_allocation,
+        routes::allocations::transition_allocation,
+        routes::allocations::add_to_waitlist,
+        routes::allocations::list_waitlist,
+        routes::plans::get_plan,
+        routes::plans::put_plan,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -57,6 +68,9 @@ use crate::routes;
         (name = "providers", description = "Providers (Träger)"),
         (name = "offers", description = "Offers with planned places"),
         (name = "audit", description = "Who accessed which social data (admin)"),
+        (name = "engine", description = "Eligibility with reasons and ranked recommendations (specialist, admin)"),
+        (name = "placements", description = "Availability, placements and waiting lists"),
+        (name = "plans", description = "Yearly plans and budgets"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

@@ -1,5 +1,9 @@
 //! Shared application state.
 
+use std::sync::Arc;
+
+use passgenau_allocation::ScoringConfig;
+use passgenau_domain::eligibility::RuleParams;
 use passgenau_store::Store;
 
 use crate::auth::Tokens;
@@ -10,6 +14,10 @@ use crate::error::{ApiError, ApiResult};
 pub struct AppState {
     pub store: Store,
     pub tokens: Tokens,
+    /// Administrative practice of the eligibility rules (configuration).
+    pub rules: Arc<RuleParams>,
+    /// Scoring factors of the recommendations (configuration, `docs/scoring.md`).
+    pub scoring: Arc<ScoringConfig>,
 }
 
 impl AppState {

@@ -6,6 +6,7 @@
 //! transaction would fail with SQLITE_BUSY instead of waiting when it later writes) and a
 //! plain transaction on PostgreSQL, where writers serialise on row locks.
 
+pub mod allocations;
 pub mod audit;
 pub mod codec;
 pub mod customers;
@@ -15,11 +16,13 @@ pub mod households;
 pub mod idempotency;
 pub mod instruments;
 pub mod offers;
+pub mod plans;
 pub mod providers;
 pub mod records;
 pub mod schema;
 pub mod settings;
 pub mod users;
+pub mod waitlist;
 
 pub use db::{Backend, DbConnection, Store};
 pub use diesel::result::Error as DieselError;

@@ -185,3 +185,72 @@ pub fn update(conn: &mut DbConnection, rec: &OfferRecord, expected_version: i64)
     }
     Ok(())
 }
+
+/// Every open offer that has not ended by `on` (no pagination: the engine ranks them all).
+pub fn open_on(conn: &mut DbConnection, f: &OfferFilter, on: NaiveDate) -> StoreResult<Vec<OfferRecord>> {
+    let mut q = offers::table
+        .select(OfferRow::as_select())
+        .filter(offers::status.eq("open"))
+        .filter(offers::ends_on.ge(on))
+        .into_boxed();
+    if let Some(v) = &f.instrument_code {
+        q = q.filter(offers::instrument_code.eq(v.clone()));
+    }
+    if let Some(v) = f.provider_id {
+        q = q.filter(offers::provider_id.eq(v.to_string()));
+    }
+    if let Some(v) = &f.district {
+        q = q.filter(offers::district.eq(v.clone()));
+    }
+    if let Some(v) = f.starts_from {
+        q = q.filter(offers::starts_on.ge(v));
+    }
+    if let Some(v) = f.starts_to {
+        q = q.filter(offers::starts_on.le(v));
+    }
+    q.order(offers::id.asc())
+        .load(conn)?
+        .into_iter()
+        .map(OfferRecord::try_from)
+        .collect()
+}
+
+/// A page of open offers that have not ended by `on`, for availability.
+pub fn list_running(
+    conn: &mut DbConnection,
+    f: &OfferFilter,
+    on: NaiveDate,
+    page: &Page,
+) -> StoreResult<PageOf<OfferRecord>> {
+    let mut q = offers::table
+        .select(OfferRow::as_select())
+        .filter(offers::ends_on.ge(on))
+        .into_boxed();
+    if let Some(v) = &f.instrument_code {
+        q = q.filter(offers::instrument_code.eq(v.clone()));
+    }
+    if let Some(v) = f.provider_id {
+        q = q.filter(offers::provider_id.eq(v.to_string()));
+    }
+    if let Some(v) = &f.district {
+        q = q.filter(offers::district.eq(v.clone()));
+    }
+    if let Some(v) = &f.status {
+        q = q.filter(offers::status.eq(v.clone()));
+    }
+    if let Some(v) = f.starts_from {
+        q = q.filter(offers::starts_on.ge(v));
+    }
+    if let Some(v) = f.starts_to {
+        q = q.filter(offers::starts_on.le(v));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(offers::id.gt(after.clone()));
+    }
+    let rows = q.order(offers::id.asc()).limit(page.limit + 1).load(conn)?;
+    let recs = rows
+        .into_iter()
+        .map(OfferRecord::try_from)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
+}

@@ -111,3 +111,13 @@ pub fn update(conn: &mut DbConnection, rec: &ProviderRecord, expected_version: i
     }
     Ok(())
 }
+
+/// Every provider by ID (a Jobcenter works with hundreds, not millions).
+pub fn all(conn: &mut DbConnection) -> StoreResult<std::collections::HashMap<Uuid, ProviderRecord>> {
+    providers::table
+        .select(ProviderRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|r| ProviderRecord::try_from(r).map(|p| (p.meta.id, p)))
+        .collect()
+}

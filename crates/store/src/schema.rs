@@ -149,6 +149,85 @@ diesel::joinable!(household_members -> households (household_id));
 diesel::joinable!(offers -> providers (provider_id));
 diesel::joinable!(offers -> instruments (instrument_code));
 
+diesel::table! {
+    allocations (id) {
+        id -> Text,
+        customer_id -> Text,
+        offer_id -> Text,
+        instrument_code -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        cost_cents -> BigInt,
+        budget_year -> Integer,
+        started_on -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
+        status_reason -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        override_by -> Nullable<Text>,
+        source -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    waitlist (id) {
+        id -> Text,
+        offer_id -> Text,
+        customer_id -> Text,
+        status -> Text,
+        allocation_id -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plans (year) {
+        year -> Integer,
+        budget_cents -> Nullable<BigInt>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    plan_instruments (year, code) {
+        year -> Integer,
+        code -> Text,
+        planned_entries -> Integer,
+        previous_year_planned_entries -> Nullable<Integer>,
+        budget_cents -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    allocation_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        allocation_id -> Text,
+        customer_id -> Text,
+        offer_id -> Text,
+        instrument_code -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        on_date -> Nullable<Date>,
+        reason -> Nullable<Text>,
+        actor -> Text,
+        role -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(allocations -> offers (offer_id));
+diesel::joinable!(allocations -> customers (customer_id));
+diesel::joinable!(waitlist -> offers (offer_id));
+diesel::joinable!(plan_instruments -> plans (year));
+
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
     users,
@@ -160,4 +239,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     offers,
     idempotency_keys,
     audit_log,
+    allocations,
+    waitlist,
+    plans,
+    plan_instruments,
+    allocation_events,
 );

@@ -1,12 +1,16 @@
 //! HTTP routes, one module per resource. Handlers are thin: extract, check the role,
 //! call the store inside one transaction, answer.
 
+pub mod allocations;
 pub mod audit;
+pub mod availability;
 pub mod customers;
+pub mod engine;
 pub mod households;
 pub mod instruments;
 pub mod offers;
 pub mod ops;
+pub mod plans;
 pub mod providers;
 pub mod users;
 

@@ -1,0 +1,606 @@
+//! Placements (*Zuweisungen*): reserve a place, follow it through its states, and the
+//! waiting lists. Providers see and move only placements in their own offers, with the
+//! participant shown as `{customer_number, first_name, last_name, date_of_birth}` while
+//! the placement runs (§ 69 SGB X, § 50 SGB II), and nothing else.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use passgenau_domain::placement::PlacementStatus;
+use passgenau_domain::user::Role;
+use passgenau_store::allocations::{self as repo, AllocationFilter, AllocationRecord, Source};
+use passgenau_store::audit::{self, Action};
+use passgenau_store::waitlist::{self, WaitlistEntry};
+use passgenau_store::{customers, offers, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{audit_entries, not_allowed, today, with_etag};
+use crate::auth::{Caller, CASEWORK};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{idempotency_key, parse_json, route_of, ApiJson, JsonBytes, Pagination};
+use crate::services::{idempotency, placements};
+use crate::state::AppState;
+
+const PLACEMENT_ROLES: &[Role] = &[Role::Specialist, Role::Admin, Role::Provider];
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/allocations")
+            .route(web::get().to(list_allocations))
+            .route(web::post().to(create_allocation))
+            .default_service(not_allowed("GET, POST")),
+    )
+    .service(
+        web::resource("/allocations/{id}")
+            .route(web::get().to(get_allocation))
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/allocations/{id}/transitions")
+            .route(web::post().to(transition_allocation))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
+        web::resource("/offers/{id}/waitlist")
+            .route(web::get().to(list_waitlist))
+            .route(web::post().to(add_to_waitlist))
+            .default_service(not_allowed("GET, POST")),
+    );
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAllocation {
+    pub customer_id: Uuid,
+    pub offer_id: Uuid,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Admins only: place despite a failed rule that may be overridden (e.g. the AGH cap,
+    /// § 16d Abs. 6 SGB II); the reason and the admin are recorded.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionRequest {
+    pub to: PlacementStatus,
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Date of the entry (`started`) or exit (`completed`, `aborted`); default today.
+    #[serde(default)]
+    pub on: Option<NaiveDate>,
+}
+
+/// What a provider sees of its participant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Participant {
+    pub customer_number: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub date_of_birth: NaiveDate,
+}
+
+/// A placement. Providers get no `customer_id`, `note`, override or author fields, and
+/// the `participant` only while the placement is active.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AllocationResponse {
+    pub id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<Uuid>,
+    pub offer_id: Uuid,
+    pub instrument_code: String,
+    pub status: PlacementStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<Participant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub cost_cents: i64,
+    pub budget_year: i32,
+    pub started_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub status_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_by: Option<String>,
+    /// `specialist`, `waitlist` or `cohort`.
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AllocationList {
+    pub items: Vec<AllocationResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AllocationQuery {
+    pub customer_id: Option<Uuid>,
+    pub offer_id: Option<Uuid>,
+    pub status: Option<PlacementStatus>,
+}
+
+pub fn respond(
+    r: &AllocationRecord,
+    caller: &Caller,
+    participant: Option<Participant>,
+) -> AllocationResponse {
+    let provider = caller.role == Role::Provider;
+    AllocationResponse {
+        id: r.meta.id,
+        customer_id: (!provider).then_some(r.customer_id),
+        offer_id: r.offer_id,
+        instrument_code: r.instrument_code.clone(),
+        status: r.status,
+        participant: if provider && r.status.is_active() {
+            participant
+        } else {
+            None
+        },
+        note: if provider { None } else { r.note.clone() },
+        cost_cents: r.cost_cents,
+        budget_year: r.budget_year,
+        started_on: r.started_on,
+        ended_on: r.ended_on,
+        status_reason: r.status_reason.clone(),
+        override_reason: if provider { None } else { r.override_reason.clone() },
+        override_by: if provider { None } else { r.override_by.clone() },
+        source: passgenau_store::codec::enum_to_str(&r.source),
+        created_by: (!provider).then(|| r.created_by.clone()),
+        version: r.meta.version,
+        created_at: r.meta.created_at,
+        updated_at: r.meta.updated_at,
+    }
+}
+
+/// The participant of each active placement, for a provider; audited as reads.
+fn participants(
+    conn: &mut passgenau_store::DbConnection,
+    caller: &Caller,
+    route: &str,
+    recs: &[AllocationRecord],
+) -> ApiResult<std::collections::HashMap<Uuid, Participant>> {
+    if caller.role != Role::Provider {
+        return Ok(Default::default());
+    }
+    let ids: Vec<Uuid> = recs
+        .iter()
+        .filter(|r| r.status.is_active())
+        .map(|r| r.customer_id)
+        .collect();
+    let found = customers::get_many(conn, &ids)?;
+    audit::append(
+        conn,
+        &audit_entries(
+            caller,
+            Action::Read,
+            route,
+            found.iter().map(|c| (Some(c.meta.id), None)),
+        ),
+    )?;
+    Ok(found
+        .into_iter()
+        .map(|c| {
+            (
+                c.meta.id,
+                Participant {
+                    customer_number: c.data.customer_number,
+                    first_name: c.data.first_name,
+                    last_name: c.data.last_name,
+                    date_of_birth: c.data.date_of_birth,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Reserve a place
+///
+/// Checks eligibility as of the offer's start (today for a running offer), capacity and
+/// budget in one transaction. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/api/v1/allocations", tag = "placements",
+    request_body = NewAllocation,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
+    responses(
+        (status = 201, description = "reserved", body = AllocationResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "role may not place, or override by a non-admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown customer or offer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "capacity_exhausted, budget_exhausted, already_allocated, offer_closed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "not_eligible (with reasons), idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_allocation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    JsonBytes(body): JsonBytes,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let key = idempotency_key(&req)?;
+    let new: NewAllocation = parse_json(&body)?;
+    if new
+        .note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 2000 || n.contains('\0'))
+    {
+        return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
+            "note",
+            "at most 2000 characters, no NUL",
+        )]));
+    }
+    if new
+        .override_reason
+        .as_ref()
+        .is_some_and(|r| r.trim().is_empty() || r.chars().count() > 2000)
+    {
+        return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
+            "override_reason",
+            "1 to 2000 characters",
+        )]));
+    }
+    let route = route_of(&req);
+    let hash = idempotency::hash(&body);
+    let rules = state.rules.clone();
+    let answer = state
+        .db(move |store| {
+            store.write(|conn| {
+                idempotency::run(conn, &caller, &route, key.as_deref(), &hash, |conn| {
+                    let rec = placements::reserve(
+                        conn,
+                        &rules,
+                        &caller,
+                        &route,
+                        &placements::Request {
+                            customer_id: new.customer_id,
+                            offer_id: new.offer_id,
+                            note: new.note.clone(),
+                            override_reason: new.override_reason.clone(),
+                            source: Source::Specialist,
+                        },
+                        today(),
+                    )?;
+                    Ok(idempotency::Answer {
+                        status: 201,
+                        body: serde_json::to_string(&respond(&rec, &caller, None))
+                            .map_err(|_| ApiError::internal())?,
+                    })
+                })
+            })
+        })
+        .await?;
+    let version = serde_json::from_str::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| v["version"].as_i64())
+        .unwrap_or(1);
+    Ok(
+        HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED))
+            .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
+            .content_type("application/json")
+            .body(answer.body),
+    )
+}
+
+/// List placements
+///
+/// Providers see only placements in their own offers.
+#[utoipa::path(get, path = "/api/v1/allocations", tag = "placements",
+    params(AllocationQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of placements", body = AllocationList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_allocations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<AllocationQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(PLACEMENT_ROLES)?;
+    let page = p.uuid_page()?;
+    let q = q.into_inner();
+    let route = route_of(&req);
+    let filter = AllocationFilter {
+        customer_id: q.customer_id,
+        offer_id: q.offer_id,
+        status: q.status,
+        provider_id: if caller.role == Role::Provider {
+            caller.provider_id
+        } else {
+            None
+        },
+    };
+    let list = state
+        .db(move |store| {
+            let mut conn = store.conn()?;
+            let conn = &mut *conn;
+            let page = repo::list(conn, &filter, &page)?;
+            if caller.role != Role::Provider {
+                audit::append(
+                    conn,
+                    &audit_entries(
+                        &caller,
+                        Action::Read,
+                        &route,
+                        page.items.iter().map(|r| (Some(r.customer_id), None)),
+                    ),
+                )?;
+            }
+            let mut people = participants(conn, &caller, &route, &page.items)?;
+            Ok(AllocationList {
+                items: page
+                    .items
+                    .iter()
+                    .map(|r| respond(r, &caller, people.remove(&r.customer_id)))
+                    .collect(),
+                next_cursor: page.next,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Read a placement
+#[utoipa::path(get, path = "/api/v1/allocations/{id}", tag = "placements",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "the placement", body = AllocationResponse),
+        (status = 404, description = "unknown, or in another provider's offer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_allocation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(PLACEMENT_ROLES)?;
+    let id = id.into_inner();
+    let route = route_of(&req);
+    let (rec, body) = state
+        .db(move |store| {
+            let mut conn = store.conn()?;
+            let (rec, _) = placements::visible(&mut conn, &caller, id)?;
+            if caller.role != Role::Provider {
+                audit::append(
+                    &mut conn,
+                    &audit_entries(&caller, Action::Read, &route, [(Some(rec.customer_id), None)]),
+                )?;
+            }
+            let mut people = participants(&mut conn, &caller, &route, std::slice::from_ref(&rec))?;
+            let body = respond(&rec, &caller, people.remove(&rec.customer_id));
+            Ok((rec, body))
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &body))
+}
+
+/// Move a placement to another state
+///
+/// `reserved → confirmed → started → completed | aborted` (provider);
+/// `reserved | confirmed → declined | no_show` (provider) or `cancelled` (specialist).
+/// A freed place goes to the first eligible customer on the offer's waiting list.
+#[utoipa::path(post, path = "/api/v1/allocations/{id}/transitions", tag = "placements",
+    params(("id" = Uuid, Path)),
+    request_body = TransitionRequest,
+    responses(
+        (status = 200, description = "the placement in its new state", body = AllocationResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "the transition belongs to another role", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown, or in another provider's offer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "invalid_transition", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "impossible date", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn transition_allocation(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    ApiJson(body): ApiJson<TransitionRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(PLACEMENT_ROLES)?;
+    if body
+        .reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 2000 || r.contains('\0'))
+    {
+        return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
+            "reason",
+            "at most 2000 characters, no NUL",
+        )]));
+    }
+    let id = id.into_inner();
+    let route = route_of(&req);
+    let rules = state.rules.clone();
+    let (rec, resp) = state
+        .db(move |store| {
+            store.write(|conn| {
+                let mv = placements::Move {
+                    to: body.to,
+                    reason: body.reason.clone(),
+                    on: body.on,
+                };
+                let rec = placements::transition(conn, &rules, &caller, &route, id, &mv, today())?;
+                let mut people = participants(conn, &caller, &route, std::slice::from_ref(&rec))?;
+                let resp = respond(&rec, &caller, people.remove(&rec.customer_id));
+                Ok((rec, resp))
+            })
+        })
+        .await?;
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &resp))
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWaitlistEntry {
+    pub customer_id: Uuid,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WaitlistResponse {
+    pub id: Uuid,
+    pub offer_id: Uuid,
+    pub customer_id: Uuid,
+    /// 1 for the next in line.
+    pub position: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WaitlistList {
+    pub items: Vec<WaitlistResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// Put a customer on an offer's waiting list
+///
+/// Only for a full offer (with a free place, reserve it directly).
+#[utoipa::path(post, path = "/api/v1/offers/{id}/waitlist", tag = "placements",
+    params(("id" = Uuid, Path)),
+    request_body = NewWaitlistEntry,
+    responses(
+        (status = 201, description = "waiting", body = WaitlistResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown offer or customer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already_waitlisted, already_allocated, places_available, offer_closed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn add_to_waitlist(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    ApiJson(body): ApiJson<NewWaitlistEntry>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let offer_id = id.into_inner();
+    let route = route_of(&req);
+    let entry = state
+        .db(move |store| {
+            store.write(|conn| {
+                repo::lock_offer(conn, offer_id)?;
+                let offer = offers::get(conn, offer_id).map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found("offer"),
+                    other => other.into(),
+                })?;
+                let customer = customers::get(conn, body.customer_id).map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found("customer"),
+                    other => other.into(),
+                })?;
+                if offer.data.status == passgenau_domain::offer::OfferStatus::Closed
+                    || offer.data.ends_on < today()
+                {
+                    return Err(ApiError::conflict("offer_closed", "the offer is closed or over"));
+                }
+                if repo::has_active(conn, customer.meta.id, offer_id)? {
+                    return Err(ApiError::conflict(
+                        "already_allocated",
+                        "the customer holds a place in this offer",
+                    ));
+                }
+                if repo::count_active(conn, offer_id)? < i64::from(offer.data.max_places) {
+                    return Err(ApiError::conflict(
+                        "places_available",
+                        "the offer has a free place: reserve it with POST /allocations",
+                    ));
+                }
+                let entry = WaitlistEntry {
+                    id: passgenau_domain::ids::new_id(),
+                    offer_id,
+                    customer_id: customer.meta.id,
+                    status: "waiting".into(),
+                    allocation_id: None,
+                    created_by: caller.username.clone(),
+                    created_at: passgenau_store::records::now(),
+                };
+                waitlist::add(conn, &entry)?;
+                let position = waitlist::waiting(conn, offer_id)?.len() as i64;
+                audit::append(
+                    conn,
+                    &audit_entries(
+                        &caller,
+                        Action::Create,
+                        &route,
+                        [(Some(customer.meta.id), customer.household_id)],
+                    ),
+                )?;
+                Ok(WaitlistResponse {
+                    id: entry.id,
+                    offer_id,
+                    customer_id: entry.customer_id,
+                    position,
+                    created_at: entry.created_at,
+                })
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(entry))
+}
+
+/// An offer's waiting list, next in line first
+#[utoipa::path(get, path = "/api/v1/offers/{id}/waitlist", tag = "placements",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "waiting customers", body = WaitlistList),
+        (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_waitlist(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let offer_id = id.into_inner();
+    let route = route_of(&req);
+    let list = state
+        .db(move |store| {
+            store
+                .read(|conn| {
+                    offers::get(conn, offer_id)?;
+                    let entries = waitlist::waiting(conn, offer_id)?;
+                    audit::append(
+                        conn,
+                        &audit_entries(
+                            &caller,
+                            Action::Read,
+                            &route,
+                            entries.iter().map(|e| (Some(e.customer_id), None)),
+                        ),
+                    )?;
+                    Ok(WaitlistList {
+                        items: entries
+                            .iter()
+                            .enumerate()
+                            .map(|(i, e)| WaitlistResponse {
+                                id: e.id,
+                                offer_id,
+                                customer_id: e.customer_id,
+                                position: i as i64 + 1,
+                                created_at: e.created_at,
+                            })
+                            .collect(),
+                        next_cursor: None,
+                    })
+                })
+                .map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found("offer"),
+                    other => other.into(),
+                })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}

@@ -1,0 +1,143 @@
+//! Free places per offer, for providers and specialists. No personal data; answers carry
+//! an `ETag` and honour `If-None-Match` (304), so polling systems fetch only changes.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use passgenau_domain::user::Role;
+use passgenau_store::offers::OfferFilter;
+use passgenau_store::{allocations, offers, waitlist};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{not_allowed, today};
+use crate::auth::Caller;
+use crate::error::{ApiResult, Problem};
+use crate::extract::Pagination;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/availability")
+            .route(web::get().to(get_availability))
+            .default_service(not_allowed("GET")),
+    );
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AvailabilityItem {
+    pub offer_id: Uuid,
+    pub title: String,
+    pub instrument_code: String,
+    pub provider_id: Uuid,
+    pub district: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub planned_places: i32,
+    pub max_places: i32,
+    /// Active placements (reserved, confirmed, started).
+    pub occupied: i64,
+    pub free: i64,
+    pub waitlisted: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AvailabilityList {
+    pub items: Vec<AvailabilityItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AvailabilityQuery {
+    pub instrument: Option<String>,
+    pub district: Option<String>,
+    pub provider_id: Option<Uuid>,
+    pub starts_from: Option<NaiveDate>,
+    pub starts_to: Option<NaiveDate>,
+}
+
+/// Free places per open offer
+#[utoipa::path(get, path = "/api/v1/availability", tag = "placements",
+    params(AvailabilityQuery, Pagination, ("If-None-Match" = Option<String>, Header, description = "ETag of a previous answer")),
+    responses(
+        (status = 200, description = "open offers with their places", body = AvailabilityList),
+        (status = 304, description = "unchanged since the ETag given"),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_availability(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    q: web::Query<AvailabilityQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Provider, Role::Specialist, Role::Admin])?;
+    let page = p.uuid_page()?;
+    let q = q.into_inner();
+    let filter = OfferFilter {
+        instrument_code: q.instrument,
+        provider_id: q.provider_id,
+        district: q.district,
+        status: Some("open".into()),
+        starts_from: q.starts_from,
+        starts_to: q.starts_to,
+    };
+    let body = state
+        .db(move |store| {
+            let mut conn = store.conn()?;
+            let conn = &mut *conn;
+            let page = offers::list_running(conn, &filter, today(), &page)?;
+            let ids: Vec<Uuid> = page.items.iter().map(|o| o.meta.id).collect();
+            let active = allocations::active_counts(conn, &ids)?;
+            let waiting = waitlist::waiting_counts(conn, &ids)?;
+            let list = AvailabilityList {
+                items: page
+                    .items
+                    .iter()
+                    .map(|o| {
+                        let occupied = active.get(&o.meta.id).copied().unwrap_or(0);
+                        AvailabilityItem {
+                            offer_id: o.meta.id,
+                            title: o.data.title.clone(),
+                            instrument_code: o.data.instrument_code.clone(),
+                            provider_id: o.data.provider_id,
+                            district: o.data.district.clone(),
+                            starts_on: o.data.starts_on,
+                            ends_on: o.data.ends_on,
+                            planned_places: o.data.planned_places,
+                            max_places: o.data.max_places,
+                            occupied,
+                            free: (i64::from(o.data.max_places) - occupied).max(0),
+                            waitlisted: waiting.get(&o.meta.id).copied().unwrap_or(0),
+                        }
+                    })
+                    .collect(),
+                next_cursor: page.next,
+            };
+            serde_json::to_vec(&list).map_err(|_| crate::error::ApiError::internal())
+        })
+        .await?;
+    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+        });
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .content_type("application/json")
+        .body(body))
+}

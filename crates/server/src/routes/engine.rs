@@ -1,0 +1,223 @@
+//! The engine online: eligibility with reasons and ranked recommendations for one
+//! customer (specialists and admins). Both read the customer's data and are audited.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDate;
+use passgenau_allocation::{recommend, Candidate, CustomerContext, Recommendation};
+use passgenau_domain::eligibility::{self, Eligibility, Subject};
+use passgenau_store::audit::{self, Action};
+use passgenau_store::offers::OfferFilter;
+use passgenau_store::{
+    allocations, customers, households, instruments, offers, providers, DbConnection, Page, StoreError,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{audit_entries, not_allowed, today};
+use crate::auth::{Caller, CASEWORK};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::route_of;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/customers/{id}/eligibility")
+            .route(web::get().to(get_eligibility))
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/customers/{id}/recommendations")
+            .route(web::get().to(get_recommendations))
+            .default_service(not_allowed("GET")),
+    );
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EligibilityList {
+    pub items: Vec<Eligibility>,
+    pub as_of: NaiveDate,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecommendationList {
+    pub items: Vec<Recommendation>,
+    pub as_of: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EligibilityQuery {
+    /// Reference date (default today).
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RecommendationQuery {
+    /// At most this many offers (1–500, default 20).
+    pub limit: Option<usize>,
+    /// Only offers of this instrument code.
+    pub instrument: Option<String>,
+    /// Reference date (default today).
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Loads what the rules read of a customer: record, household, history, active offers.
+fn context(conn: &mut DbConnection, id: Uuid) -> ApiResult<CustomerContext> {
+    let rec = customers::get(conn, id).map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("customer"),
+        other => other.into(),
+    })?;
+    let household = match rec.household_id {
+        Some(h) => households::members(conn, h)?,
+        None => Vec::new(),
+    };
+    let (history, active_offers) = allocations::history(conn, id)?;
+    Ok(CustomerContext {
+        id,
+        data: rec.data,
+        household,
+        history,
+        active_offers,
+    })
+}
+
+fn audit_read(conn: &mut DbConnection, caller: &Caller, route: &str, id: Uuid) -> ApiResult<()> {
+    audit::append(
+        conn,
+        &audit_entries(caller, Action::Read, route, [(Some(id), None)]),
+    )?;
+    Ok(())
+}
+
+/// Eligibility for every instrument
+///
+/// One item per instrument of the catalogue, each rule with its outcome, a readable detail
+/// and its legal source, as of `as_of` (default today).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/eligibility", tag = "engine",
+    params(("id" = Uuid, Path), EligibilityQuery),
+    responses(
+        (status = 200, description = "eligibility per instrument", body = EligibilityList),
+        (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_eligibility(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    q: web::Query<EligibilityQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let as_of = q.as_of.unwrap_or_else(today);
+    let route = route_of(&req);
+    let rules = state.rules.clone();
+    let list = state
+        .db(move |store| {
+            let mut conn = store.conn()?;
+            let ctx = context(&mut conn, id)?;
+            let codes: Vec<String> = instruments::list(
+                &mut conn,
+                None,
+                &Page {
+                    limit: 10_000,
+                    after: None,
+                },
+            )?
+            .items
+            .into_iter()
+            .map(|i| i.data.code)
+            .collect();
+            audit_read(&mut conn, &caller, &route, id)?;
+            let subject = Subject {
+                customer_id: id,
+                customer: &ctx.data,
+                household: &ctx.household,
+                history: &ctx.history,
+            };
+            Ok(EligibilityList {
+                items: eligibility::for_instruments(
+                    &subject,
+                    codes.iter().map(String::as_str),
+                    as_of,
+                    &rules,
+                ),
+                as_of,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Ranked offers for a customer
+///
+/// Eligible open offers with a free place, best first; each item's explanation `points`
+/// add up to its `score` (factors: `docs/scoring.md`).
+#[utoipa::path(get, path = "/api/v1/customers/{id}/recommendations", tag = "engine",
+    params(("id" = Uuid, Path), RecommendationQuery),
+    responses(
+        (status = 200, description = "ranked offers", body = RecommendationList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_recommendations(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    q: web::Query<RecommendationQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let q = q.into_inner();
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "limit",
+            "must be between 1 and 500",
+        ));
+    }
+    let id = id.into_inner();
+    let as_of = q.as_of.unwrap_or_else(today);
+    let route = route_of(&req);
+    let rules = state.rules.clone();
+    let scoring = state.scoring.clone();
+    let list = state
+        .db(move |store| {
+            let mut conn = store.conn()?;
+            let conn = &mut *conn;
+            let ctx = context(conn, id)?;
+            let open = offers::open_on(
+                conn,
+                &OfferFilter {
+                    instrument_code: q.instrument,
+                    ..Default::default()
+                },
+                as_of,
+            )?;
+            let offer_ids: Vec<Uuid> = open.iter().map(|o| o.meta.id).collect();
+            let active = allocations::active_counts(conn, &offer_ids)?;
+            let provider_map = providers::all(conn)?;
+            audit_read(conn, &caller, &route, id)?;
+            let candidates: Vec<Candidate> = open
+                .iter()
+                .filter_map(|o| {
+                    provider_map.get(&o.data.provider_id).map(|p| Candidate {
+                        id: o.meta.id,
+                        offer: &o.data,
+                        provider: &p.data,
+                        active: active.get(&o.meta.id).copied().unwrap_or(0),
+                    })
+                })
+                .collect();
+            Ok(RecommendationList {
+                items: recommend(&ctx, &candidates, limit, as_of, &rules, &scoring),
+                as_of,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}

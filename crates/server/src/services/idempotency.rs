@@ -1,0 +1,61 @@
+//! `Idempotency-Key`: the same key with the same body replays the first answer; with
+//! another body it is 422 `idempotency_key_reused`. The key is checked and the answer
+//! saved inside the same transaction as the creation, so a retry can never create twice.
+
+use actix_web::http::StatusCode;
+use passgenau_store::{idempotency, DbConnection};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+
+/// A saved or fresh answer: status and JSON body.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+pub fn hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// Runs `create` unless the key was seen; must be called inside a write transaction.
+pub fn run(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    route: &str,
+    key: Option<&str>,
+    request_hash: &str,
+    create: impl FnOnce(&mut DbConnection) -> ApiResult<Answer>,
+) -> ApiResult<Answer> {
+    let Some(key) = key else {
+        return create(conn);
+    };
+    idempotency::lock_key(conn, &caller.username, route, key)?;
+    if let Some(saved) = idempotency::find(conn, &caller.username, route, key)? {
+        if saved.request_hash != request_hash {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with another body",
+            ));
+        }
+        return Ok(Answer {
+            status: u16::try_from(saved.status_code).unwrap_or(200),
+            body: saved.response_body,
+        });
+    }
+    let answer = create(conn)?;
+    idempotency::save(
+        conn,
+        &caller.username,
+        route,
+        key,
+        &idempotency::SavedResponse {
+            request_hash: request_hash.to_string(),
+            status_code: i32::from(answer.status),
+            response_body: answer.body.clone(),
+        },
+    )?;
+    Ok(answer)
+}

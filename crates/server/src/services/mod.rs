@@ -1,0 +1,5 @@
+//! Application services: the orchestration between the store and the pure engine that
+//! more than one route needs (online placement, waitlist promotion, cohort accepts).
+
+pub mod idempotency;
+pub mod placements;

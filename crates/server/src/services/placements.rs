@@ -1,0 +1,340 @@
+//! Placing a customer into an offer, moving a placement through its states, and promoting
+//! the waiting list when a place frees up. Everything here runs inside one write
+//! transaction that the caller opened, after the offer row is locked
+//! (`passgenau_store::allocations`, lock order), so capacity and budget hold across
+//! server instances (invariants 1–4).
+
+use chrono::{Datelike, NaiveDate};
+use passgenau_domain::eligibility::{self, RuleParams, Subject};
+use passgenau_domain::placement::{check_transition, PlacementStatus, TransitionError};
+use passgenau_domain::user::Role;
+use passgenau_store::allocations::{self, AllocationEvent, AllocationRecord, Source};
+use passgenau_store::audit::{self, Action};
+use passgenau_store::customers::CustomerRecord;
+use passgenau_store::offers::OfferRecord;
+use passgenau_store::providers::ProviderRecord;
+use passgenau_store::{
+    customers, households, offers, plans, providers, waitlist, DbConnection, Meta, StoreError,
+};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::audit_entries;
+
+/// What a placement request asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub customer_id: Uuid,
+    pub offer_id: Uuid,
+    pub note: Option<String>,
+    /// An admin's recorded reason to place despite an overridable failed rule.
+    pub override_reason: Option<String>,
+    pub source: Source,
+}
+
+fn not_found(what: &'static str) -> impl Fn(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound => ApiError::not_found(what),
+        other => other.into(),
+    }
+}
+
+/// Loads, locks and places: the whole online path of `POST /allocations`.
+pub fn reserve(
+    conn: &mut DbConnection,
+    rules: &RuleParams,
+    caller: &Caller,
+    route: &str,
+    req: &Request,
+    today: NaiveDate,
+) -> ApiResult<AllocationRecord> {
+    let customer = customers::get(conn, req.customer_id).map_err(not_found("customer"))?;
+    // lock first, then read the offer: its status and places are then current
+    allocations::lock_offer(conn, req.offer_id)?;
+    let offer = offers::get(conn, req.offer_id).map_err(not_found("offer"))?;
+    let provider = providers::get(conn, offer.data.provider_id)?;
+    let rec = place_locked(conn, rules, caller, req, &customer, &offer, &provider, today)?;
+    audit::append(
+        conn,
+        &audit_entries(
+            caller,
+            Action::Create,
+            route,
+            [(Some(customer.meta.id), customer.household_id)],
+        ),
+    )?;
+    Ok(rec)
+}
+
+/// The checks and the insert, with the offer row already locked.
+#[allow(clippy::too_many_arguments)]
+pub fn place_locked(
+    conn: &mut DbConnection,
+    rules: &RuleParams,
+    caller: &Caller,
+    req: &Request,
+    customer: &CustomerRecord,
+    offer: &OfferRecord,
+    provider: &ProviderRecord,
+    today: NaiveDate,
+) -> ApiResult<AllocationRecord> {
+    let o = &offer.data;
+    if o.status == passgenau_domain::offer::OfferStatus::Closed || o.ends_on < today {
+        return Err(ApiError::conflict("offer_closed", "the offer is closed or over"));
+    }
+    if allocations::has_active(conn, customer.meta.id, offer.meta.id)? {
+        return Err(ApiError::conflict(
+            "already_allocated",
+            "the customer already holds an active placement in this offer",
+        ));
+    }
+    // Eligibility as of the offer's start (today for a running offer), invariant 4.
+    let on = eligibility::reference_day(o, today);
+    let household = match customer.household_id {
+        Some(h) => households::members(conn, h)?,
+        None => Vec::new(),
+    };
+    let (history, _) = allocations::history(conn, customer.meta.id)?;
+    let subject = Subject {
+        customer_id: customer.meta.id,
+        customer: &customer.data,
+        household: &household,
+        history: &history,
+    };
+    let verdict = eligibility::for_offer(&subject, o, &provider.data, on, rules);
+    let mut override_by = None;
+    if !verdict.eligible {
+        match &req.override_reason {
+            Some(_) if caller.role != Role::Admin => {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "only an admin may override an eligibility rule",
+                ))
+            }
+            Some(_) if verdict.overridable() => override_by = Some(caller.username.clone()),
+            _ => return Err(ApiError::not_eligible(verdict.reasons)),
+        }
+    }
+    // Invariant 1: active placements never exceed max_places.
+    if allocations::count_active(conn, offer.meta.id)? >= i64::from(o.max_places) {
+        return Err(ApiError::conflict(
+            "capacity_exhausted",
+            "the offer has no free place",
+        ));
+    }
+    // Invariant 2: committed cost per instrument and year within the plan's budget.
+    let year = on.year();
+    if let Some(budget) = plans::budget(conn, year, &o.instrument_code)? {
+        allocations::lock_budget(conn, year, &o.instrument_code)?;
+        let committed = allocations::committed_cents(conn, &o.instrument_code, year)?;
+        if committed + o.cost_per_place_cents > budget {
+            return Err(ApiError::conflict(
+                "budget_exhausted",
+                format!(
+                    "the {year} budget of {} is committed ({committed} of {budget} cents)",
+                    o.instrument_code
+                ),
+            ));
+        }
+    }
+    let now = passgenau_store::records::now();
+    let rec = AllocationRecord {
+        meta: Meta::new(passgenau_domain::ids::new_id(), now),
+        customer_id: customer.meta.id,
+        offer_id: offer.meta.id,
+        instrument_code: o.instrument_code.clone(),
+        status: PlacementStatus::Reserved,
+        note: req.note.clone(),
+        cost_cents: o.cost_per_place_cents,
+        budget_year: year,
+        started_on: None,
+        ended_on: None,
+        status_reason: None,
+        override_reason: override_by.as_ref().and(req.override_reason.clone()),
+        override_by,
+        source: req.source,
+        created_by: caller.username.clone(),
+    };
+    allocations::insert(conn, &rec)?;
+    allocations::append_event(conn, &event(&rec, None, caller, None, None, now))?;
+    Ok(rec)
+}
+
+fn event(
+    rec: &AllocationRecord,
+    from: Option<PlacementStatus>,
+    caller: &Caller,
+    on: Option<NaiveDate>,
+    reason: Option<String>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AllocationEvent {
+    AllocationEvent {
+        id: passgenau_domain::ids::new_id(),
+        allocation_id: rec.meta.id,
+        customer_id: rec.customer_id,
+        offer_id: rec.offer_id,
+        instrument_code: rec.instrument_code.clone(),
+        from_status: from,
+        to_status: rec.status,
+        on_date: on,
+        reason,
+        actor: caller.username.clone(),
+        role: caller.role.as_str().to_string(),
+        at,
+    }
+}
+
+/// Loads a placement the caller may see: a provider only those in its own offers; any
+/// other is "not found" (the contract: 404, not 403, for what one may not know of).
+pub fn visible(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<(AllocationRecord, OfferRecord)> {
+    let rec = allocations::get(conn, id).map_err(not_found("placement"))?;
+    let offer = offers::get(conn, rec.offer_id)?;
+    if caller.role == Role::Provider && caller.provider_id != Some(offer.data.provider_id) {
+        return Err(ApiError::not_found("placement"));
+    }
+    Ok((rec, offer))
+}
+
+/// What a transition asks for.
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub to: PlacementStatus,
+    pub reason: Option<String>,
+    pub on: Option<NaiveDate>,
+}
+
+/// Moves a placement; frees its place and promotes the waiting list when it leaves the
+/// active states.
+pub fn transition(
+    conn: &mut DbConnection,
+    rules: &RuleParams,
+    caller: &Caller,
+    route: &str,
+    id: Uuid,
+    mv: &Move,
+    today: NaiveDate,
+) -> ApiResult<AllocationRecord> {
+    let (before, _) = visible(conn, caller, id)?;
+    allocations::lock_offer(conn, before.offer_id)?;
+    // re-read under the lock: another instance may have moved it meanwhile
+    let (current, offer) = visible(conn, caller, id)?;
+    check_transition(current.status, mv.to, caller.role).map_err(|e| match e {
+        TransitionError::Invalid { from, to } => ApiError::conflict(
+            "invalid_transition",
+            format!("a placement cannot go from {} to {}", from.as_str(), to.as_str()),
+        ),
+        TransitionError::WrongRole { to, allowed } => ApiError::new(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "only {} may move a placement to {}",
+                allowed
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                to.as_str()
+            ),
+        ),
+    })?;
+    let on = mv.on.unwrap_or(today);
+    let mut next = current.clone();
+    next.status = mv.to;
+    next.status_reason = mv.reason.clone().or(current.status_reason.clone());
+    match mv.to {
+        PlacementStatus::Started => {
+            if on > today {
+                return Err(date_error("an entry cannot be recorded before it happened"));
+            }
+            next.started_on = Some(on);
+        }
+        PlacementStatus::Completed | PlacementStatus::Aborted => {
+            if on > today {
+                return Err(date_error("an exit cannot be recorded before it happened"));
+            }
+            if current.started_on.is_some_and(|s| on < s) {
+                return Err(date_error("the exit cannot be before the entry"));
+            }
+            next.ended_on = Some(on);
+        }
+        _ => {}
+    }
+    let now = passgenau_store::records::now();
+    next.meta.version += 1;
+    next.meta.updated_at = now;
+    allocations::update(conn, &next, current.meta.version)?;
+    let dated = matches!(
+        mv.to,
+        PlacementStatus::Started | PlacementStatus::Completed | PlacementStatus::Aborted
+    );
+    allocations::append_event(
+        conn,
+        &event(
+            &next,
+            Some(current.status),
+            caller,
+            dated.then_some(on),
+            mv.reason.clone(),
+            now,
+        ),
+    )?;
+    audit::append(
+        conn,
+        &audit_entries(caller, Action::Update, route, [(Some(next.customer_id), None)]),
+    )?;
+    if current.status.is_active() && !next.status.is_active() {
+        promote_waitlist(conn, rules, caller, &offer, today)?;
+    }
+    Ok(next)
+}
+
+fn date_error(message: &str) -> ApiError {
+    ApiError::validation(vec![passgenau_domain::FieldError::new("on", message)])
+}
+
+/// Gives a freed place to the first waiting customer who is eligible (invariant 5: the
+/// placement is only `reserved`; a person confirms it). Ineligible customers keep waiting;
+/// those who meanwhile hold a place in the offer leave the list.
+pub fn promote_waitlist(
+    conn: &mut DbConnection,
+    rules: &RuleParams,
+    caller: &Caller,
+    offer: &OfferRecord,
+    today: NaiveDate,
+) -> ApiResult<Option<AllocationRecord>> {
+    let provider = providers::get(conn, offer.data.provider_id)?;
+    let now = passgenau_store::records::now();
+    for entry in waitlist::waiting(conn, offer.meta.id)? {
+        if allocations::has_active(conn, entry.customer_id, offer.meta.id)? {
+            waitlist::close(conn, entry.id, None, now)?;
+            continue;
+        }
+        let customer = customers::get(conn, entry.customer_id)?;
+        let req = Request {
+            customer_id: entry.customer_id,
+            offer_id: offer.meta.id,
+            note: Some("from the waiting list".into()),
+            override_reason: None,
+            source: Source::Waitlist,
+        };
+        match place_locked(conn, rules, caller, &req, &customer, offer, &provider, today) {
+            Ok(rec) => {
+                waitlist::close(conn, entry.id, Some(rec.meta.id), now)?;
+                return Ok(Some(rec));
+            }
+            Err(e) if e.code == "not_eligible" => continue,
+            // no place or no budget after all, or the offer closed: nobody is promoted
+            Err(e) if matches!(e.code, "capacity_exhausted" | "budget_exhausted" | "offer_closed") => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,359 @@
+//! Placements, their change events, and the locks that keep capacity and budget exact.
+//!
+//! Lock order (every transaction that touches placements takes them in this order): first
+//! the offer row (`lock_offer`), then the plan row of the instrument and year
+//! (`lock_budget`). On SQLite the write transaction is `BEGIN IMMEDIATE`, which holds the
+//! database's single write lock, so the row locks are not needed there.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use passgenau_domain::eligibility::PastPlacement;
+use passgenau_domain::placement::PlacementStatus;
+use uuid::Uuid;
+
+use crate::codec::{enum_from_str, enum_to_str, uuid_from_str};
+use crate::db::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
+use crate::schema::{allocation_events, allocations, offers};
+
+/// How a placement came about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Specialist,
+    Waitlist,
+    Cohort,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AllocationRecord {
+    pub meta: Meta,
+    pub customer_id: Uuid,
+    pub offer_id: Uuid,
+    pub instrument_code: String,
+    pub status: PlacementStatus,
+    pub note: Option<String>,
+    pub cost_cents: i64,
+    pub budget_year: i32,
+    pub started_on: Option<NaiveDate>,
+    pub ended_on: Option<NaiveDate>,
+    pub status_reason: Option<String>,
+    pub override_reason: Option<String>,
+    pub override_by: Option<String>,
+    pub source: Source,
+    pub created_by: String,
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = allocations)]
+#[diesel(treat_none_as_null = true)]
+struct AllocationRow {
+    id: String,
+    customer_id: String,
+    offer_id: String,
+    instrument_code: String,
+    status: String,
+    note: Option<String>,
+    cost_cents: i64,
+    budget_year: i32,
+    started_on: Option<NaiveDate>,
+    ended_on: Option<NaiveDate>,
+    status_reason: Option<String>,
+    override_reason: Option<String>,
+    override_by: Option<String>,
+    source: String,
+    created_by: String,
+    version: i64,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl From<&AllocationRecord> for AllocationRow {
+    fn from(r: &AllocationRecord) -> Self {
+        AllocationRow {
+            id: r.meta.id.to_string(),
+            customer_id: r.customer_id.to_string(),
+            offer_id: r.offer_id.to_string(),
+            instrument_code: r.instrument_code.clone(),
+            status: r.status.as_str().to_string(),
+            note: r.note.clone(),
+            cost_cents: r.cost_cents,
+            budget_year: r.budget_year,
+            started_on: r.started_on,
+            ended_on: r.ended_on,
+            status_reason: r.status_reason.clone(),
+            override_reason: r.override_reason.clone(),
+            override_by: r.override_by.clone(),
+            source: enum_to_str(&r.source),
+            created_by: r.created_by.clone(),
+            version: r.meta.version,
+            created_at: to_db_time(r.meta.created_at),
+            updated_at: to_db_time(r.meta.updated_at),
+        }
+    }
+}
+
+impl TryFrom<AllocationRow> for AllocationRecord {
+    type Error = StoreError;
+    fn try_from(r: AllocationRow) -> StoreResult<Self> {
+        Ok(AllocationRecord {
+            meta: Meta {
+                id: uuid_from_str(&r.id)?,
+                version: r.version,
+                created_at: from_db_time(r.created_at),
+                updated_at: from_db_time(r.updated_at),
+            },
+            customer_id: uuid_from_str(&r.customer_id)?,
+            offer_id: uuid_from_str(&r.offer_id)?,
+            instrument_code: r.instrument_code,
+            status: enum_from_str(&r.status)?,
+            note: r.note,
+            cost_cents: r.cost_cents,
+            budget_year: r.budget_year,
+            started_on: r.started_on,
+            ended_on: r.ended_on,
+            status_reason: r.status_reason,
+            override_reason: r.override_reason,
+            override_by: r.override_by,
+            source: enum_from_str(&r.source)?,
+            created_by: r.created_by,
+        })
+    }
+}
+
+fn active_strs() -> [&'static str; 3] {
+    PlacementStatus::ACTIVE.map(PlacementStatus::as_str)
+}
+
+/// Locks the offer row until the transaction ends (PostgreSQL); every placement change of
+/// that offer serialises here, across server instances.
+pub fn lock_offer(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM offers WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(offer_id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Locks the budget row of an instrument and year (PostgreSQL), taken after the offer.
+pub fn lock_budget(conn: &mut DbConnection, year: i32, code: &str) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT year FROM plan_instruments WHERE year = $1 AND code = $2 FOR UPDATE")
+            .bind::<diesel::sql_types::Integer, _>(year)
+            .bind::<diesel::sql_types::Text, _>(code)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Active placements (reserved, confirmed, started) of an offer.
+pub fn count_active(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<i64> {
+    Ok(allocations::table
+        .filter(allocations::offer_id.eq(offer_id.to_string()))
+        .filter(allocations::status.eq_any(active_strs()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Active placements per offer, for many offers at once.
+pub fn active_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResult<HashMap<Uuid, i64>> {
+    let keys: Vec<String> = offer_ids.iter().map(Uuid::to_string).collect();
+    let mut out = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(1_000) {
+        let rows: Vec<(String, i64)> = allocations::table
+            .filter(allocations::offer_id.eq_any(chunk))
+            .filter(allocations::status.eq_any(active_strs()))
+            .group_by(allocations::offer_id)
+            .select((allocations::offer_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        for (id, n) in rows {
+            out.insert(uuid_from_str(&id)?, n);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the customer holds an active placement in the offer.
+pub fn has_active(conn: &mut DbConnection, customer_id: Uuid, offer_id: Uuid) -> StoreResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        allocations::table
+            .filter(allocations::customer_id.eq(customer_id.to_string()))
+            .filter(allocations::offer_id.eq(offer_id.to_string()))
+            .filter(allocations::status.eq_any(active_strs())),
+    ))
+    .get_result(conn)?)
+}
+
+/// Cost committed against the budget of an instrument in a year.
+pub fn committed_cents(conn: &mut DbConnection, code: &str, year: i32) -> StoreResult<i64> {
+    // SUM(BIGINT) is NUMERIC on PostgreSQL and INTEGER on SQLite: cast to one type.
+    let committing: Vec<&str> = PlacementStatus::ALL
+        .into_iter()
+        .filter(|s| s.commits_budget())
+        .map(PlacementStatus::as_str)
+        .collect();
+    Ok(allocations::table
+        .filter(allocations::instrument_code.eq(code))
+        .filter(allocations::budget_year.eq(year))
+        .filter(allocations::status.eq_any(committing))
+        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(COALESCE(SUM(cost_cents), 0) AS BIGINT)",
+        ))
+        .first(conn)?)
+}
+
+pub fn insert(conn: &mut DbConnection, r: &AllocationRecord) -> StoreResult<()> {
+    diesel::insert_into(allocations::table)
+        .values(AllocationRow::from(r))
+        .execute(conn)
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict { .. } => StoreError::Conflict {
+                code: "already_allocated",
+                message: "the customer already holds an active placement in this offer".into(),
+            },
+            other => other,
+        })?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<AllocationRecord> {
+    allocations::table
+        .find(id.to_string())
+        .select(AllocationRow::as_select())
+        .first(conn)?
+        .try_into()
+}
+
+/// Writes a changed placement if its stored version is still `expected_version`.
+pub fn update(conn: &mut DbConnection, r: &AllocationRecord, expected_version: i64) -> StoreResult<()> {
+    let n = diesel::update(
+        allocations::table
+            .filter(allocations::id.eq(r.meta.id.to_string()))
+            .filter(allocations::version.eq(expected_version)),
+    )
+    .set(AllocationRow::from(r))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::PreconditionFailed);
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AllocationFilter {
+    pub customer_id: Option<Uuid>,
+    pub offer_id: Option<Uuid>,
+    pub status: Option<PlacementStatus>,
+    /// Only placements in offers of this provider.
+    pub provider_id: Option<Uuid>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    f: &AllocationFilter,
+    page: &Page,
+) -> StoreResult<PageOf<AllocationRecord>> {
+    let mut q = allocations::table.select(AllocationRow::as_select()).into_boxed();
+    if let Some(c) = f.customer_id {
+        q = q.filter(allocations::customer_id.eq(c.to_string()));
+    }
+    if let Some(o) = f.offer_id {
+        q = q.filter(allocations::offer_id.eq(o.to_string()));
+    }
+    if let Some(s) = f.status {
+        q = q.filter(allocations::status.eq(s.as_str()));
+    }
+    if let Some(p) = f.provider_id {
+        q = q.filter(
+            allocations::offer_id.eq_any(
+                offers::table
+                    .filter(offers::provider_id.eq(p.to_string()))
+                    .select(offers::id),
+            ),
+        );
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(allocations::id.gt(after.clone()));
+    }
+    let rows = q.order(allocations::id.asc()).limit(page.limit + 1).load(conn)?;
+    let recs = rows
+        .into_iter()
+        .map(AllocationRecord::try_from)
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
+}
+
+/// instrument, provider, status, started, ended, offer
+type HistoryRow = (String, String, String, Option<NaiveDate>, Option<NaiveDate>, String);
+
+/// A customer's placements as the eligibility rules read them, with the offer's provider.
+pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<PastPlacement>, Vec<Uuid>)> {
+    let rows: Vec<HistoryRow> = allocations::table
+        .inner_join(offers::table)
+        .filter(allocations::customer_id.eq(customer_id.to_string()))
+        .select((
+            allocations::instrument_code,
+            offers::provider_id,
+            allocations::status,
+            allocations::started_on,
+            allocations::ended_on,
+            allocations::offer_id,
+        ))
+        .load(conn)?;
+    let mut past = Vec::with_capacity(rows.len());
+    let mut active_offers = Vec::new();
+    for (code, provider, status, started_on, ended_on, offer) in rows {
+        let status: PlacementStatus = enum_from_str(&status)?;
+        if status.is_active() {
+            active_offers.push(uuid_from_str(&offer)?);
+        }
+        past.push(PastPlacement {
+            instrument_code: code,
+            provider_id: uuid_from_str(&provider)?,
+            started_on,
+            ended_on,
+        });
+    }
+    Ok((past, active_offers))
+}
+
+/// One state change, for the change feed.
+#[derive(Debug, Clone)]
+pub struct AllocationEvent {
+    pub id: Uuid,
+    pub allocation_id: Uuid,
+    pub customer_id: Uuid,
+    pub offer_id: Uuid,
+    pub instrument_code: String,
+    pub from_status: Option<PlacementStatus>,
+    pub to_status: PlacementStatus,
+    pub on_date: Option<NaiveDate>,
+    pub reason: Option<String>,
+    pub actor: String,
+    pub role: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub fn append_event(conn: &mut DbConnection, e: &AllocationEvent) -> StoreResult<()> {
+    diesel::insert_into(allocation_events::table)
+        .values((
+            allocation_events::id.eq(e.id.to_string()),
+            allocation_events::allocation_id.eq(e.allocation_id.to_string()),
+            allocation_events::customer_id.eq(e.customer_id.to_string()),
+            allocation_events::offer_id.eq(e.offer_id.to_string()),
+            allocation_events::instrument_code.eq(&e.instrument_code),
+            allocation_events::from_status.eq(e.from_status.map(PlacementStatus::as_str)),
+            allocation_events::to_status.eq(e.to_status.as_str()),
+            allocation_events::on_date.eq(e.on_date),
+            allocation_events::reason.eq(&e.reason),
+            allocation_events::actor.eq(&e.actor),
+            allocation_events::role.eq(&e.role),
+            allocation_events::at.eq(to_db_time(e.at)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! Yearly plans: planned entries and budgets per instrument.
+
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::records::{from_db_time, to_db_time};
+use crate::schema::{plan_instruments, plans};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanLine {
+    pub code: String,
+    pub planned_entries: i32,
+    pub previous_year_planned_entries: Option<i32>,
+    /// `None`: no budget cap for this instrument (capacity alone limits).
+    pub budget_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub year: i32,
+    pub budget_cents: Option<i64>,
+    pub version: i64,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub lines: Vec<PlanLine>,
+}
+
+pub fn get(conn: &mut DbConnection, year: i32) -> StoreResult<Plan> {
+    let (budget_cents, version, created_at, updated_at): (
+        Option<i64>,
+        i64,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+    ) = plans::table
+        .find(year)
+        .select((
+            plans::budget_cents,
+            plans::version,
+            plans::created_at,
+            plans::updated_at,
+        ))
+        .first(conn)?;
+    let lines = plan_instruments::table
+        .filter(plan_instruments::year.eq(year))
+        .order(plan_instruments::code.asc())
+        .select((
+            plan_instruments::code,
+            plan_instruments::planned_entries,
+            plan_instruments::previous_year_planned_entries,
+            plan_instruments::budget_cents,
+        ))
+        .load::<(String, i32, Option<i32>, Option<i64>)>(conn)?
+        .into_iter()
+        .map(
+            |(code, planned_entries, previous_year_planned_entries, budget_cents)| PlanLine {
+                code,
+                planned_entries,
+                previous_year_planned_entries,
+                budget_cents,
+            },
+        )
+        .collect();
+    Ok(Plan {
+        year,
+        budget_cents,
+        version,
+        created_at: from_db_time(created_at),
+        updated_at: from_db_time(updated_at),
+        lines,
+    })
+}
+
+/// Replaces the plan of a year. `expected_version`: `None` creates or replaces
+/// unconditionally; `Some(v)` replaces only the stored version `v` (412 otherwise).
+pub fn put(conn: &mut DbConnection, plan: &Plan, expected_version: Option<i64>) -> StoreResult<()> {
+    let existing: Option<i64> = plans::table
+        .find(plan.year)
+        .select(plans::version)
+        .first(conn)
+        .optional()?;
+    match (existing, expected_version) {
+        (Some(v), Some(e)) if v != e => return Err(StoreError::PreconditionFailed),
+        (None, Some(_)) => return Err(StoreError::PreconditionFailed),
+        _ => {}
+    }
+    let now = to_db_time(plan.updated_at);
+    match existing {
+        Some(_) => {
+            diesel::update(plans::table.find(plan.year))
+                .set((
+                    plans::budget_cents.eq(plan.budget_cents),
+                    plans::version.eq(plan.version),
+                    plans::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            diesel::delete(plan_instruments::table.filter(plan_instruments::year.eq(plan.year)))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(plans::table)
+                .values((
+                    plans::year.eq(plan.year),
+                    plans::budget_cents.eq(plan.budget_cents),
+                    plans::version.eq(plan.version),
+                    plans::created_at.eq(to_db_time(plan.created_at)),
+                    plans::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    for line in &plan.lines {
+        diesel::insert_into(plan_instruments::table)
+            .values((
+                plan_instruments::year.eq(plan.year),
+                plan_instruments::code.eq(&line.code),
+                plan_instruments::planned_entries.eq(line.planned_entries),
+                plan_instruments::previous_year_planned_entries.eq(line.previous_year_planned_entries),
+                plan_instruments::budget_cents.eq(line.budget_cents),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The current version of a year's plan, if any.
+pub fn version(conn: &mut DbConnection, year: i32) -> StoreResult<Option<i64>> {
+    Ok(plans::table
+        .find(year)
+        .select(plans::version)
+        .first(conn)
+        .optional()?)
+}
+
+/// The budget of an instrument in a year; `None` when no plan or no cap is set.
+pub fn budget(conn: &mut DbConnection, year: i32, code: &str) -> StoreResult<Option<i64>> {
+    Ok(plan_instruments::table
+        .find((year, code))
+        .select(plan_instruments::budget_cents)
+        .first::<Option<i64>>(conn)
+        .optional()?
+        .flatten())
+}

@@ -1,0 +1,122 @@
+//! Waiting lists per offer, first come first served.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::codec::{opt_uuid, uuid_from_str};
+use crate::db::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::records::{from_db_time, to_db_time};
+use crate::schema::waitlist;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitlistEntry {
+    pub id: Uuid,
+    pub offer_id: Uuid,
+    pub customer_id: Uuid,
+    /// `waiting`, `promoted` or `removed`.
+    pub status: String,
+    pub allocation_id: Option<Uuid>,
+    pub created_by: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = waitlist)]
+struct Row {
+    id: String,
+    offer_id: String,
+    customer_id: String,
+    status: String,
+    allocation_id: Option<String>,
+    created_by: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+fn entry(r: Row) -> StoreResult<WaitlistEntry> {
+    Ok(WaitlistEntry {
+        id: uuid_from_str(&r.id)?,
+        offer_id: uuid_from_str(&r.offer_id)?,
+        customer_id: uuid_from_str(&r.customer_id)?,
+        status: r.status,
+        allocation_id: opt_uuid(r.allocation_id.as_deref())?,
+        created_by: r.created_by,
+        created_at: from_db_time(r.created_at),
+    })
+}
+
+pub fn add(conn: &mut DbConnection, e: &WaitlistEntry) -> StoreResult<()> {
+    diesel::insert_into(waitlist::table)
+        .values((
+            waitlist::id.eq(e.id.to_string()),
+            waitlist::offer_id.eq(e.offer_id.to_string()),
+            waitlist::customer_id.eq(e.customer_id.to_string()),
+            waitlist::status.eq("waiting"),
+            waitlist::created_by.eq(&e.created_by),
+            waitlist::created_at.eq(to_db_time(e.created_at)),
+            waitlist::updated_at.eq(to_db_time(e.created_at)),
+        ))
+        .execute(conn)
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Conflict { .. } => StoreError::Conflict {
+                code: "already_waitlisted",
+                message: "the customer is already waiting for this offer".into(),
+            },
+            other => other,
+        })?;
+    Ok(())
+}
+
+/// Waiting entries of an offer, first come first served.
+pub fn waiting(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<Vec<WaitlistEntry>> {
+    waitlist::table
+        .filter(waitlist::offer_id.eq(offer_id.to_string()))
+        .filter(waitlist::status.eq("waiting"))
+        .order(waitlist::id.asc())
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(entry)
+        .collect()
+}
+
+/// Number of waiting customers per offer.
+pub fn waiting_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResult<HashMap<Uuid, i64>> {
+    let keys: Vec<String> = offer_ids.iter().map(Uuid::to_string).collect();
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(1_000) {
+        let rows: Vec<(String, i64)> = waitlist::table
+            .filter(waitlist::offer_id.eq_any(chunk))
+            .filter(waitlist::status.eq("waiting"))
+            .group_by(waitlist::offer_id)
+            .select((waitlist::offer_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        for (id, n) in rows {
+            out.insert(uuid_from_str(&id)?, n);
+        }
+    }
+    Ok(out)
+}
+
+/// Marks a waiting entry as promoted to the given placement (or removed, without one).
+pub fn close(
+    conn: &mut DbConnection,
+    id: Uuid,
+    allocation_id: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    diesel::update(waitlist::table.find(id.to_string()))
+        .set((
+            waitlist::status.eq(if allocation_id.is_some() {
+                "promoted"
+            } else {
+                "removed"
+            }),
+            waitlist::allocation_id.eq(allocation_id.map(|a| a.to_string())),
+            waitlist::updated_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
