@@ -3,9 +3,11 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod demo_programme;
 pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
+pub mod seed;
 pub mod services;
 pub mod state;

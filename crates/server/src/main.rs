@@ -43,6 +43,28 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Load data.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// The AMIP 2021 demo: catalogue, plans, providers, offers, a synthetic population,
+    /// placements, and one user per role (their passwords are printed).
+    Demo {
+        /// Customers to create (1,000–200,000).
+        #[arg(long, default_value_t = 45_000)]
+        customers: usize,
+        /// Seed of the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+        /// Load even if the database holds other data.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +161,41 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             )
             .map_err(|e| e.to_string())?;
             println!("added user {} ({})", user.username, user.role.as_str());
+            Ok(())
+        }
+        Command::Seed {
+            command: SeedCommand::Demo { customers, seed, force },
+        } => {
+            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
+            let started = std::time::Instant::now();
+            let summary = passgenau_server::seed::demo(
+                &state.store,
+                &passgenau_server::seed::DemoOptions {
+                    customers,
+                    seed,
+                    force,
+                    progress: true,
+                },
+            )?;
+            if summary.already_loaded {
+                println!("the demo (seed {seed}, {customers} customers) is already loaded: nothing to do");
+                return Ok(());
+            }
+            println!(
+                "loaded {} customers in {} Bedarfsgemeinschaften ({} minor children), {} offers, {} placements in {:.1} s",
+                summary.customers,
+                summary.households,
+                summary.children,
+                summary.offers,
+                summary.placements,
+                started.elapsed().as_secs_f64()
+            );
+            if !summary.users.is_empty() {
+                println!("users (write the passwords down: they are shown once):");
+                for (name, role, password) in &summary.users {
+                    println!("  {name:<16} {:<11} {password}", role.as_str());
+                }
+            }
             Ok(())
         }
         Command::Openapi => {

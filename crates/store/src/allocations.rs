@@ -338,7 +338,75 @@ pub struct AllocationEvent {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
+/// Key of the advisory lock that orders the change feed on PostgreSQL.
+const FEED_LOCK_KEY: i64 = 0x7061_7373_6665_6564; // "passfeed"
+
+/// Makes `seq` follow commit order on PostgreSQL: a sequence value is taken at insert,
+/// but transactions commit in any order, so a reader could pass a lower `seq` that
+/// commits later and never see it. Holding this transaction-scoped lock from the event
+/// insert to the commit serialises that short window; SQLite's single writer already
+/// does.
+fn order_feed(conn: &mut DbConnection) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({FEED_LOCK_KEY})")).execute(pg)?;
+    }
+    Ok(())
+}
+
+fn event_row(e: &AllocationEvent) -> EventRow {
+    EventRow {
+        id: e.id.to_string(),
+        allocation_id: e.allocation_id.to_string(),
+        customer_id: e.customer_id.to_string(),
+        offer_id: e.offer_id.to_string(),
+        instrument_code: e.instrument_code.clone(),
+        from_status: e.from_status.map(|s| s.as_str().to_string()),
+        to_status: e.to_status.as_str().to_string(),
+        on_date: e.on_date,
+        reason: e.reason.clone(),
+        actor: e.actor.clone(),
+        role: e.role.clone(),
+        at: to_db_time(e.at),
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = allocation_events)]
+struct EventRow {
+    id: String,
+    allocation_id: String,
+    customer_id: String,
+    offer_id: String,
+    instrument_code: String,
+    from_status: Option<String>,
+    to_status: String,
+    on_date: Option<NaiveDate>,
+    reason: Option<String>,
+    actor: String,
+    role: String,
+    at: chrono::NaiveDateTime,
+}
+
+/// Inserts many placements with their events (the demo seed).
+pub fn insert_many(conn: &mut DbConnection, recs: &[AllocationRecord], events: &[AllocationEvent]) -> StoreResult<()> {
+    let rows: Vec<AllocationRow> = recs.iter().map(AllocationRow::from).collect();
+    for chunk in rows.chunks(1_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(allocations::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    order_feed(conn)?;
+    let rows: Vec<EventRow> = events.iter().map(event_row).collect();
+    for chunk in rows.chunks(2_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(allocation_events::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn append_event(conn: &mut DbConnection, e: &AllocationEvent) -> StoreResult<()> {
+    order_feed(conn)?;
     diesel::insert_into(allocation_events::table)
         .values((
             allocation_events::id.eq(e.id.to_string()),

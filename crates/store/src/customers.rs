@@ -242,3 +242,17 @@ pub fn set_household(
 pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
     Ok(customers::table.count().get_result(conn)?)
 }
+
+/// Inserts many customers in few statements (the demo seed); all or nothing with the
+/// caller's transaction.
+pub fn insert_many(conn: &mut DbConnection, records: &[CustomerRecord]) -> StoreResult<()> {
+    let rows: Vec<CustomerRow> = records.iter().map(CustomerRow::from).collect();
+    // 23 columns: 1,000 rows stay below SQLite's 32,766 bound parameters
+    for chunk in rows.chunks(1_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(customers::table)
+            .values(chunk)
+            .execute(c))
+        .map_err(duplicate_number)?;
+    }
+    Ok(())
+}

@@ -250,3 +250,36 @@ pub fn remove_member(
     diesel::delete(household_members::table.find(member_id.to_string())).execute(conn)?;
     Ok(m)
 }
+
+/// Inserts many households with their members (the demo seed).
+pub fn insert_many(
+    conn: &mut DbConnection,
+    households: &[(Meta, HouseholdData)],
+    members: &[(Uuid, HouseholdMember)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let rows: Vec<HouseholdRow> = households.iter().map(|(m, d)| row(m, d)).collect();
+    for chunk in rows.chunks(2_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(households::table)
+            .values(chunk)
+            .execute(c))
+        .map_err(duplicate_number)?;
+    }
+    let rows: Vec<MemberRow> = members
+        .iter()
+        .map(|(h, m)| MemberRow {
+            id: m.id.to_string(),
+            household_id: h.to_string(),
+            customer_id: m.customer_id.map(|c| c.to_string()),
+            role: enum_to_str(&m.role),
+            date_of_birth: m.date_of_birth,
+            created_at: to_db_time(now),
+        })
+        .collect();
+    for chunk in rows.chunks(3_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(household_members::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,733 @@
+//! `passgenau seed demo`: the AMIP 2021 as a living system. Loads the catalogue, the
+//! plans (2021 from the seed; the current and next year alike), providers and offers of
+//! the chapter-5 tables, a synthetic population resembling the seed's figures, placements
+//! through 2021 (the history the 2021 reports read) and open, partly filled offers for the
+//! current and next year, and one user per role.
+//!
+//! Deterministic from `--seed` (a SplitMix64 stream; dates relative to a fixed reference
+//! day), so the same command gives the same data. Idempotent: a second run finds its
+//! marker and changes nothing; a database with other data is refused unless `--force`.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
+use passgenau_domain::household::{HouseholdData, HouseholdMember, HouseholdRole};
+use passgenau_domain::offer::{default_max_places, Entry, OfferData, OfferStatus};
+use passgenau_domain::placement::PlacementStatus;
+use passgenau_domain::provider::ProviderData;
+use passgenau_domain::user::Role;
+use passgenau_domain::{target_groups, CustomerData, Gender, GermanLevel, Spell, TargetGroup, VocationalQualification};
+use passgenau_store::allocations::{AllocationEvent, AllocationRecord, Source};
+use passgenau_store::customers::CustomerRecord;
+use passgenau_store::offers::OfferRecord;
+use passgenau_store::plans::{Plan, PlanLine};
+use passgenau_store::providers::ProviderRecord;
+use passgenau_store::{allocations, customers, households, offers, plans, providers, settings, Meta, Store};
+use rand::RngCore;
+use uuid::Uuid;
+
+use crate::demo_programme::{self as prog, Product};
+
+/// Options of `passgenau seed demo`.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub customers: usize,
+    pub seed: u64,
+    pub force: bool,
+    pub progress: bool,
+}
+
+/// What was loaded.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub customers: usize,
+    pub households: usize,
+    pub children: usize,
+    pub offers: usize,
+    pub placements: usize,
+    /// (username, role, password) of the users created now.
+    pub users: Vec<(String, Role, String)>,
+    pub already_loaded: bool,
+}
+
+/// SplitMix64: small, fast and the same on every platform and version.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `[0, 1)`.
+    pub fn f(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.f() < p
+    }
+    /// Uniform in `[lo, hi]`.
+    pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+    /// A time-ordered UUID (v7 layout) from the stream, so IDs are deterministic too.
+    pub fn uuid(&mut self, millis: u64) -> Uuid {
+        let r = self.next();
+        let s = self.next();
+        let mut b = [0u8; 16];
+        b[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+        b[6..14].copy_from_slice(&r.to_be_bytes());
+        b[14..].copy_from_slice(&s.to_be_bytes()[..2]);
+        b[6] = (b[6] & 0x0f) | 0x70;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        Uuid::from_bytes(b)
+    }
+}
+
+/// The fixed day the population is described on (ages and spells are relative to it).
+pub fn reference_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 1).expect("date")
+}
+
+const FIRST_F: &[&str] = &["Anna", "Maria", "Fatma", "Elena", "Sarah", "Aylin", "Olga", "Julia", "Amina", "Sabine", "Leonie", "Noor", "Katarzyna", "Mariam", "Petra", "Hanna"];
+const FIRST_M: &[&str] = &["Thomas", "Mehmet", "Ahmad", "Lukas", "Jan", "Ali", "Michael", "Piotr", "Yusuf", "Stefan", "Daniel", "Omar", "Kevin", "Andrzej", "Hamid", "Frank"];
+const LAST: &[&str] = &["Müller", "Schmidt", "Yılmaz", "Schneider", "Fischer", "Kaya", "Weber", "Nowak", "Meyer", "Hassan", "Wagner", "Becker", "Al-Khatib", "Hoffmann", "Demir", "Schulz", "Kowalski", "Koch", "Richter", "Haddad"];
+/// Nationalities other than German, weighted by repetition; the first six are the main
+/// countries of origin of refugees.
+const OTHER_NAT: &[&str] = &["SY", "IQ", "AF", "ER", "IR", "UA", "TR", "TR", "TR", "PL", "PL", "GR", "IT", "RO", "BG", "MA", "RU", "XK", "RS", "HR"];
+const REFUGEE_NAT: &[&str] = &["SY", "IQ", "AF", "ER", "IR", "UA"];
+
+struct Person {
+    data: CustomerData,
+    id: Uuid,
+}
+
+/// Runs the whole seed; prints nothing (the CLI prints the summary).
+pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
+    if !(1_000..=200_000).contains(&opts.customers) {
+        return Err("--customers must be between 1,000 and 200,000".into());
+    }
+    let marker = format!("seed={} customers={}", opts.seed, opts.customers);
+    let mut conn = store.conn().map_err(|e| e.to_string())?;
+    if let Some(existing) = settings::get(&mut conn, "demo_seed").map_err(|e| e.to_string())? {
+        if existing == marker {
+            return Ok(Summary {
+                already_loaded: true,
+                ..Default::default()
+            });
+        }
+        // another demo (other seed or size) is loaded: adding a second would mix them
+        return Err(format!(
+            "the database holds another demo ({existing}); use a fresh database for this one"
+        ));
+    }
+    let holds_data = customers::count(&mut conn).map_err(|e| e.to_string())? > 0
+        || !providers::all(&mut conn).map_err(|e| e.to_string())?.is_empty();
+    if holds_data && !opts.force {
+        return Err("the database already holds data; `passgenau seed demo --force` adds the demo to it".into());
+    }
+    drop(conn);
+
+    let bar = if opts.progress {
+        let b = ProgressBar::new(7);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut rng = Rng::new(opts.seed);
+    let today = Utc::now().date_naive();
+    let now = passgenau_store::records::now();
+    let millis = |d: NaiveDate| -> u64 {
+        d.and_hms_opt(8, 0, 0).map(|t| t.and_utc().timestamp_millis() as u64).unwrap_or(0)
+    };
+
+    bar.set_message("population");
+    let people = population(&mut rng, opts.customers, millis(reference_day()));
+    bar.inc(1);
+    bar.set_message("households");
+    let (hh, members, children) = bedarfsgemeinschaften(&mut rng, &people, millis(reference_day()));
+    bar.inc(1);
+
+    bar.set_message("providers and offers");
+    let provider_recs: Vec<ProviderRecord> = prog::PROVIDERS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| ProviderRecord {
+            meta: Meta::new(rng.uuid(millis(NaiveDate::from_ymd_opt(2020, 6, 1).unwrap()) + i as u64), now),
+            data: ProviderData {
+                name: (*name).to_string(),
+                azav_certified_until: Some(NaiveDate::from_ymd_opt(today.year() + 2, 12, 31).unwrap_or(today)),
+                contact_email: Some(format!("kontakt{}@traeger.example", i + 1)),
+            },
+        })
+        .collect();
+    let years = [2021, today.year(), today.year() + 1];
+    let mut offer_recs: Vec<(OfferRecord, &'static Product)> = Vec::new();
+    for &year in &years {
+        for (pi, product) in prog::PRODUCTS.iter().enumerate() {
+            // large products are split into offers of at most 60 places across districts
+            let n_offers = ((product.entries_2021 + 59) / 60).max(1);
+            for k in 0..n_offers {
+                let planned = product.entries_2021 / n_offers + i32::from(k < product.entries_2021 % n_offers);
+                let (district, postal) = prog::DISTRICTS[(pi + k as usize) % prog::DISTRICTS.len()];
+                let provider = &provider_recs[(pi + k as usize) % provider_recs.len()];
+                let starts_on = if product.rolling {
+                    NaiveDate::from_ymd_opt(year, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(year, [2, 4, 8, 10][k as usize % 4], 1)
+                }
+                .unwrap_or(today);
+                let ends_on = if product.rolling {
+                    NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or(today)
+                } else {
+                    starts_on + Duration::weeks(product.weeks) - Duration::days(1)
+                };
+                let cost = prog::PLAN_2021
+                    .iter()
+                    .find(|l| l.code == product.code)
+                    .map(|l| l.cost_per_place_cents)
+                    .unwrap_or(150_000);
+                offer_recs.push((
+                    OfferRecord {
+                        meta: Meta::new(rng.uuid(millis(starts_on) - 86_400_000 * 60), now),
+                        data: OfferData {
+                            instrument_code: product.code.into(),
+                            provider_id: provider.meta.id,
+                            title: if n_offers > 1 {
+                                format!("{} {year} ({district})", product.title)
+                            } else {
+                                format!("{} {year}", product.title)
+                            },
+                            district: district.into(),
+                            postal_code: Some(postal.into()),
+                            starts_on,
+                            ends_on,
+                            entry: if product.rolling { Entry::Rolling } else { Entry::Fixed },
+                            planned_places: planned,
+                            max_places: default_max_places(planned),
+                            cost_per_place_cents: cost,
+                            target_groups: product.target_groups.to_vec(),
+                            min_age: product.min_age,
+                            max_age: product.max_age,
+                            min_german_level: None,
+                            status: if year < today.year() { OfferStatus::Closed } else { OfferStatus::Open },
+                        },
+                    },
+                    product,
+                ));
+            }
+        }
+    }
+    bar.inc(1);
+
+    bar.set_message("placements");
+    let (alloc_recs, events) = placements(&mut rng, &people, &members, &offer_recs, today, opts.customers, millis);
+    bar.inc(1);
+
+    bar.set_message("writing");
+    let plan_rows = plans_for(&years, today);
+    store
+        .write(|conn| -> Result<(), passgenau_store::StoreError> {
+            passgenau_store::instruments::ensure_builtin(conn)?;
+            for p in &provider_recs {
+                providers::insert(conn, p)?;
+            }
+            for (o, _) in &offer_recs {
+                offers::insert(conn, o)?;
+            }
+            let recs: Vec<CustomerRecord> = people
+                .iter()
+                .map(|p| CustomerRecord {
+                    meta: Meta::new(p.id, now),
+                    household_id: None,
+                    data: p.data.clone(),
+                })
+                .collect();
+            // household links are set from the members below
+            let mut recs = recs;
+            let by_customer: HashMap<Uuid, Uuid> = members
+                .iter()
+                .filter_map(|(h, m)| m.customer_id.map(|c| (c, *h)))
+                .collect();
+            for r in &mut recs {
+                r.household_id = by_customer.get(&r.meta.id).copied();
+            }
+            households::insert_many(conn, &hh, &[], now)?;
+            customers::insert_many(conn, &recs)?;
+            households::insert_many(conn, &[], &members, now)?;
+            allocations::insert_many(conn, &alloc_recs, &events)?;
+            for plan in &plan_rows {
+                if plans::version(conn, plan.year)?.is_none() {
+                    plans::put(conn, plan, None)?;
+                }
+            }
+            settings::get_or_insert(conn, "demo_seed", &marker)?;
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    bar.inc(1);
+
+    bar.set_message("users");
+    let mut users = Vec::new();
+    for (name, role) in [
+        ("admin", Role::Admin),
+        ("ifk.demo", Role::Specialist),
+        ("traeger.demo", Role::Provider),
+        ("reporting.demo", Role::Reporting),
+    ] {
+        let exists = store
+            .read(|conn| passgenau_store::users::by_username(conn, name))
+            .map_err(|e| e.to_string())?
+            .is_some();
+        if exists {
+            continue;
+        }
+        let mut bytes = [0u8; 12];
+        rand::rng().fill_bytes(&mut bytes);
+        let password = hex::encode(bytes);
+        let provider = (role == Role::Provider).then(|| provider_recs[0].meta.id);
+        crate::routes::users::add_user(store, name, &password, role, provider).map_err(|e| e.to_string())?;
+        users.push((name.to_string(), role, password));
+    }
+    bar.inc(1);
+    bar.finish_with_message("done");
+    Ok(Summary {
+        customers: people.len(),
+        households: hh.len(),
+        children,
+        offers: offer_recs.len(),
+        placements: alloc_recs.len(),
+        users,
+        already_loaded: false,
+    })
+}
+
+/// Customers resembling the seed (chapter 2 and 5): about 71 % without vocational
+/// qualification, 47.5 % of another nationality, 19 % with health restrictions, about
+/// 7 % of the unemployed under 25, and benefit and unemployment spells that make about
+/// two thirds long-term recipients.
+fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
+    let r = reference_day();
+    (0..n)
+        .map(|i| {
+            let other = rng.chance(0.475);
+            let nationality = if other { *rng.pick(OTHER_NAT) } else { "DE" };
+            let refugee = other && REFUGEE_NAT.contains(&nationality) && rng.chance(0.75);
+            let gender = if rng.chance(0.52) {
+                Gender::Female
+            } else if rng.chance(0.99) {
+                Gender::Male
+            } else {
+                Gender::Diverse
+            };
+            let age = if rng.chance(0.075) { rng.range(17, 24) } else { rng.range(25, 63) };
+            let dob = r - Duration::days(age * 365 + rng.range(0, 364));
+            let first = match gender {
+                Gender::Female => *rng.pick(FIRST_F),
+                _ => *rng.pick(FIRST_M),
+            };
+            let q = rng.f();
+            let vocational_qualification = if q < 0.60 {
+                VocationalQualification::None
+            } else if q < 0.71 {
+                VocationalQualification::Partial
+            } else if q < 0.93 {
+                VocationalQualification::Vocational
+            } else {
+                VocationalQualification::Academic
+            };
+            let german_level = if !other {
+                GermanLevel::Native
+            } else {
+                *rng.pick(&[GermanLevel::A1, GermanLevel::A2, GermanLevel::B1, GermanLevel::B1, GermanLevel::B2, GermanLevel::C1, GermanLevel::Native])
+            };
+            let adult_from = dob + Duration::days(18 * 365);
+            // benefit receipt: two thirds for more than two years, the rest recently
+            let benefit_from = if rng.chance(0.66) {
+                r - Duration::days(rng.range(800, 4_000))
+            } else {
+                r - Duration::days(rng.range(30, 700))
+            }
+            .max(adult_from.min(r - Duration::days(30)));
+            let unemployed = rng.chance(0.45);
+            let unemployment_spells = if unemployed {
+                let from = if rng.chance(0.5) {
+                    r - Duration::days(rng.range(366, 2_500))
+                } else {
+                    r - Duration::days(rng.range(10, 360))
+                };
+                vec![Spell::new(from.max(adult_from.min(r - Duration::days(10))), None)]
+            } else {
+                vec![]
+            };
+            let employment_spells = if rng.chance(0.4) {
+                let from = benefit_from - Duration::days(rng.range(200, 2_000));
+                if from > dob + Duration::days(16 * 365) {
+                    vec![Spell::new(from, Some(benefit_from - Duration::days(1)))]
+                } else {
+                    vec![]
+                }
+            } else {
+                vec![]
+            };
+            let district = *rng.pick(prog::DISTRICTS);
+            Person {
+                id: rng.uuid(ref_millis - 86_400_000 * 400 + i as u64),
+                data: CustomerData {
+                    customer_number: format!("DUS-{:07}", i + 1),
+                    first_name: first.into(),
+                    last_name: (*rng.pick(LAST)).into(),
+                    date_of_birth: dob,
+                    gender,
+                    nationality: nationality.into(),
+                    postal_code: Some(district.1.into()),
+                    district: Some(district.0.into()),
+                    vocational_qualification,
+                    german_level,
+                    health_restrictions: rng.chance(0.19),
+                    severely_disabled: rng.chance(0.05),
+                    rehabilitant: rng.chance(0.02),
+                    refugee,
+                    solo_self_employed: rng.chance(0.04),
+                    benefit_spells: vec![Spell::new(benefit_from, None)],
+                    unemployment_spells,
+                    employment_spells,
+                },
+            }
+        })
+        .collect()
+}
+
+/// Bedarfsgemeinschaften scaled from the seed (chapter 5.3): at 45,000 customers about
+/// 9,700 BGs hold 18,940 minor children, 4,830 of them single parents; couples share a
+/// BG; everyone else forms a BG of one.
+fn bedarfsgemeinschaften(
+    rng: &mut Rng,
+    people: &[Person],
+    ref_millis: u64,
+) -> (Vec<(Meta, HouseholdData)>, Vec<(Uuid, HouseholdMember)>, usize) {
+    let r = reference_day();
+    let scale = people.len() as f64 / 45_000.0;
+    let single_parents = (4_830.0 * scale).round() as usize;
+    let couples_with_children = (4_870.0 * scale).round() as usize;
+    let couples = (3_000.0 * scale).round() as usize;
+    let children_total = (18_940.0 * scale).round() as usize;
+    let families = single_parents + couples_with_children;
+    let now = passgenau_store::records::now();
+    let mut hh = Vec::new();
+    let mut members = Vec::new();
+    // adults suitable as parents: 20–55 on the reference day
+    let parent_age: Vec<bool> = people
+        .iter()
+        .map(|p| (20..=55).contains(&passgenau_domain::customer::age_on(p.data.date_of_birth, r)))
+        .collect();
+    let mut idx: Vec<usize> = (0..people.len()).filter(|&i| parent_age[i]).collect();
+    let mut rest: Vec<usize> = (0..people.len()).filter(|&i| !parent_age[i]).collect();
+    // prefer women as single parents, as in the BA statistics (about 90 %)
+    let mut keyed: Vec<(bool, usize)> = idx
+        .iter()
+        .map(|&i| (people[i].data.gender != Gender::Female || rng.chance(0.1), i))
+        .collect();
+    keyed.sort_unstable();
+    idx = keyed.into_iter().map(|(_, i)| i).collect();
+    let mut next = idx.into_iter();
+    let mut children_left = children_total;
+    let mut number = 0usize;
+    let mut new_hh = |rng: &mut Rng, district: &Option<String>| {
+        number += 1;
+        let meta = Meta::new(rng.uuid(ref_millis - 86_400_000 * 500 + number as u64), now);
+        hh.push((
+            meta.clone(),
+            HouseholdData {
+                household_number: format!("BG-{number:07}"),
+                district: district.clone(),
+            },
+        ));
+        meta.id
+    };
+    for f in 0..families {
+        let Some(a) = next.next() else { break };
+        let h = new_hh(rng, &people[a].data.district);
+        members.push((h, member(rng, Some(&people[a]), HouseholdRole::Applicant)));
+        if f >= single_parents {
+            if let Some(b) = next.next() {
+                members.push((h, member(rng, Some(&people[b]), HouseholdRole::Partner)));
+            }
+        }
+        let remaining_families = families - f;
+        let kids = (children_left / remaining_families).max(1).min(children_left.max(1));
+        let kids = if rng.chance(0.5) && kids > 1 { kids - 1 } else { kids + usize::from(rng.chance(0.3)) };
+        let kids = kids.min(children_left).max(usize::from(children_left > 0));
+        let parent_age = passgenau_domain::customer::age_on(people[a].data.date_of_birth, r) as i64;
+        for _ in 0..kids {
+            let age = rng.range(0, (parent_age - 18).clamp(0, 17));
+            let dob = r - Duration::days(age * 365 + rng.range(0, 364));
+            members.push((
+                h,
+                HouseholdMember {
+                    id: rng.uuid(ref_millis),
+                    customer_id: None,
+                    role: HouseholdRole::Child,
+                    date_of_birth: dob,
+                },
+            ));
+        }
+        children_left -= kids;
+    }
+    rest.extend(next);
+    rest.sort_unstable();
+    let mut it = rest.into_iter();
+    for _ in 0..couples {
+        let (Some(a), Some(b)) = (it.next(), it.next()) else { break };
+        let h = new_hh(rng, &people[a].data.district);
+        members.push((h, member(rng, Some(&people[a]), HouseholdRole::Applicant)));
+        members.push((h, member(rng, Some(&people[b]), HouseholdRole::Partner)));
+    }
+    for a in it {
+        let h = new_hh(rng, &people[a].data.district);
+        members.push((h, member(rng, Some(&people[a]), HouseholdRole::Applicant)));
+    }
+    (hh, members, children_total - children_left)
+}
+
+fn member(rng: &mut Rng, p: Option<&Person>, role: HouseholdRole) -> HouseholdMember {
+    HouseholdMember {
+        id: rng.uuid(0x0190_0000_0000),
+        customer_id: p.map(|p| p.id),
+        role,
+        date_of_birth: p.map(|p| p.data.date_of_birth).unwrap_or_else(reference_day),
+    }
+}
+
+/// Placements: the 2021 programme as history (entries, non-starts, drop-outs,
+/// completions), and the current and next year's offers partly filled.
+#[allow(clippy::too_many_arguments)]
+fn placements(
+    rng: &mut Rng,
+    people: &[Person],
+    members: &[(Uuid, HouseholdMember)],
+    offers: &[(OfferRecord, &Product)],
+    today: NaiveDate,
+    n: usize,
+    millis: impl Fn(NaiveDate) -> u64,
+) -> (Vec<AllocationRecord>, Vec<AllocationEvent>) {
+    let scale = n as f64 / 45_000.0;
+    // candidate pools by target group, judged on the day the groups matter
+    let mut household_of: HashMap<Uuid, Vec<HouseholdMember>> = HashMap::new();
+    let mut hh_of_customer: HashMap<Uuid, Uuid> = HashMap::new();
+    for (h, m) in members {
+        household_of.entry(*h).or_default().push(m.clone());
+        if let Some(c) = m.customer_id {
+            hh_of_customer.insert(c, *h);
+        }
+    }
+    let mut pools: HashMap<(i32, Option<TargetGroup>), Vec<usize>> = HashMap::new();
+    let empty = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        let hm = hh_of_customer.get(&p.id).and_then(|h| household_of.get(h)).unwrap_or(&empty);
+        for year in [2021, today.year(), today.year() + 1] {
+            let on = NaiveDate::from_ymd_opt(year, 6, 1).unwrap_or(today);
+            if passgenau_domain::customer::age_on(p.data.date_of_birth, on) < 16 {
+                continue;
+            }
+            pools.entry((year, None)).or_default().push(i);
+            for g in target_groups::derive(p.id, &p.data, hm, on) {
+                pools.entry((year, Some(g))).or_default().push(i);
+            }
+        }
+    }
+    let system = crate::auth::Caller {
+        username: "demo-seed".into(),
+        role: Role::Specialist,
+        provider_id: None,
+    };
+    let mut recs = Vec::new();
+    let mut events = Vec::new();
+    for (offer, product) in offers {
+        let o = &offer.data;
+        let year = o.starts_on.year();
+        let historic = year < today.year();
+        let pool = pools
+            .get(&(year, product.target_groups.first().copied()))
+            .or_else(|| pools.get(&(year, None)))
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let pool: Vec<usize> = pool
+            .iter()
+            .copied()
+            .filter(|&i| {
+                let age = passgenau_domain::customer::age_on(people[i].data.date_of_birth, o.starts_on);
+                o.min_age.is_none_or(|m| age >= m) && o.max_age.is_none_or(|m| age <= m)
+            })
+            .collect();
+        if pool.is_empty() {
+            continue;
+        }
+        let fill = if historic {
+            0.75 + 0.45 * rng.f()
+        } else if year == today.year() {
+            0.35 + 0.5 * rng.f()
+        } else {
+            0.05 + 0.15 * rng.f()
+        };
+        let wanted = ((f64::from(o.planned_places) * fill * scale).round() as usize).min(pool.len());
+        let wanted = if historic { wanted } else { wanted.min(o.max_places as usize) };
+        let mut chosen = std::collections::HashSet::new();
+        let mut active_here = 0usize;
+        while chosen.len() < wanted {
+            let i = pool[(rng.next() % pool.len() as u64) as usize];
+            if !chosen.insert(i) {
+                if chosen.len() * 2 > pool.len() {
+                    break;
+                }
+                continue;
+            }
+            let customer = &people[i];
+            let span = (o.ends_on - o.starts_on).num_days().max(1);
+            let entry_day = if o.entry == Entry::Fixed {
+                o.starts_on
+            } else {
+                o.starts_on + Duration::days(rng.range(0, span.min(330)))
+            };
+            let reserved_on = entry_day - Duration::days(rng.range(7, 30));
+            let outcome = rng.f();
+            let mut timeline: Vec<(PlacementStatus, NaiveDate)> = vec![(PlacementStatus::Reserved, reserved_on)];
+            let stay = Duration::weeks(product.weeks) - Duration::days(rng.range(0, 7));
+            if historic || entry_day + stay < today {
+                if outcome < 0.04 {
+                    timeline.push((PlacementStatus::Declined, reserved_on + Duration::days(3)));
+                } else if outcome < 0.07 {
+                    timeline.push((PlacementStatus::Cancelled, reserved_on + Duration::days(2)));
+                } else {
+                    timeline.push((PlacementStatus::Confirmed, reserved_on + Duration::days(2)));
+                    if outcome < 0.15 {
+                        timeline.push((PlacementStatus::NoShow, entry_day));
+                    } else {
+                        timeline.push((PlacementStatus::Started, entry_day));
+                        if outcome < 0.30 {
+                            timeline.push((PlacementStatus::Aborted, entry_day + Duration::days(rng.range(7, stay.num_days().max(8)))));
+                        } else {
+                            timeline.push((PlacementStatus::Completed, entry_day + stay));
+                        }
+                    }
+                }
+            } else if active_here < o.max_places as usize {
+                // running or upcoming: active placements within max_places
+                active_here += 1;
+                if entry_day <= today {
+                    timeline.push((PlacementStatus::Confirmed, reserved_on + Duration::days(2)));
+                    timeline.push((PlacementStatus::Started, entry_day));
+                } else if rng.chance(0.5) {
+                    timeline.push((PlacementStatus::Confirmed, (reserved_on + Duration::days(2)).min(today)));
+                }
+            } else {
+                continue;
+            }
+            let final_status = timeline.last().map(|t| t.0).unwrap_or(PlacementStatus::Reserved);
+            let started_on = timeline.iter().find(|t| t.0 == PlacementStatus::Started).map(|t| t.1);
+            let ended_on = timeline
+                .iter()
+                .find(|t| matches!(t.0, PlacementStatus::Completed | PlacementStatus::Aborted))
+                .map(|t| t.1);
+            let created = reserved_on.min(today);
+            let meta = Meta {
+                id: rng.uuid(millis(created)),
+                version: timeline.len() as i64,
+                created_at: passgenau_store::records::from_db_time(created.and_hms_opt(9, 0, 0).unwrap_or_default()),
+                updated_at: passgenau_store::records::from_db_time(
+                    timeline.last().map(|t| t.1).unwrap_or(created).min(today).and_hms_opt(10, 0, 0).unwrap_or_default(),
+                ),
+            };
+            let rec = AllocationRecord {
+                meta,
+                customer_id: customer.id,
+                offer_id: offer.meta.id,
+                instrument_code: o.instrument_code.clone(),
+                status: final_status,
+                note: None,
+                cost_cents: o.cost_per_place_cents,
+                budget_year: year,
+                started_on,
+                ended_on,
+                status_reason: match final_status {
+                    PlacementStatus::Aborted => Some(rng.pick(&["Arbeitsaufnahme", "Krankheit", "fehlende Mitwirkung", "Umzug"]).to_string()),
+                    PlacementStatus::NoShow => Some("nicht erschienen".into()),
+                    _ => None,
+                },
+                override_reason: None,
+                override_by: None,
+                source: Source::Specialist,
+                created_by: system.username.clone(),
+            };
+            let mut from = None;
+            for (status, day) in &timeline {
+                let actor_role = match status {
+                    PlacementStatus::Reserved | PlacementStatus::Cancelled => "specialist",
+                    _ => "provider",
+                };
+                events.push(AllocationEvent {
+                    id: rng.uuid(millis(*day)),
+                    allocation_id: rec.meta.id,
+                    customer_id: rec.customer_id,
+                    offer_id: rec.offer_id,
+                    instrument_code: rec.instrument_code.clone(),
+                    from_status: from,
+                    to_status: *status,
+                    on_date: matches!(status, PlacementStatus::Started | PlacementStatus::Completed | PlacementStatus::Aborted)
+                        .then_some(*day),
+                    reason: None,
+                    actor: "demo-seed".into(),
+                    role: actor_role.into(),
+                    at: passgenau_store::records::from_db_time((*day).min(today).and_hms_opt(10, 0, 0).unwrap_or_default()),
+                });
+                from = Some(*status);
+            }
+            recs.push(rec);
+        }
+    }
+    // the feed is read in event order: sort by time, then ID
+    events.sort_by(|a, b| a.at.cmp(&b.at).then(a.id.cmp(&b.id)));
+    (recs, events)
+}
+
+/// Plans: 2021 from the seed (with its 2020 figures) and budgets per instrument; the
+/// current and next year planned alike, with room in the budget for the demo.
+fn plans_for(years: &[i32], today: NaiveDate) -> Vec<Plan> {
+    let now = passgenau_store::records::now();
+    years
+        .iter()
+        .map(|&year| Plan {
+            year,
+            budget_cents: Some(prog::BUDGET_2021_CENTS),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            lines: prog::PLAN_2021
+                .iter()
+                .map(|l| PlanLine {
+                    code: l.code.into(),
+                    planned_entries: l.planned_2021,
+                    previous_year_planned_entries: Some(if year == 2021 { l.planned_2020 } else { l.planned_2021 }),
+                    // § 16f has no budget cap since 1.1.2019
+                    budget_cents: (l.code != "P16F").then(|| {
+                        let factor = if year >= today.year() { 2 } else { 1 };
+                        i64::from(l.planned_2021.max(10)) * l.cost_per_place_cents * factor
+                    }),
+                })
+                .collect(),
+        })
+        .collect()
+}
