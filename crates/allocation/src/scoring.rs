@@ -236,8 +236,7 @@ fn factors(
             cfg.below_corridor,
         );
     }
-    if facts.recent_instruments.contains(&offer.instrument_code)
-    {
+    if facts.recent_instruments.contains(&offer.instrument_code) {
         push(
             "repeat_same_instrument",
             &|| format!("{} within the last 24 months", offer.instrument_code),

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod offer;
 pub mod placement;
 pub mod provider;
+pub mod reporting;
 pub mod spells;
 pub mod target_groups;
 pub mod user;

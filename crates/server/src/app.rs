@@ -72,7 +72,9 @@ pub fn build(
                 .configure(routes::engine::configure)
                 .configure(routes::allocations::configure)
                 .configure(routes::availability::configure)
-                .configure(routes::plans::configure),
+                .configure(routes::plans::configure)
+                .configure(routes::reports::configure)
+                .configure(routes::exports::configure),
         )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::not_found("resource"))

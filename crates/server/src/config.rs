@@ -43,11 +43,16 @@ pub fn prepare(
         .filter(|v| *v > 0)
         .unwrap_or(DEFAULT_TOKEN_TTL_SECONDS);
     let engine = EngineConfig::load()?;
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    let pseudonym_key =
+        store.read(|conn| settings::get_or_insert(conn, "pseudonym_key", &hex::encode(key)))?;
     Ok(AppState {
         store,
         tokens: Tokens::new(&secret, ttl),
         rules: std::sync::Arc::new(engine.eligibility),
         scoring: std::sync::Arc::new(engine.scoring),
+        pseudonym_key: std::sync::Arc::new(pseudonym_key.into_bytes()),
     })
 }
 

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod chart;
 pub mod config;
 pub mod demo_programme;
 pub mod error;

@@ -164,7 +164,12 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             Ok(())
         }
         Command::Seed {
-            command: SeedCommand::Demo { customers, seed, force },
+            command:
+                SeedCommand::Demo {
+                    customers,
+                    seed,
+                    force,
+                },
         } => {
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
             let started = std::time::Instant::now();

@@ -58,6 +58,13 @@ use crate::routes;
         routes::allocations::list_waitlist,
         routes::plans::get_plan,
         routes::plans::put_plan,
+        routes::reports::plan_report,
+        routes::reports::utilisation_report,
+        routes::reports::budget_report,
+        routes::reports::target_group_report,
+        routes::reports::outcome_report,
+        routes::reports::utilisation_chart,
+        routes::exports::allocation_events,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -71,6 +78,7 @@ use crate::routes;
         (name = "engine", description = "Eligibility with reasons and ranked recommendations (specialist, admin)"),
         (name = "placements", description = "Availability, placements and waiting lists"),
         (name = "plans", description = "Yearly plans and budgets"),
+        (name = "reports", description = "Plan versus actual, utilisation, budget, target groups, outcomes (reporting, admin, specialist)"),
         (name = "operations", description = "Health and the API description"),
     )
 )]

@@ -17,7 +17,9 @@ use passgenau_domain::offer::{default_max_places, Entry, OfferData, OfferStatus}
 use passgenau_domain::placement::PlacementStatus;
 use passgenau_domain::provider::ProviderData;
 use passgenau_domain::user::Role;
-use passgenau_domain::{target_groups, CustomerData, Gender, GermanLevel, Spell, TargetGroup, VocationalQualification};
+use passgenau_domain::{
+    target_groups, CustomerData, Gender, GermanLevel, Spell, TargetGroup, VocationalQualification,
+};
 use passgenau_store::allocations::{AllocationEvent, AllocationRecord, Source};
 use passgenau_store::customers::CustomerRecord;
 use passgenau_store::offers::OfferRecord;
@@ -58,7 +60,7 @@ impl Rng {
     pub fn new(seed: u64) -> Self {
         Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -67,22 +69,22 @@ impl Rng {
     }
     /// Uniform in `[0, 1)`.
     pub fn f(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     pub fn chance(&mut self, p: f64) -> bool {
         self.f() < p
     }
     /// Uniform in `[lo, hi]`.
     pub fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % ((hi - lo + 1) as u64)) as i64
+        lo + (self.next_u64() % ((hi - lo + 1) as u64)) as i64
     }
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
+        &items[(self.next_u64() % items.len() as u64) as usize]
     }
     /// A time-ordered UUID (v7 layout) from the stream, so IDs are deterministic too.
     pub fn uuid(&mut self, millis: u64) -> Uuid {
-        let r = self.next();
-        let s = self.next();
+        let r = self.next_u64();
+        let s = self.next_u64();
         let mut b = [0u8; 16];
         b[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
         b[6..14].copy_from_slice(&r.to_be_bytes());
@@ -98,12 +100,56 @@ pub fn reference_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 1).expect("date")
 }
 
-const FIRST_F: &[&str] = &["Anna", "Maria", "Fatma", "Elena", "Sarah", "Aylin", "Olga", "Julia", "Amina", "Sabine", "Leonie", "Noor", "Katarzyna", "Mariam", "Petra", "Hanna"];
-const FIRST_M: &[&str] = &["Thomas", "Mehmet", "Ahmad", "Lukas", "Jan", "Ali", "Michael", "Piotr", "Yusuf", "Stefan", "Daniel", "Omar", "Kevin", "Andrzej", "Hamid", "Frank"];
-const LAST: &[&str] = &["Müller", "Schmidt", "Yılmaz", "Schneider", "Fischer", "Kaya", "Weber", "Nowak", "Meyer", "Hassan", "Wagner", "Becker", "Al-Khatib", "Hoffmann", "Demir", "Schulz", "Kowalski", "Koch", "Richter", "Haddad"];
+const FIRST_F: &[&str] = &[
+    "Anna",
+    "Maria",
+    "Fatma",
+    "Elena",
+    "Sarah",
+    "Aylin",
+    "Olga",
+    "Julia",
+    "Amina",
+    "Sabine",
+    "Leonie",
+    "Noor",
+    "Katarzyna",
+    "Mariam",
+    "Petra",
+    "Hanna",
+];
+const FIRST_M: &[&str] = &[
+    "Thomas", "Mehmet", "Ahmad", "Lukas", "Jan", "Ali", "Michael", "Piotr", "Yusuf", "Stefan", "Daniel",
+    "Omar", "Kevin", "Andrzej", "Hamid", "Frank",
+];
+const LAST: &[&str] = &[
+    "Müller",
+    "Schmidt",
+    "Yılmaz",
+    "Schneider",
+    "Fischer",
+    "Kaya",
+    "Weber",
+    "Nowak",
+    "Meyer",
+    "Hassan",
+    "Wagner",
+    "Becker",
+    "Al-Khatib",
+    "Hoffmann",
+    "Demir",
+    "Schulz",
+    "Kowalski",
+    "Koch",
+    "Richter",
+    "Haddad",
+];
 /// Nationalities other than German, weighted by repetition; the first six are the main
 /// countries of origin of refugees.
-const OTHER_NAT: &[&str] = &["SY", "IQ", "AF", "ER", "IR", "UA", "TR", "TR", "TR", "PL", "PL", "GR", "IT", "RO", "BG", "MA", "RU", "XK", "RS", "HR"];
+const OTHER_NAT: &[&str] = &[
+    "SY", "IQ", "AF", "ER", "IR", "UA", "TR", "TR", "TR", "PL", "PL", "GR", "IT", "RO", "BG", "MA", "RU",
+    "XK", "RS", "HR",
+];
 const REFUGEE_NAT: &[&str] = &["SY", "IQ", "AF", "ER", "IR", "UA"];
 
 struct Person {
@@ -133,7 +179,9 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
     let holds_data = customers::count(&mut conn).map_err(|e| e.to_string())? > 0
         || !providers::all(&mut conn).map_err(|e| e.to_string())?.is_empty();
     if holds_data && !opts.force {
-        return Err("the database already holds data; `passgenau seed demo --force` adds the demo to it".into());
+        return Err(
+            "the database already holds data; `passgenau seed demo --force` adds the demo to it".into(),
+        );
     }
     drop(conn);
 
@@ -151,7 +199,9 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
     let today = Utc::now().date_naive();
     let now = passgenau_store::records::now();
     let millis = |d: NaiveDate| -> u64 {
-        d.and_hms_opt(8, 0, 0).map(|t| t.and_utc().timestamp_millis() as u64).unwrap_or(0)
+        d.and_hms_opt(8, 0, 0)
+            .map(|t| t.and_utc().timestamp_millis() as u64)
+            .unwrap_or(0)
     };
 
     bar.set_message("population");
@@ -166,10 +216,15 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
         .iter()
         .enumerate()
         .map(|(i, name)| ProviderRecord {
-            meta: Meta::new(rng.uuid(millis(NaiveDate::from_ymd_opt(2020, 6, 1).unwrap()) + i as u64), now),
+            meta: Meta::new(
+                rng.uuid(millis(NaiveDate::from_ymd_opt(2020, 6, 1).unwrap()) + i as u64),
+                now,
+            ),
             data: ProviderData {
                 name: (*name).to_string(),
-                azav_certified_until: Some(NaiveDate::from_ymd_opt(today.year() + 2, 12, 31).unwrap_or(today)),
+                azav_certified_until: Some(
+                    NaiveDate::from_ymd_opt(today.year() + 2, 12, 31).unwrap_or(today),
+                ),
                 contact_email: Some(format!("kontakt{}@traeger.example", i + 1)),
             },
         })
@@ -181,7 +236,8 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
             // large products are split into offers of at most 60 places across districts
             let n_offers = ((product.entries_2021 + 59) / 60).max(1);
             for k in 0..n_offers {
-                let planned = product.entries_2021 / n_offers + i32::from(k < product.entries_2021 % n_offers);
+                let planned =
+                    product.entries_2021 / n_offers + i32::from(k < product.entries_2021 % n_offers);
                 let (district, postal) = prog::DISTRICTS[(pi + k as usize) % prog::DISTRICTS.len()];
                 let provider = &provider_recs[(pi + k as usize) % provider_recs.len()];
                 let starts_on = if product.rolling {
@@ -215,7 +271,11 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
                             postal_code: Some(postal.into()),
                             starts_on,
                             ends_on,
-                            entry: if product.rolling { Entry::Rolling } else { Entry::Fixed },
+                            entry: if product.rolling {
+                                Entry::Rolling
+                            } else {
+                                Entry::Fixed
+                            },
                             planned_places: planned,
                             max_places: default_max_places(planned),
                             cost_per_place_cents: cost,
@@ -223,7 +283,11 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
                             min_age: product.min_age,
                             max_age: product.max_age,
                             min_german_level: None,
-                            status: if year < today.year() { OfferStatus::Closed } else { OfferStatus::Open },
+                            status: if year < today.year() {
+                                OfferStatus::Closed
+                            } else {
+                                OfferStatus::Open
+                            },
                         },
                     },
                     product,
@@ -234,7 +298,15 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
     bar.inc(1);
 
     bar.set_message("placements");
-    let (alloc_recs, events) = placements(&mut rng, &people, &members, &offer_recs, today, opts.customers, millis);
+    let (alloc_recs, events) = placements(
+        &mut rng,
+        &people,
+        &members,
+        &offer_recs,
+        today,
+        opts.customers,
+        millis,
+    );
     bar.inc(1);
 
     bar.set_message("writing");
@@ -333,7 +405,11 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
             } else {
                 Gender::Diverse
             };
-            let age = if rng.chance(0.075) { rng.range(17, 24) } else { rng.range(25, 63) };
+            let age = if rng.chance(0.075) {
+                rng.range(17, 24)
+            } else {
+                rng.range(25, 63)
+            };
             let dob = r - Duration::days(age * 365 + rng.range(0, 364));
             let first = match gender {
                 Gender::Female => *rng.pick(FIRST_F),
@@ -352,7 +428,15 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
             let german_level = if !other {
                 GermanLevel::Native
             } else {
-                *rng.pick(&[GermanLevel::A1, GermanLevel::A2, GermanLevel::B1, GermanLevel::B1, GermanLevel::B2, GermanLevel::C1, GermanLevel::Native])
+                *rng.pick(&[
+                    GermanLevel::A1,
+                    GermanLevel::A2,
+                    GermanLevel::B1,
+                    GermanLevel::B1,
+                    GermanLevel::B2,
+                    GermanLevel::C1,
+                    GermanLevel::Native,
+                ])
             };
             let adult_from = dob + Duration::days(18 * 365);
             // benefit receipt: two thirds for more than two years, the rest recently
@@ -411,14 +495,13 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
         .collect()
 }
 
+type Households = Vec<(Meta, HouseholdData)>;
+type Members = Vec<(Uuid, HouseholdMember)>;
+
 /// Bedarfsgemeinschaften scaled from the seed (chapter 5.3): at 45,000 customers about
 /// 9,700 BGs hold 18,940 minor children, 4,830 of them single parents; couples share a
 /// BG; everyone else forms a BG of one.
-fn bedarfsgemeinschaften(
-    rng: &mut Rng,
-    people: &[Person],
-    ref_millis: u64,
-) -> (Vec<(Meta, HouseholdData)>, Vec<(Uuid, HouseholdMember)>, usize) {
+fn bedarfsgemeinschaften(rng: &mut Rng, people: &[Person], ref_millis: u64) -> (Households, Members, usize) {
     let r = reference_day();
     let scale = people.len() as f64 / 45_000.0;
     let single_parents = (4_830.0 * scale).round() as usize;
@@ -468,8 +551,14 @@ fn bedarfsgemeinschaften(
             }
         }
         let remaining_families = families - f;
-        let kids = (children_left / remaining_families).max(1).min(children_left.max(1));
-        let kids = if rng.chance(0.5) && kids > 1 { kids - 1 } else { kids + usize::from(rng.chance(0.3)) };
+        let kids = (children_left / remaining_families)
+            .max(1)
+            .min(children_left.max(1));
+        let kids = if rng.chance(0.5) && kids > 1 {
+            kids - 1
+        } else {
+            kids + usize::from(rng.chance(0.3))
+        };
         let kids = kids.min(children_left).max(usize::from(children_left > 0));
         let parent_age = passgenau_domain::customer::age_on(people[a].data.date_of_birth, r) as i64;
         for _ in 0..kids {
@@ -491,7 +580,9 @@ fn bedarfsgemeinschaften(
     rest.sort_unstable();
     let mut it = rest.into_iter();
     for _ in 0..couples {
-        let (Some(a), Some(b)) = (it.next(), it.next()) else { break };
+        let (Some(a), Some(b)) = (it.next(), it.next()) else {
+            break;
+        };
         let h = new_hh(rng, &people[a].data.district);
         members.push((h, member(rng, Some(&people[a]), HouseholdRole::Applicant)));
         members.push((h, member(rng, Some(&people[b]), HouseholdRole::Partner)));
@@ -537,7 +628,10 @@ fn placements(
     let mut pools: HashMap<(i32, Option<TargetGroup>), Vec<usize>> = HashMap::new();
     let empty = Vec::new();
     for (i, p) in people.iter().enumerate() {
-        let hm = hh_of_customer.get(&p.id).and_then(|h| household_of.get(h)).unwrap_or(&empty);
+        let hm = hh_of_customer
+            .get(&p.id)
+            .and_then(|h| household_of.get(h))
+            .unwrap_or(&empty);
         for year in [2021, today.year(), today.year() + 1] {
             let on = NaiveDate::from_ymd_opt(year, 6, 1).unwrap_or(today);
             if passgenau_domain::customer::age_on(p.data.date_of_birth, on) < 16 {
@@ -584,11 +678,15 @@ fn placements(
             0.05 + 0.15 * rng.f()
         };
         let wanted = ((f64::from(o.planned_places) * fill * scale).round() as usize).min(pool.len());
-        let wanted = if historic { wanted } else { wanted.min(o.max_places as usize) };
+        let wanted = if historic {
+            wanted
+        } else {
+            wanted.min(o.max_places as usize)
+        };
         let mut chosen = std::collections::HashSet::new();
         let mut active_here = 0usize;
         while chosen.len() < wanted {
-            let i = pool[(rng.next() % pool.len() as u64) as usize];
+            let i = pool[(rng.next_u64() % pool.len() as u64) as usize];
             if !chosen.insert(i) {
                 if chosen.len() * 2 > pool.len() {
                     break;
@@ -604,7 +702,8 @@ fn placements(
             };
             let reserved_on = entry_day - Duration::days(rng.range(7, 30));
             let outcome = rng.f();
-            let mut timeline: Vec<(PlacementStatus, NaiveDate)> = vec![(PlacementStatus::Reserved, reserved_on)];
+            let mut timeline: Vec<(PlacementStatus, NaiveDate)> =
+                vec![(PlacementStatus::Reserved, reserved_on)];
             let stay = Duration::weeks(product.weeks) - Duration::days(rng.range(0, 7));
             if historic || entry_day + stay < today {
                 if outcome < 0.04 {
@@ -618,7 +717,10 @@ fn placements(
                     } else {
                         timeline.push((PlacementStatus::Started, entry_day));
                         if outcome < 0.30 {
-                            timeline.push((PlacementStatus::Aborted, entry_day + Duration::days(rng.range(7, stay.num_days().max(8)))));
+                            timeline.push((
+                                PlacementStatus::Aborted,
+                                entry_day + Duration::days(rng.range(7, stay.num_days().max(8))),
+                            ));
                         } else {
                             timeline.push((PlacementStatus::Completed, entry_day + stay));
                         }
@@ -631,13 +733,19 @@ fn placements(
                     timeline.push((PlacementStatus::Confirmed, reserved_on + Duration::days(2)));
                     timeline.push((PlacementStatus::Started, entry_day));
                 } else if rng.chance(0.5) {
-                    timeline.push((PlacementStatus::Confirmed, (reserved_on + Duration::days(2)).min(today)));
+                    timeline.push((
+                        PlacementStatus::Confirmed,
+                        (reserved_on + Duration::days(2)).min(today),
+                    ));
                 }
             } else {
                 continue;
             }
             let final_status = timeline.last().map(|t| t.0).unwrap_or(PlacementStatus::Reserved);
-            let started_on = timeline.iter().find(|t| t.0 == PlacementStatus::Started).map(|t| t.1);
+            let started_on = timeline
+                .iter()
+                .find(|t| t.0 == PlacementStatus::Started)
+                .map(|t| t.1);
             let ended_on = timeline
                 .iter()
                 .find(|t| matches!(t.0, PlacementStatus::Completed | PlacementStatus::Aborted))
@@ -646,9 +754,17 @@ fn placements(
             let meta = Meta {
                 id: rng.uuid(millis(created)),
                 version: timeline.len() as i64,
-                created_at: passgenau_store::records::from_db_time(created.and_hms_opt(9, 0, 0).unwrap_or_default()),
+                created_at: passgenau_store::records::from_db_time(
+                    created.and_hms_opt(9, 0, 0).unwrap_or_default(),
+                ),
                 updated_at: passgenau_store::records::from_db_time(
-                    timeline.last().map(|t| t.1).unwrap_or(created).min(today).and_hms_opt(10, 0, 0).unwrap_or_default(),
+                    timeline
+                        .last()
+                        .map(|t| t.1)
+                        .unwrap_or(created)
+                        .min(today)
+                        .and_hms_opt(10, 0, 0)
+                        .unwrap_or_default(),
                 ),
             };
             let rec = AllocationRecord {
@@ -663,7 +779,10 @@ fn placements(
                 started_on,
                 ended_on,
                 status_reason: match final_status {
-                    PlacementStatus::Aborted => Some(rng.pick(&["Arbeitsaufnahme", "Krankheit", "fehlende Mitwirkung", "Umzug"]).to_string()),
+                    PlacementStatus::Aborted => Some(
+                        rng.pick(&["Arbeitsaufnahme", "Krankheit", "fehlende Mitwirkung", "Umzug"])
+                            .to_string(),
+                    ),
                     PlacementStatus::NoShow => Some("nicht erschienen".into()),
                     _ => None,
                 },
@@ -671,6 +790,13 @@ fn placements(
                 override_by: None,
                 source: Source::Specialist,
                 created_by: system.username.clone(),
+                entry_target_groups: started_on.map(|day| {
+                    let hm = hh_of_customer
+                        .get(&customer.id)
+                        .and_then(|h| household_of.get(h))
+                        .unwrap_or(&empty);
+                    target_groups::derive(customer.id, &customer.data, hm, day)
+                }),
             };
             let mut from = None;
             for (status, day) in &timeline {
@@ -686,12 +812,17 @@ fn placements(
                     instrument_code: rec.instrument_code.clone(),
                     from_status: from,
                     to_status: *status,
-                    on_date: matches!(status, PlacementStatus::Started | PlacementStatus::Completed | PlacementStatus::Aborted)
-                        .then_some(*day),
+                    on_date: matches!(
+                        status,
+                        PlacementStatus::Started | PlacementStatus::Completed | PlacementStatus::Aborted
+                    )
+                    .then_some(*day),
                     reason: None,
                     actor: "demo-seed".into(),
                     role: actor_role.into(),
-                    at: passgenau_store::records::from_db_time((*day).min(today).and_hms_opt(10, 0, 0).unwrap_or_default()),
+                    at: passgenau_store::records::from_db_time(
+                        (*day).min(today).and_hms_opt(10, 0, 0).unwrap_or_default(),
+                    ),
                 });
                 from = Some(*status);
             }
@@ -720,7 +851,11 @@ fn plans_for(years: &[i32], today: NaiveDate) -> Vec<Plan> {
                 .map(|l| PlanLine {
                     code: l.code.into(),
                     planned_entries: l.planned_2021,
-                    previous_year_planned_entries: Some(if year == 2021 { l.planned_2020 } else { l.planned_2021 }),
+                    previous_year_planned_entries: Some(if year == 2021 {
+                        l.planned_2020
+                    } else {
+                        l.planned_2021
+                    }),
                     // § 16f has no budget cap since 1.1.2019
                     budget_cents: (l.code != "P16F").then(|| {
                         let factor = if year >= today.year() { 2 } else { 1 };

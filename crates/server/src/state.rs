@@ -18,6 +18,8 @@ pub struct AppState {
     pub rules: Arc<RuleParams>,
     /// Scoring factors of the recommendations (configuration, `docs/scoring.md`).
     pub scoring: Arc<ScoringConfig>,
+    /// Key of the stable customer pseudonyms in exports (kept in the database).
+    pub pseudonym_key: Arc<Vec<u8>>,
 }
 
 impl AppState {

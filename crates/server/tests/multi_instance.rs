@@ -26,9 +26,15 @@ fn hammer(url: &str) {
     let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
     let admin = tokens.issue("admin", Role::Admin, None).unwrap();
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
-    let post = |addr: &str, tok: &str, path: &str, body: Value| request(addr, "POST", path, Some(tok), Some(&body));
+    let post =
+        |addr: &str, tok: &str, path: &str, body: Value| request(addr, "POST", path, Some(tok), Some(&body));
 
-    let (s, p) = post(&a.addr, &admin, "/api/v1/providers", json!({"name": "Träger", "azav_certified_until": "2030-12-31"}));
+    let (s, p) = post(
+        &a.addr,
+        &admin,
+        "/api/v1/providers",
+        json!({"name": "Träger", "azav_certified_until": "2030-12-31"}),
+    );
     assert_eq!(s, 201, "{p}");
     let year = chrono::Utc::now().date_naive().format("%Y").to_string();
     // AGH: budget for exactly 4 places of 1,000 €
@@ -41,7 +47,12 @@ fn hammer(url: &str) {
     );
     assert_eq!(s, 200, "{plan}");
     let mut offers = Vec::new();
-    for (code, places, cost) in [("AVGS_MAT", 2, 150_000), ("AVGS_MAT", 3, 150_000), ("AVGS_MAT", 5, 150_000), ("AGH", 20, 100_000)] {
+    for (code, places, cost) in [
+        ("AVGS_MAT", 2, 150_000),
+        ("AVGS_MAT", 3, 150_000),
+        ("AVGS_MAT", 5, 150_000),
+        ("AGH", 20, 100_000),
+    ] {
         let (s, o) = post(
             &a.addr,
             &admin,
@@ -63,7 +74,12 @@ fn hammer(url: &str) {
             "vocational_qualification": "none", "german_level": "B2"
         });
         c["benefit_spells"] = json!([{"from": "2020-01-01"}]);
-        let (s, r) = post(if i % 2 == 0 { &a.addr } else { &b.addr }, &ifk, "/api/v1/customers", c);
+        let (s, r) = post(
+            if i % 2 == 0 { &a.addr } else { &b.addr },
+            &ifk,
+            "/api/v1/customers",
+            c,
+        );
         assert_eq!(s, 201, "{r}");
         customers.push(r["id"].as_str().unwrap().to_string());
     }
@@ -82,9 +98,20 @@ fn hammer(url: &str) {
             let addr = addrs[t % 2].clone();
             let ifk = ifk.clone();
             std::thread::spawn(move || loop {
-                let Some((c, o)) = work.lock().unwrap().pop() else { break };
-                let (s, body) = request(&addr, "POST", "/api/v1/allocations", Some(&ifk), Some(&json!({"customer_id": c, "offer_id": o})));
-                results.lock().unwrap().push((o, s, body["code"].as_str().unwrap_or("").to_string()));
+                let Some((c, o)) = work.lock().unwrap().pop() else {
+                    break;
+                };
+                let (s, body) = request(
+                    &addr,
+                    "POST",
+                    "/api/v1/allocations",
+                    Some(&ifk),
+                    Some(&json!({"customer_id": c, "offer_id": o})),
+                );
+                results
+                    .lock()
+                    .unwrap()
+                    .push((o, s, body["code"].as_str().unwrap_or("").to_string()));
             })
         })
         .collect();
@@ -96,14 +123,28 @@ fn hammer(url: &str) {
     assert_eq!(placed(&offers[0]), 2);
     assert_eq!(placed(&offers[1]), 3);
     assert_eq!(placed(&offers[2]), 5);
-    assert_eq!(placed(&offers[3]), 4, "AGH is limited by its budget, not its 20 places");
+    assert_eq!(
+        placed(&offers[3]),
+        4,
+        "AGH is limited by its budget, not its 20 places"
+    );
     for (o, s, code) in results.iter().filter(|(_, s, _)| *s != 201) {
         assert_eq!(*s, 409, "{o}: {code}");
-        let expected = if *o == offers[3] { "budget_exhausted" } else { "capacity_exhausted" };
+        let expected = if *o == offers[3] {
+            "budget_exhausted"
+        } else {
+            "capacity_exhausted"
+        };
         assert_eq!(code, expected);
     }
     // the database agrees: no offer over max_places, one active placement per pair
-    let (s, avail) = request(&b.addr, "GET", "/api/v1/availability?limit=500", Some(&admin), None);
+    let (s, avail) = request(
+        &b.addr,
+        "GET",
+        "/api/v1/availability?limit=500",
+        Some(&admin),
+        None,
+    );
     assert_eq!(s, 200);
     for item in avail["items"].as_array().unwrap() {
         assert!(item["occupied"].as_i64().unwrap() <= item["max_places"].as_i64().unwrap());

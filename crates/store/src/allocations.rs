@@ -45,6 +45,9 @@ pub struct AllocationRecord {
     pub override_by: Option<String>,
     pub source: Source,
     pub created_by: String,
+    /// The customer's target groups on the day of entry (set when the placement starts);
+    /// reports count entries by them, as the BA does.
+    pub entry_target_groups: Option<Vec<passgenau_domain::TargetGroup>>,
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -69,6 +72,7 @@ struct AllocationRow {
     version: i64,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    entry_target_groups: Option<String>,
 }
 
 impl From<&AllocationRecord> for AllocationRow {
@@ -92,6 +96,7 @@ impl From<&AllocationRecord> for AllocationRow {
             version: r.meta.version,
             created_at: to_db_time(r.meta.created_at),
             updated_at: to_db_time(r.meta.updated_at),
+            entry_target_groups: r.entry_target_groups.as_ref().map(crate::codec::json_to_str),
         }
     }
 }
@@ -120,6 +125,11 @@ impl TryFrom<AllocationRow> for AllocationRecord {
             override_by: r.override_by,
             source: enum_from_str(&r.source)?,
             created_by: r.created_by,
+            entry_target_groups: r
+                .entry_target_groups
+                .as_deref()
+                .map(crate::codec::json_from_str)
+                .transpose()?,
         })
     }
 }
@@ -288,7 +298,14 @@ pub fn list(
 }
 
 /// instrument, provider, status, started, ended, offer
-type HistoryRow = (String, String, String, Option<NaiveDate>, Option<NaiveDate>, String);
+type HistoryRow = (
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    String,
+);
 
 /// A customer's placements as the eligibility rules read them, with the offer's provider.
 pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<PastPlacement>, Vec<Uuid>)> {
@@ -388,7 +405,11 @@ struct EventRow {
 }
 
 /// Inserts many placements with their events (the demo seed).
-pub fn insert_many(conn: &mut DbConnection, recs: &[AllocationRecord], events: &[AllocationEvent]) -> StoreResult<()> {
+pub fn insert_many(
+    conn: &mut DbConnection,
+    recs: &[AllocationRecord],
+    events: &[AllocationEvent],
+) -> StoreResult<()> {
     let rows: Vec<AllocationRow> = recs.iter().map(AllocationRow::from).collect();
     for chunk in rows.chunks(1_000) {
         crate::on_backend!(&mut *conn, |c| diesel::insert_into(allocations::table)

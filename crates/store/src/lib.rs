@@ -19,6 +19,7 @@ pub mod offers;
 pub mod plans;
 pub mod providers;
 pub mod records;
+pub mod reports;
 pub mod schema;
 pub mod settings;
 pub mod users;

@@ -6,12 +6,14 @@ pub mod audit;
 pub mod availability;
 pub mod customers;
 pub mod engine;
+pub mod exports;
 pub mod households;
 pub mod instruments;
 pub mod offers;
 pub mod ops;
 pub mod plans;
 pub mod providers;
+pub mod reports;
 pub mod users;
 
 use actix_web::http::header;

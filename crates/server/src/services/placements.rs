@@ -156,6 +156,7 @@ pub fn place_locked(
         override_by,
         source: req.source,
         created_by: caller.username.clone(),
+        entry_target_groups: None,
     };
     allocations::insert(conn, &rec)?;
     allocations::append_event(conn, &event(&rec, None, caller, None, None, now))?;
@@ -253,6 +254,18 @@ pub fn transition(
                 return Err(date_error("an entry cannot be recorded before it happened"));
             }
             next.started_on = Some(on);
+            // the target groups on the day of entry, as the entry statistics count them
+            let customer = customers::get(conn, current.customer_id)?;
+            let household = match customer.household_id {
+                Some(h) => households::members(conn, h)?,
+                None => Vec::new(),
+            };
+            next.entry_target_groups = Some(passgenau_domain::target_groups::derive(
+                customer.meta.id,
+                &customer.data,
+                &household,
+                on,
+            ));
         }
         PlacementStatus::Completed | PlacementStatus::Aborted => {
             if on > today {

@@ -11,7 +11,13 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 /// One request with `Connection: close`; returns status and parsed JSON body.
-pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(60))).ok();
     let payload = body.map(|b| b.to_string()).unwrap_or_default();
@@ -20,7 +26,10 @@ pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: 
         head.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
     if body.is_some() {
-        head.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", payload.len()));
+        head.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            payload.len()
+        ));
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).expect("write");
@@ -28,7 +37,11 @@ pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: 
     let mut reader = BufReader::new(stream);
     let mut status_line = String::new();
     reader.read_line(&mut status_line).expect("status line");
-    let status: u16 = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut chunked = false;
     let mut length: Option<usize> = None;
     loop {
@@ -70,7 +83,11 @@ pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: 
 
 /// A free TCP port on the loopback interface.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running `passgenau serve`; killed when dropped.
@@ -94,7 +111,9 @@ impl Server {
         let server = Server { addr, child };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if TcpStream::connect(&server.addr).is_ok() && request(&server.addr, "GET", "/healthz", None, None).0 == 200 {
+            if TcpStream::connect(&server.addr).is_ok()
+                && request(&server.addr, "GET", "/healthz", None, None).0 == 200
+            {
                 return server;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -119,6 +119,18 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// A migrated database with nothing in it but the catalogue.
+    pub fn new_empty(backend: Backend) -> Option<TestApp> {
+        let db = TestDb::new(backend)?;
+        let state = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 4).expect("prepare");
+        Some(TestApp {
+            db,
+            state,
+            provider_id: uuid::Uuid::nil(),
+        })
+    }
+
+    /// A fresh database with one provider.
     pub fn new(backend: Backend) -> Option<TestApp> {
         let db = TestDb::new(backend)?;
         let state = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 4).expect("prepare");
