@@ -53,6 +53,7 @@ pub fn prepare(
         rules: std::sync::Arc::new(engine.eligibility),
         scoring: std::sync::Arc::new(engine.scoring),
         pseudonym_key: std::sync::Arc::new(pseudonym_key.into_bytes()),
+        offer_snapshot: Default::default(),
     })
 }
 

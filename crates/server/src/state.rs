@@ -20,6 +20,8 @@ pub struct AppState {
     pub scoring: Arc<ScoringConfig>,
     /// Key of the stable customer pseudonyms in exports (kept in the database).
     pub pseudonym_key: Arc<Vec<u8>>,
+    /// Open offers for ranking, refreshed every second.
+    pub offer_snapshot: Arc<crate::services::offer_snapshot::SnapshotCache>,
 }
 
 impl AppState {

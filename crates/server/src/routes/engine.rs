@@ -6,10 +6,7 @@ use chrono::NaiveDate;
 use passgenau_allocation::{recommend, Candidate, CustomerContext, Recommendation};
 use passgenau_domain::eligibility::{self, Eligibility, Subject};
 use passgenau_store::audit::{self, Action};
-use passgenau_store::offers::OfferFilter;
-use passgenau_store::{
-    allocations, customers, households, instruments, offers, providers, DbConnection, Page, StoreError,
-};
+use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -185,31 +182,28 @@ pub async fn get_recommendations(
     let route = route_of(&req);
     let rules = state.rules.clone();
     let scoring = state.scoring.clone();
+    let cache = state.offer_snapshot.clone();
     let list = state
         .db(move |store| {
             let mut conn = store.conn()?;
             let conn = &mut *conn;
             let ctx = context(conn, id)?;
-            let open = offers::open_on(
-                conn,
-                &OfferFilter {
-                    instrument_code: q.instrument,
-                    ..Default::default()
-                },
-                as_of,
-            )?;
-            let offer_ids: Vec<Uuid> = open.iter().map(|o| o.meta.id).collect();
-            let active = allocations::active_counts(conn, &offer_ids)?;
-            let provider_map = providers::all(conn)?;
+            let snapshot = cache.get(conn, as_of, today())?;
             audit_read(conn, &caller, &route, id)?;
-            let candidates: Vec<Candidate> = open
+            let candidates: Vec<Candidate> = snapshot
+                .offers
                 .iter()
+                .filter(|o| {
+                    q.instrument
+                        .as_ref()
+                        .is_none_or(|code| *code == o.data.instrument_code)
+                })
                 .filter_map(|o| {
-                    provider_map.get(&o.data.provider_id).map(|p| Candidate {
+                    snapshot.providers.get(&o.data.provider_id).map(|p| Candidate {
                         id: o.meta.id,
                         offer: &o.data,
                         provider: &p.data,
-                        active: active.get(&o.meta.id).copied().unwrap_or(0),
+                        active: snapshot.active.get(&o.meta.id).copied().unwrap_or(0),
                     })
                 })
                 .collect();

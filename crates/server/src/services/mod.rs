@@ -2,4 +2,5 @@
 //! more than one route needs (online placement, waitlist promotion, cohort accepts).
 
 pub mod idempotency;
+pub mod offer_snapshot;
 pub mod placements;

@@ -1,0 +1,389 @@
+//! `passgenau-load`: closed-loop load against a running Passgenau. Each of `--concurrency`
+//! threads keeps one HTTP/1.1 keep-alive connection and sends the scenario's requests back
+//! to back for `--seconds`; latencies are recorded per request. Prints one summary line and
+//! a JSON line. Traffic only goes to the `--base` address given (loopback in the scripts).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use serde_json::{json, Value};
+
+#[derive(Parser, Clone)]
+#[command(about = "Closed-loop HTTP load for Passgenau")]
+struct Args {
+    /// host:port of the server, e.g. 127.0.0.1:8080
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    #[arg(long, default_value = "admin")]
+    user: String,
+    #[arg(long, env = "PASSGENAU_LOAD_PASSWORD")]
+    password: String,
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// healthz | availability | customers | recommendations | placements | reports | compare
+    #[arg(long)]
+    scenario: String,
+    /// Before the run: create this many open offers (admin) so rankings have work to do.
+    #[arg(long, default_value_t = 0)]
+    setup_offers: usize,
+}
+
+/// One keep-alive connection.
+struct Conn {
+    addr: String,
+    reader: Option<BufReader<TcpStream>>,
+}
+
+impl Conn {
+    fn new(addr: &str) -> Self {
+        Conn {
+            addr: addr.to_string(),
+            reader: None,
+        }
+    }
+
+    fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        for attempt in 0..2 {
+            if self.reader.is_none() {
+                let s = TcpStream::connect(&self.addr)?;
+                s.set_nodelay(true)?;
+                s.set_read_timeout(Some(Duration::from_secs(30)))?;
+                self.reader = Some(BufReader::new(s));
+            }
+            match self.try_send(method, path, token, body) {
+                Ok(r) => return Ok(r),
+                Err(e) if attempt == 0 => {
+                    self.reader = None;
+                    let _ = e;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        unreachable!()
+    }
+
+    fn try_send(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let reader = self.reader.as_mut().expect("connected");
+        let payload = body.map(|b| b.to_string()).unwrap_or_default();
+        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        if body.is_some() {
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n",
+                payload.len()
+            ));
+        }
+        req.push_str("\r\n");
+        req.push_str(&payload);
+        reader.get_mut().write_all(req.as_bytes())?;
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed"));
+        }
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let mut len = 0usize;
+        let mut close = false;
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h)?;
+            let h = h.trim_end().to_ascii_lowercase();
+            if h.is_empty() {
+                break;
+            }
+            if let Some(v) = h.strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+            if h.starts_with("connection:") && h.contains("close") {
+                close = true;
+            }
+        }
+        let mut buf = vec![0; len];
+        reader.read_exact(&mut buf)?;
+        if close {
+            self.reader = None;
+        }
+        Ok((status, buf))
+    }
+}
+
+fn json_of(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or(Value::Null)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+struct Fixture {
+    token: String,
+    customers: Vec<String>,
+    offers: Vec<String>,
+}
+
+fn prepare(args: &Args) -> Fixture {
+    let mut c = Conn::new(&args.addr);
+    let (s, body) = c
+        .send(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(&json!({"username": args.user, "password": args.password})),
+        )
+        .expect("login");
+    assert_eq!(s, 200, "login failed: {}", String::from_utf8_lossy(&body));
+    let token = json_of(&body)["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    if args.setup_offers > 0 {
+        let (_, p) = c
+            .send(
+                "POST",
+                "/api/v1/providers",
+                Some(&token),
+                Some(&json!({"name": "Lasttest-Träger", "azav_certified_until": "2035-12-31"})),
+            )
+            .expect("provider");
+        let pid = json_of(&p)["id"].as_str().expect("provider id").to_string();
+        let codes = ["AVGS_MAT", "AGH", "EGZ", "ESG", "MAG", "P16E"];
+        for i in 0..args.setup_offers {
+            let (s, b) = c
+                .send(
+                    "POST",
+                    "/api/v1/offers",
+                    Some(&token),
+                    Some(&json!({
+                        "instrument_code": codes[i % codes.len()], "provider_id": pid,
+                        "title": format!("Lasttest-Angebot {i}"), "district": format!("Stadtbezirk {}", i % 10 + 1),
+                        "starts_on": "2026-01-01", "ends_on": "2035-12-31", "entry": "rolling",
+                        "planned_places": 40, "cost_per_place_cents": 100_000
+                    })),
+                )
+                .expect("offer");
+            assert_eq!(s, 201, "{}", String::from_utf8_lossy(&b));
+        }
+    }
+    let mut customers = Vec::new();
+    if matches!(args.scenario.as_str(), "recommendations" | "placements") {
+        let mut cursor: Option<String> = None;
+        while customers.len() < 5_000 {
+            let path = match &cursor {
+                Some(k) => format!("/api/v1/customers?limit=500&cursor={k}"),
+                None => "/api/v1/customers?limit=500".into(),
+            };
+            let (_, b) = c.send("GET", &path, Some(&token), None).expect("customers");
+            let v = json_of(&b);
+            for it in v["items"].as_array().cloned().unwrap_or_default() {
+                customers.push(it["id"].as_str().unwrap_or_default().to_string());
+            }
+            match v["next_cursor"].as_str() {
+                Some(k) => cursor = Some(k.to_string()),
+                None => break,
+            }
+        }
+    }
+    let mut offers = Vec::new();
+    if args.scenario == "placements" {
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(k) => format!("/api/v1/availability?limit=500&cursor={k}"),
+                None => "/api/v1/availability?limit=500".into(),
+            };
+            let (_, b) = c.send("GET", &path, Some(&token), None).expect("availability");
+            let v = json_of(&b);
+            for it in v["items"].as_array().cloned().unwrap_or_default() {
+                if it["free"].as_i64().unwrap_or(0) > 0 && it["instrument_code"] != "P16I" {
+                    offers.push(it["offer_id"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            match v["next_cursor"].as_str() {
+                Some(k) => cursor = Some(k.to_string()),
+                None => break,
+            }
+        }
+    }
+    Fixture {
+        token,
+        customers,
+        offers,
+    }
+}
+
+/// The request for call number `n` of worker `w`.
+fn request(
+    scenario: &str,
+    f: &Fixture,
+    w: usize,
+    n: u64,
+    seconds_in: f64,
+) -> (&'static str, String, Option<Value>) {
+    let mix = (w as u64)
+        .wrapping_mul(0x9e37_79b9)
+        .wrapping_add(n.wrapping_mul(2_654_435_761));
+    match scenario {
+        "healthz" => ("GET", "/healthz".into(), None),
+        "availability" => ("GET", "/api/v1/availability?limit=50".into(), None),
+        "customers" => ("GET", "/api/v1/customers?limit=500".into(), None),
+        "recommendations" => {
+            let c = &f.customers[(mix % f.customers.len() as u64) as usize];
+            (
+                "GET",
+                format!("/api/v1/customers/{c}/recommendations?limit=20"),
+                None,
+            )
+        }
+        "placements" => {
+            let c = &f.customers[(mix % f.customers.len() as u64) as usize];
+            let o = &f.offers[((mix >> 16) % f.offers.len() as u64) as usize];
+            (
+                "POST",
+                "/api/v1/allocations".into(),
+                Some(json!({"customer_id": c, "offer_id": o})),
+            )
+        }
+        "reports" => {
+            let r = ["plan", "utilisation", "budget", "target-groups", "outcomes"][(n % 5) as usize];
+            ("GET", format!("/api/v1/reports/{r}?year=2021"), None)
+        }
+        // alternate second by second between the in-process ceiling and availability
+        "compare" => {
+            if (seconds_in as u64) % 2 == 0 {
+                ("GET", "/healthz".into(), None)
+            } else {
+                ("GET", "/api/v1/availability?limit=50".into(), None)
+            }
+        }
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn main() {
+    let args = Args::parse();
+    let fixture = Arc::new(prepare(&args));
+    if (args.scenario == "recommendations" || args.scenario == "placements") && fixture.customers.is_empty() {
+        panic!("no customers: seed the database first");
+    }
+    if args.scenario == "placements" && fixture.offers.is_empty() {
+        panic!("no offer with a free place");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let errors = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let handles: Vec<_> = (0..args.concurrency)
+        .map(|w| {
+            let f = fixture.clone();
+            let stop = stop.clone();
+            let errors = errors.clone();
+            let args = args.clone();
+            std::thread::spawn(move || {
+                let mut c = Conn::new(&args.addr);
+                // (latency µs, status, label)
+                let mut lat: Vec<(u64, u16, &'static str)> = Vec::with_capacity(100_000);
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let t = start.elapsed().as_secs_f64();
+                    let (method, path, body) = request(&args.scenario, &f, w, n, t);
+                    let label = if path.starts_with("/healthz") {
+                        "healthz"
+                    } else {
+                        "api"
+                    };
+                    let t0 = Instant::now();
+                    match c.send(method, &path, Some(&f.token), body.as_ref()) {
+                        Ok((status, _)) => lat.push((t0.elapsed().as_micros() as u64, status, label)),
+                        Err(_) => {
+                            errors.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    n += 1;
+                }
+                lat
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs_f64(args.seconds));
+    stop.store(true, Ordering::Relaxed);
+    let mut all: Vec<(u64, u16, &'static str)> = Vec::new();
+    for h in handles {
+        all.extend(h.join().expect("worker"));
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut statuses: std::collections::BTreeMap<u16, u64> = Default::default();
+    for (_, s, _) in &all {
+        *statuses.entry(*s).or_default() += 1;
+    }
+    let summarise = |label: Option<&str>| {
+        let mut l: Vec<u64> = all
+            .iter()
+            .filter(|x| label.is_none_or(|lb| x.2 == lb))
+            .map(|x| x.0)
+            .collect();
+        l.sort_unstable();
+        let share = if label.is_some() && args.scenario == "compare" {
+            0.5
+        } else {
+            1.0
+        };
+        json!({
+            "requests": l.len(),
+            "rps": (l.len() as f64 / (elapsed * share)).round(),
+            "p50_ms": percentile(&l, 0.50),
+            "p90_ms": percentile(&l, 0.90),
+            "p99_ms": percentile(&l, 0.99),
+            "max_ms": percentile(&l, 1.0),
+        })
+    };
+    let mut out = json!({
+        "scenario": args.scenario,
+        "concurrency": args.concurrency,
+        "seconds": (elapsed * 10.0).round() / 10.0,
+        "all": summarise(None),
+        "statuses": statuses,
+        "io_errors": errors.load(Ordering::Relaxed),
+    });
+    if args.scenario == "compare" {
+        out["healthz"] = summarise(Some("healthz"));
+        out["availability"] = summarise(Some("api"));
+    }
+    let a = &out["all"];
+    println!(
+        "{}: {} requests in {:.1}s, {} req/s, p50 {:.2} ms, p99 {:.2} ms, statuses {:?}",
+        args.scenario,
+        a["requests"],
+        elapsed,
+        a["rps"],
+        a["p50_ms"].as_f64().unwrap_or(0.0),
+        a["p99_ms"].as_f64().unwrap_or(0.0),
+        out["statuses"]
+    );
+    println!("{out}");
+}
