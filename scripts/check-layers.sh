@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-for crate in passgenau-domain; do
+for crate in passgenau-domain passgenau-allocation; do
   bad=$(cargo tree --locked -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -E '^(diesel|actix|libsqlite3-sys|pq-sys)' | sort -u || true)
   if [ -n "$bad" ]; then
     echo "$crate depends on: $bad" >&2
