@@ -43,6 +43,11 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Solve a min-cost-flow problem in DIMACS format; prints {"status", "cost", "solve_ms"}.
+    Solve {
+        #[arg(long)]
+        dimacs: std::path::PathBuf,
+    },
     /// Load data.
     Seed {
         #[command(subcommand)]
@@ -200,6 +205,30 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 for (name, role, password) in &summary.users {
                     println!("  {name:<16} {:<11} {password}", role.as_str());
                 }
+            }
+            Ok(())
+        }
+        Command::Solve { dimacs } => {
+            let text = std::fs::read_to_string(&dimacs).map_err(|e| format!("{}: {e}", dimacs.display()))?;
+            let net = passgenau_allocation::dimacs::parse(&text)
+                .map_err(|e| format!("{}: {e}", dimacs.display()))?;
+            drop(text);
+            let started = std::time::Instant::now();
+            let sol = passgenau_allocation::flow::solve(&net);
+            let solve_ms = started.elapsed().as_secs_f64() * 1000.0;
+            let status = match sol.status {
+                passgenau_allocation::flow::Status::Optimal => "optimal",
+                passgenau_allocation::flow::Status::Infeasible => "infeasible",
+                passgenau_allocation::flow::Status::Failed => "failed",
+            };
+            let cost = if status == "optimal" {
+                sol.cost.to_string()
+            } else {
+                "null".into()
+            };
+            println!("{{\"status\": \"{status}\", \"cost\": {cost}, \"solve_ms\": {solve_ms:.3}}}");
+            if status == "failed" {
+                return Err("the solution failed its optimality certificate".into());
             }
             Ok(())
         }
