@@ -276,7 +276,7 @@ fn request(
         }
         // alternate second by second between the in-process ceiling and availability
         "compare" => {
-            if (seconds_in as u64) % 2 == 0 {
+            if (seconds_in as u64).is_multiple_of(2) {
                 ("GET", "/healthz".into(), None)
             } else {
                 ("GET", "/api/v1/availability?limit=50".into(), None)
