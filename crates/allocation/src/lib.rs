@@ -2,6 +2,7 @@
 //! min-cost-flow solver for cohorts. Pure functions over domain values — no I/O, no
 //! diesel, no actix — so every decision can be recomputed and tested.
 
+pub mod cohort;
 pub mod dimacs;
 pub mod flow;
 pub mod recommend;

@@ -47,38 +47,30 @@ pub struct Recommendation {
     pub explanation: Vec<ExplanationItem>,
 }
 
-/// Ranks `candidates` for the customer and returns the best `limit`. Deterministic: score
-/// descending, then earlier start, then offer ID.
-pub fn recommend(
+/// Scores of every eligible candidate with a free place, best first (score descending,
+/// then earlier start, then offer ID): `(score, index into candidates)`. No texts are
+/// built; [`explain`] makes the breakdown of the ones shown.
+pub fn rank_points(
     ctx: &CustomerContext,
     candidates: &[Candidate],
-    limit: usize,
     today: NaiveDate,
     rules: &RuleParams,
     cfg: &ScoringConfig,
-) -> Vec<Recommendation> {
+) -> Vec<(i64, usize)> {
     let subject = Subject {
         customer_id: ctx.id,
         customer: &ctx.data,
         household: &ctx.household,
         history: &ctx.history,
     };
-    let recent_since = today
-        .checked_sub_months(Months::new(24))
-        .unwrap_or(NaiveDate::MIN);
-    let recent: Vec<String> = ctx
-        .history
-        .iter()
-        .filter(|p| p.started_on.is_some_and(|s| s >= recent_since))
-        .map(|p| p.instrument_code.clone())
-        .collect();
+    let recent = recent_instruments(ctx, today);
     // Rules depend on the instrument and the day only: evaluate each pair once.
     let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::new();
     let mut groups_on: HashMap<NaiveDate, Vec<TargetGroup>> = HashMap::new();
     let groups_today = target_groups::derive(ctx.id, &ctx.data, &ctx.household, today);
 
-    let mut scored: Vec<(i64, &Candidate)> = Vec::new();
-    for c in candidates {
+    let mut scored: Vec<(i64, usize)> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
         let free = i64::from(c.offer.max_places) - c.active;
         if free <= 0 || ctx.active_offers.contains(&c.id) {
             continue;
@@ -105,26 +97,64 @@ pub fn recommend(
             groups: &groups_today,
             recent_instruments: &recent,
         };
-        let total = points(cfg, &facts, c.offer, OfferState { occupied: c.active }, today);
-        scored.push((total, c));
+        scored.push((
+            points(cfg, &facts, c.offer, OfferState { occupied: c.active }, today),
+            i,
+        ));
     }
     scored.sort_by(|(sa, a), (sb, b)| {
+        let (a, b) = (&candidates[*a], &candidates[*b]);
         sb.cmp(sa)
             .then(a.offer.starts_on.cmp(&b.offer.starts_on))
             .then(a.id.cmp(&b.id))
     });
-    // Explanations are built for the offers shown only.
     scored
+}
+
+fn recent_instruments(ctx: &CustomerContext, today: NaiveDate) -> Vec<String> {
+    let since = today
+        .checked_sub_months(Months::new(24))
+        .unwrap_or(NaiveDate::MIN);
+    ctx.history
+        .iter()
+        .filter(|p| p.started_on.is_some_and(|s| s >= since))
+        .map(|p| p.instrument_code.clone())
+        .collect()
+}
+
+/// The score breakdown of one candidate for the customer (the items add up to the score).
+pub fn explain(
+    ctx: &CustomerContext,
+    c: &Candidate,
+    today: NaiveDate,
+    cfg: &ScoringConfig,
+) -> (i64, Vec<ExplanationItem>) {
+    let groups_today = target_groups::derive(ctx.id, &ctx.data, &ctx.household, today);
+    let recent = recent_instruments(ctx, today);
+    let facts = CustomerFacts {
+        customer: &ctx.data,
+        groups: &groups_today,
+        recent_instruments: &recent,
+    };
+    score(cfg, &facts, c.offer, OfferState { occupied: c.active }, today)
+}
+
+/// Ranks `candidates` for the customer and returns the best `limit`. Deterministic: score
+/// descending, then earlier start, then offer ID.
+pub fn recommend(
+    ctx: &CustomerContext,
+    candidates: &[Candidate],
+    limit: usize,
+    today: NaiveDate,
+    rules: &RuleParams,
+    cfg: &ScoringConfig,
+) -> Vec<Recommendation> {
+    rank_points(ctx, candidates, today, rules, cfg)
         .into_iter()
         .take(limit)
-        .map(|(total, c)| {
-            let facts = CustomerFacts {
-                customer: &ctx.data,
-                groups: &groups_today,
-                recent_instruments: &recent,
-            };
-            let (score_total, explanation) =
-                score(cfg, &facts, c.offer, OfferState { occupied: c.active }, today);
+        .map(|(total, i)| {
+            let c = &candidates[i];
+            let (score_total, explanation) = explain(ctx, c, today, cfg);
             debug_assert_eq!(score_total, total);
             Recommendation {
                 offer_id: c.id,

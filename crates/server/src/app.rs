@@ -74,7 +74,8 @@ pub fn build(
                 .configure(routes::availability::configure)
                 .configure(routes::plans::configure)
                 .configure(routes::reports::configure)
-                .configure(routes::exports::configure),
+                .configure(routes::exports::configure)
+                .configure(routes::runs::configure),
         )
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::not_found("resource"))

@@ -54,6 +54,7 @@ pub fn prepare(
         scoring: std::sync::Arc::new(engine.scoring),
         pseudonym_key: std::sync::Arc::new(pseudonym_key.into_bytes()),
         offer_snapshot: Default::default(),
+        run_signal: Default::default(),
     })
 }
 

@@ -48,6 +48,20 @@ enum Command {
         #[arg(long)]
         dimacs: std::path::PathBuf,
     },
+    /// Plan a cohort now (with a progress bar) and store its proposals, like
+    /// POST /allocation-runs; prints the run's figures.
+    Allocate {
+        #[arg(long = "customer-id")]
+        customer_ids: Vec<Uuid>,
+        #[arg(long)]
+        target_group: Option<String>,
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long = "instrument")]
+        instruments: Vec<String>,
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Load data.
     Seed {
         #[command(subcommand)]
@@ -126,6 +140,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             tracing::info!(%bind, backend = ?state.store.backend(), "serving");
             let workers =
                 workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            state.start_worker();
             actix_web::rt::System::new().block_on(async move {
                 // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
                 // (up to the shutdown timeout), then return, and the process exits 0.
@@ -207,6 +222,71 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::Allocate {
+            customer_ids,
+            target_group,
+            district,
+            instruments,
+            as_of,
+        } => {
+            use passgenau_server::services::cohort_runs::{execute, RunFilter, RunRequest};
+            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
+            let target_group = target_group
+                .map(|g| {
+                    serde_json::from_value(serde_json::Value::String(g))
+                        .map_err(|e| format!("--target-group: {e}"))
+                })
+                .transpose()?;
+            let req = RunRequest {
+                customer_ids: (!customer_ids.is_empty()).then_some(customer_ids),
+                filter: (target_group.is_some() || district.is_some()).then_some(RunFilter {
+                    target_group,
+                    district,
+                }),
+                instrument_codes: (!instruments.is_empty()).then_some(instruments),
+                as_of,
+            };
+            let id = passgenau_domain::ids::new_id();
+            let request = serde_json::to_string(&req)?;
+            state
+                .store
+                .read(|conn| passgenau_store::runs::create(conn, id, &request, "cli"))?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} scoring {pos}/{len} customers {bar:30} {elapsed_precise}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            state
+                .store
+                .read(|conn| passgenau_store::runs::mark_running(conn, id))?;
+            let outcome = execute(
+                &state.store,
+                &state.rules,
+                &state.scoring,
+                id,
+                &req,
+                &mut |done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                },
+            );
+            bar.finish_and_clear();
+            match outcome {
+                Ok(o) => {
+                    println!(
+                        "run {id}: {} customers, {} offers, {} arcs, {} assigned, objective {}, optimal {}, {} ms; decide with the API",
+                        o.customers, o.offers, o.arcs, o.assigned, o.objective, o.optimal, o.duration_ms
+                    );
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = state.store.read(|conn| passgenau_store::runs::fail(conn, id, &e));
+                    Err(e.into())
+                }
+            }
         }
         Command::Solve { dimacs } => {
             let text = std::fs::read_to_string(&dimacs).map_err(|e| format!("{}: {e}", dimacs.display()))?;

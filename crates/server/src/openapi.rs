@@ -65,6 +65,10 @@ use crate::routes;
         routes::reports::outcome_report,
         routes::reports::utilisation_chart,
         routes::exports::allocation_events,
+        routes::runs::create_run,
+        routes::runs::get_run,
+        routes::runs::list_proposals,
+        routes::runs::decide,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -78,6 +82,7 @@ use crate::routes;
         (name = "engine", description = "Eligibility with reasons and ranked recommendations (specialist, admin)"),
         (name = "placements", description = "Availability, placements and waiting lists"),
         (name = "plans", description = "Yearly plans and budgets"),
+        (name = "cohort runs", description = "Whole cohorts planned at once by the min-cost-flow engine; a person decides each proposal"),
         (name = "reports", description = "Plan versus actual, utilisation, budget, target groups, outcomes (reporting, admin, specialist)"),
         (name = "operations", description = "Health and the API description"),
     )

@@ -22,6 +22,20 @@ pub struct AppState {
     pub pseudonym_key: Arc<Vec<u8>>,
     /// Open offers for ranking, refreshed every second.
     pub offer_snapshot: Arc<crate::services::offer_snapshot::SnapshotCache>,
+    /// Wakes this instance's cohort-run worker.
+    pub run_signal: Arc<crate::services::cohort_runs::Signal>,
+}
+
+impl AppState {
+    /// Starts the background worker of cohort runs (once per instance).
+    pub fn start_worker(&self) {
+        crate::services::cohort_runs::start_worker(
+            self.store.clone(),
+            self.rules.clone(),
+            self.scoring.clone(),
+            self.run_signal.clone(),
+        );
+    }
 }
 
 impl AppState {

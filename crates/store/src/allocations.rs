@@ -446,3 +446,47 @@ pub fn append_event(conn: &mut DbConnection, e: &AllocationEvent) -> StoreResult
         .execute(conn)?;
     Ok(())
 }
+
+/// A customer's placements as the rules read them, and the offers held now.
+pub type CustomerHistory = (Vec<PastPlacement>, Vec<Uuid>);
+
+/// Histories of many customers at once (cohort runs): per customer, the placements as the
+/// rules read them and the offers with an active placement.
+pub fn histories(
+    conn: &mut DbConnection,
+    customer_ids: &[Uuid],
+) -> StoreResult<HashMap<Uuid, CustomerHistory>> {
+    let keys: Vec<String> = customer_ids.iter().map(Uuid::to_string).collect();
+    let mut out: HashMap<Uuid, CustomerHistory> = HashMap::new();
+    for chunk in keys.chunks(1_000) {
+        let rows: Vec<(String, HistoryRow)> = allocations::table
+            .inner_join(offers::table)
+            .filter(allocations::customer_id.eq_any(chunk))
+            .select((
+                allocations::customer_id,
+                (
+                    allocations::instrument_code,
+                    offers::provider_id,
+                    allocations::status,
+                    allocations::started_on,
+                    allocations::ended_on,
+                    allocations::offer_id,
+                ),
+            ))
+            .load(conn)?;
+        for (customer, (code, provider, status, started_on, ended_on, offer)) in rows {
+            let entry = out.entry(uuid_from_str(&customer)?).or_default();
+            let status: PlacementStatus = enum_from_str(&status)?;
+            if status.is_active() {
+                entry.1.push(uuid_from_str(&offer)?);
+            }
+            entry.0.push(PastPlacement {
+                instrument_code: code,
+                provider_id: uuid_from_str(&provider)?,
+                started_on,
+                ended_on,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -20,6 +20,7 @@ pub mod plans;
 pub mod providers;
 pub mod records;
 pub mod reports;
+pub mod runs;
 pub mod schema;
 pub mod settings;
 pub mod users;

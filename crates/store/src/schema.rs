@@ -224,6 +224,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    allocation_runs (id) {
+        id -> Text,
+        status -> Text,
+        request -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        heartbeat_at -> Nullable<Timestamp>,
+        progress_done -> BigInt,
+        progress_total -> BigInt,
+        customers -> Nullable<BigInt>,
+        offers -> Nullable<BigInt>,
+        arcs -> Nullable<BigInt>,
+        objective -> Nullable<BigInt>,
+        assigned -> Nullable<BigInt>,
+        optimal -> Nullable<Bool>,
+        duration_ms -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    run_proposals (id) {
+        id -> Text,
+        run_id -> Text,
+        customer_id -> Text,
+        offer_id -> Text,
+        score -> BigInt,
+        explanation -> Text,
+        decision -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        allocation_id -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(allocations -> offers (offer_id));
 diesel::joinable!(allocations -> customers (customer_id));
 diesel::joinable!(waitlist -> offers (offer_id));
@@ -245,4 +284,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     plans,
     plan_instruments,
     allocation_events,
+    allocation_runs,
+    run_proposals,
 );

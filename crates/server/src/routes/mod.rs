@@ -14,6 +14,7 @@ pub mod ops;
 pub mod plans;
 pub mod providers;
 pub mod reports;
+pub mod runs;
 pub mod users;
 
 use actix_web::http::header;

@@ -1,0 +1,388 @@
+//! Cohort runs (specialists, admins): queue a run, follow its progress, read its proposals
+//! with their explanations, and decide each one. A run places nobody; accepting a proposal
+//! reserves the place through the same transaction as `POST /allocations` (capacity,
+//! budget and eligibility checked again, 409 when the place is gone).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use passgenau_allocation::cohort::ProposalExplanation;
+use passgenau_domain::FieldError;
+use passgenau_store::allocations::Source;
+use passgenau_store::audit::{self, Action};
+use passgenau_store::runs::{self, ProposalRecord, RunRow};
+use passgenau_store::{instruments, StoreError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{audit_entries, not_allowed, today};
+use crate::auth::{Caller, CASEWORK};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{route_of, ApiJson, Pagination};
+use crate::services::cohort_runs::{RunRequest, MAX_RUN_CUSTOMERS};
+use crate::services::placements;
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/allocation-runs")
+            .route(web::post().to(create_run))
+            .default_service(not_allowed("POST")),
+    )
+    .service(
+        web::resource("/allocation-runs/{id}")
+            .route(web::get().to(get_run))
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/allocation-runs/{id}/proposals")
+            .route(web::get().to(list_proposals))
+            .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/allocation-runs/{id}/proposals/{proposal_id}/decision")
+            .route(web::post().to(decide))
+            .default_service(not_allowed("POST")),
+    );
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Progress {
+    pub done: i64,
+    pub total: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RunResponse {
+    pub id: Uuid,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    pub progress: Progress,
+    pub customers: Option<i64>,
+    pub offers: Option<i64>,
+    pub arcs: Option<i64>,
+    /// Total fit of the proposed assignment.
+    pub objective: Option<i64>,
+    pub assigned: Option<i64>,
+    /// The solver's certificate held.
+    pub optimal: Option<bool>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct QueuedRun {
+    pub id: Uuid,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProposalResponse {
+    pub id: Uuid,
+    pub run_id: Uuid,
+    pub customer_id: Uuid,
+    pub offer_id: Uuid,
+    pub score: i64,
+    pub explanation: ProposalExplanation,
+    /// `pending`, `accepted` or `rejected`.
+    pub decision: String,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub allocation_id: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProposalList {
+    pub items: Vec<ProposalResponse>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    pub accept: bool,
+    /// Required when rejecting.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+fn run_response(r: &RunRow) -> ApiResult<RunResponse> {
+    Ok(RunResponse {
+        id: Uuid::parse_str(&r.id).map_err(|_| ApiError::internal())?,
+        status: r.status.clone(),
+        progress: Progress {
+            done: r.progress_done,
+            total: r.progress_total,
+        },
+        customers: r.customers,
+        offers: r.offers,
+        arcs: r.arcs,
+        objective: r.objective,
+        assigned: r.assigned,
+        optimal: r.optimal,
+        duration_ms: r.duration_ms,
+        error: r.error.clone(),
+        created_by: r.created_by.clone(),
+        created_at: passgenau_store::records::from_db_time(r.created_at),
+    })
+}
+
+fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
+    ProposalResponse {
+        id: p.id,
+        run_id: p.run_id,
+        customer_id: p.customer_id,
+        offer_id: p.offer_id,
+        score: p.score,
+        explanation: serde_json::from_str(&p.explanation).unwrap_or(ProposalExplanation {
+            items: vec![],
+            next_best: None,
+        }),
+        decision: p.decision.clone(),
+        reason: p.reason.clone(),
+        decided_by: p.decided_by.clone(),
+        decided_at: p.decided_at,
+        allocation_id: p.allocation_id,
+    }
+}
+
+fn run_not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::not_found("allocation run"),
+        other => other.into(),
+    }
+}
+
+/// Queue a cohort run
+#[utoipa::path(post, path = "/api/v1/allocation-runs", tag = "cohort runs",
+    request_body = RunRequest,
+    responses(
+        (status = 202, description = "queued; follow it at the Location", body = QueuedRun),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create_run(
+    state: web::Data<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<RunRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let mut errors = Vec::new();
+    match (&body.customer_ids, &body.filter) {
+        (None, None) => errors.push(FieldError::new("customer_ids", "give customer_ids or a filter")),
+        (Some(ids), _) if ids.is_empty() || ids.len() > MAX_RUN_CUSTOMERS => errors.push(FieldError::new(
+            "customer_ids",
+            format!("1 to {MAX_RUN_CUSTOMERS} IDs"),
+        )),
+        _ => {}
+    }
+    if body
+        .instrument_codes
+        .as_ref()
+        .is_some_and(|c| c.is_empty() || c.len() > 100)
+    {
+        errors.push(FieldError::new(
+            "instrument_codes",
+            "1 to 100 codes, or leave it out",
+        ));
+    }
+    if body
+        .filter
+        .as_ref()
+        .and_then(|f| f.district.as_ref())
+        .is_some_and(|d| d.chars().count() > 100)
+    {
+        errors.push(FieldError::new("filter.district", "at most 100 characters"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let id = passgenau_domain::ids::new_id();
+    let request = serde_json::to_string(&body).map_err(|_| ApiError::internal())?;
+    state
+        .db(move |store| {
+            store.write(|conn| {
+                if let Some(codes) = &body.instrument_codes {
+                    for (i, code) in codes.iter().enumerate() {
+                        if let Err(StoreError::NotFound) = instruments::get(conn, code) {
+                            return Err(ApiError::validation(vec![FieldError::new(
+                                format!("instrument_codes[{i}]"),
+                                "unknown instrument",
+                            )]));
+                        }
+                    }
+                }
+                runs::create(conn, id, &request, &caller.username)?;
+                Ok(())
+            })
+        })
+        .await?;
+    state.run_signal.notify();
+    Ok(HttpResponse::Accepted()
+        .insert_header((header::LOCATION, format!("/api/v1/allocation-runs/{id}")))
+        .json(QueuedRun {
+            id,
+            status: "queued".into(),
+        }))
+}
+
+/// A cohort run's state and figures
+#[utoipa::path(get, path = "/api/v1/allocation-runs/{id}", tag = "cohort runs",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "the run", body = RunResponse),
+        (status = 404, description = "unknown run", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get_run(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let run = state
+        .db(move |store| store.read(|conn| runs::get(conn, id)).map_err(run_not_found))
+        .await?;
+    Ok(HttpResponse::Ok().json(run_response(&run)?))
+}
+
+/// A cohort run's proposals
+#[utoipa::path(get, path = "/api/v1/allocation-runs/{id}/proposals", tag = "cohort runs",
+    params(("id" = Uuid, Path), Pagination),
+    responses(
+        (status = 200, description = "proposals with explanations", body = ProposalList),
+        (status = 404, description = "unknown run", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_proposals(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    let page = p.uuid_page()?;
+    let route = route_of(&req);
+    let list = state
+        .db(move |store| {
+            let mut conn = store.conn()?;
+            runs::get(&mut conn, id).map_err(run_not_found)?;
+            let page = runs::proposals(&mut conn, id, &page)?;
+            audit::append(
+                &mut conn,
+                &audit_entries(
+                    &caller,
+                    Action::Read,
+                    &route,
+                    page.items.iter().map(|p| (Some(p.customer_id), None)),
+                ),
+            )?;
+            Ok(ProposalList {
+                items: page.items.iter().map(proposal_response).collect(),
+                next_cursor: page.next,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Accept or reject a proposal
+///
+/// Accepting reserves the place (`reserved`) through the online placement transaction.
+#[utoipa::path(post, path = "/api/v1/allocation-runs/{id}/proposals/{proposal_id}/decision", tag = "cohort runs",
+    params(("id" = Uuid, Path), ("proposal_id" = Uuid, Path)),
+    request_body = Decision,
+    responses(
+        (status = 200, description = "decided", body = ProposalResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown run or proposal", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "already_decided, capacity_exhausted, budget_exhausted, already_allocated, offer_closed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "reason missing on rejection, or not_eligible any more", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn decide(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<Decision>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let (run_id, proposal_id) = path.into_inner();
+    let reason = body.reason.clone().filter(|r| !r.trim().is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 2000 || r.contains('\0'))
+    {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "reason",
+            "at most 2000 characters, no NUL",
+        )]));
+    }
+    if !body.accept && reason.is_none() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "reason",
+            "a rejection records its reason",
+        )]));
+    }
+    let route = route_of(&req);
+    let rules = state.rules.clone();
+    let decided = state
+        .db(move |store| {
+            store.write(|conn| {
+                let p = runs::proposal(conn, run_id, proposal_id).map_err(|e| match e {
+                    StoreError::NotFound => ApiError::not_found("proposal"),
+                    other => other.into(),
+                })?;
+                if p.decision != "pending" {
+                    return Err(ApiError::conflict(
+                        "already_decided",
+                        "this proposal was decided already",
+                    ));
+                }
+                let allocation = if body.accept {
+                    let rec = placements::reserve(
+                        conn,
+                        &rules,
+                        &caller,
+                        &route,
+                        &placements::Request {
+                            customer_id: p.customer_id,
+                            offer_id: p.offer_id,
+                            note: Some(format!("accepted from cohort run {run_id}")),
+                            override_reason: None,
+                            source: Source::Cohort,
+                        },
+                        today(),
+                    )?;
+                    Some(rec.meta.id)
+                } else {
+                    audit::append(
+                        conn,
+                        &audit_entries(&caller, Action::Update, &route, [(Some(p.customer_id), None)]),
+                    )?;
+                    None
+                };
+                let decision = if body.accept { "accepted" } else { "rejected" };
+                runs::decide(
+                    conn,
+                    proposal_id,
+                    decision,
+                    reason.as_deref(),
+                    &caller.username,
+                    allocation,
+                )?;
+                Ok(runs::proposal(conn, run_id, proposal_id)?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::build(StatusCode::OK).json(proposal_response(&decided)))
+}

@@ -1,0 +1,273 @@
+//! Cohort runs in the background: `POST /allocation-runs` only queues; a worker thread in
+//! every instance claims queued runs from the database (one instance wins each), scores
+//! every customer × offer pair with the online engine, solves the min-cost flow and stores
+//! the proposals. No HTTP request waits for a solve, a client that disconnects loses
+//! nothing, and a run whose worker died (no heartbeat for [`STALE_AFTER`]) is claimed
+//! again by the next worker that looks, in this instance or another.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDate};
+use passgenau_allocation::cohort::{self, BudgetCap, CorridorCosts};
+use passgenau_allocation::{Candidate, CustomerContext, ScoringConfig};
+use passgenau_domain::eligibility::RuleParams;
+use passgenau_domain::{target_groups, TargetGroup};
+use passgenau_store::customers::{CustomerFilter, CustomerRecord};
+use passgenau_store::runs::{self, Outcome, ProposalRecord};
+use passgenau_store::{allocations, customers, households, plans, Page, Store};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::services::offer_snapshot::Snapshot;
+
+/// A run whose worker has not reported for this long is taken over.
+pub const STALE_AFTER: Duration = Duration::from_secs(60);
+/// Most customers one run may hold.
+pub const MAX_RUN_CUSTOMERS: usize = 200_000;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunFilter {
+    #[serde(default)]
+    pub target_group: Option<TargetGroup>,
+    #[serde(default)]
+    pub district: Option<String>,
+}
+
+/// Body of `POST /allocation-runs`: the customers by ID or by filter, optionally only some
+/// instruments, as of a date (default today).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    #[serde(default)]
+    pub customer_ids: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub filter: Option<RunFilter>,
+    #[serde(default)]
+    pub instrument_codes: Option<Vec<String>>,
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Wakes the worker when a run is queued.
+#[derive(Default)]
+pub struct Signal {
+    pending: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Signal {
+    pub fn notify(&self) {
+        *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+
+    fn wait(&self, timeout: Duration) {
+        let guard = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut guard, _) = self
+            .cv
+            .wait_timeout_while(guard, timeout, |pending| !*pending)
+            .unwrap_or_else(|p| p.into_inner());
+        *guard = false;
+    }
+}
+
+/// Starts this instance's worker thread.
+pub fn start_worker(store: Store, rules: Arc<RuleParams>, scoring: Arc<ScoringConfig>, signal: Arc<Signal>) {
+    std::thread::Builder::new()
+        .name("cohort-runs".into())
+        .spawn(move || loop {
+            let stale =
+                passgenau_store::records::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
+            match store.read(|conn| runs::claim(conn, stale)) {
+                Ok(Some(run)) => {
+                    let id = match Uuid::parse_str(&run.id) {
+                        Ok(id) => id,
+                        Err(_) => continue,
+                    };
+                    let outcome = serde_json::from_str::<RunRequest>(&run.request)
+                        .map_err(|e| format!("stored request unreadable: {e}"))
+                        .and_then(|req| {
+                            let mut last = Instant::now();
+                            execute(&store, &rules, &scoring, id, &req, &mut |done, total| {
+                                if last.elapsed() > Duration::from_millis(500) || done == total {
+                                    last = Instant::now();
+                                    let _ = store
+                                        .read(|conn| runs::progress(conn, id, done as i64, total as i64));
+                                }
+                            })
+                        });
+                    if let Err(e) = outcome {
+                        tracing::warn!(run = %id, error = %e, "cohort run failed");
+                        let _ = store.read(|conn| runs::fail(conn, id, &e));
+                    }
+                }
+                Ok(None) => signal.wait(Duration::from_secs(1)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cohort worker cannot reach the database");
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+            }
+        })
+        .expect("start the cohort worker");
+}
+
+/// Loads the cohort and the offers, plans, stores the proposals and marks the run done.
+pub fn execute(
+    store: &Store,
+    rules: &RuleParams,
+    scoring: &ScoringConfig,
+    run_id: Uuid,
+    req: &RunRequest,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Outcome, String> {
+    let started = Instant::now();
+    let today = chrono::Utc::now().date_naive();
+    let day = req.as_of.unwrap_or(today);
+    let err = |e: passgenau_store::StoreError| e.to_string();
+    let mut conn = store.conn().map_err(err)?;
+    let conn = &mut *conn;
+    // the cohort
+    let mut records: Vec<CustomerRecord> = match &req.customer_ids {
+        Some(ids) => customers::get_many(conn, ids).map_err(err)?,
+        None => {
+            let filter = CustomerFilter {
+                district: req.filter.as_ref().and_then(|f| f.district.clone()),
+                ..Default::default()
+            };
+            let mut all = Vec::new();
+            let mut page = Page {
+                limit: 5_000,
+                after: None,
+            };
+            loop {
+                let p = customers::list(conn, &filter, &page).map_err(err)?;
+                all.extend(p.items);
+                match p.next {
+                    Some(n) if all.len() < MAX_RUN_CUSTOMERS => page.after = Some(n),
+                    _ => break,
+                }
+            }
+            all
+        }
+    };
+    records.sort_by_key(|c| c.meta.id);
+    let household_ids: Vec<Uuid> = records.iter().filter_map(|c| c.household_id).collect();
+    let members = households::members_by_household(conn, &household_ids).map_err(err)?;
+    let ids: Vec<Uuid> = records.iter().map(|c| c.meta.id).collect();
+    let mut histories = allocations::histories(conn, &ids).map_err(err)?;
+    let wanted_group = req.filter.as_ref().and_then(|f| f.target_group);
+    let contexts: Vec<CustomerContext> = records
+        .into_iter()
+        .map(|c| {
+            let household = c
+                .household_id
+                .and_then(|h| members.get(&h))
+                .cloned()
+                .unwrap_or_default();
+            let (history, active_offers) = histories.remove(&c.meta.id).unwrap_or_default();
+            CustomerContext {
+                id: c.meta.id,
+                data: c.data,
+                household,
+                history,
+                active_offers,
+            }
+        })
+        .filter(|ctx| {
+            wanted_group
+                .is_none_or(|g| target_groups::derive(ctx.id, &ctx.data, &ctx.household, day).contains(&g))
+        })
+        .collect();
+    // the offers
+    let snapshot = Snapshot::load(conn, day).map_err(err)?;
+    let mut offers: Vec<Candidate> = snapshot
+        .offers
+        .iter()
+        .filter(|o| {
+            req.instrument_codes
+                .as_ref()
+                .is_none_or(|codes| codes.contains(&o.data.instrument_code))
+        })
+        .filter_map(|o| {
+            snapshot.providers.get(&o.data.provider_id).map(|p| Candidate {
+                id: o.meta.id,
+                offer: &o.data,
+                provider: &p.data,
+                active: snapshot.active.get(&o.meta.id).copied().unwrap_or(0),
+            })
+        })
+        .collect();
+    offers.sort_by_key(|c| c.id);
+    // budgets, as places: what remains divided by the dearest place of the instrument
+    // (conservative; accepting a proposal checks the budget exactly)
+    let year = day.year();
+    let mut budgets: HashMap<String, BudgetCap> = HashMap::new();
+    let mut dearest: HashMap<&str, i64> = HashMap::new();
+    for o in &offers {
+        let e = dearest.entry(o.offer.instrument_code.as_str()).or_default();
+        *e = (*e).max(o.offer.cost_per_place_cents);
+    }
+    for (code, cost) in dearest {
+        if let Some(budget) = plans::budget(conn, year, code).map_err(err)? {
+            if cost > 0 {
+                let committed = allocations::committed_cents(conn, code, year).map_err(err)?;
+                budgets.insert(
+                    code.to_string(),
+                    BudgetCap {
+                        places: ((budget - committed) / cost).max(0),
+                    },
+                );
+            }
+        }
+    }
+    let result = cohort::plan(
+        &contexts,
+        &offers,
+        &budgets,
+        day,
+        rules,
+        scoring,
+        CorridorCosts::default(),
+        progress,
+    );
+    if !result.optimal {
+        return Err("the solver could not certify an optimal assignment".into());
+    }
+    let proposals: Vec<ProposalRecord> = result
+        .proposals
+        .iter()
+        .map(|p| ProposalRecord {
+            id: passgenau_domain::ids::new_id(),
+            run_id,
+            customer_id: p.customer_id,
+            offer_id: p.offer_id,
+            score: p.score,
+            explanation: serde_json::to_string(&p.explanation).unwrap_or_default(),
+            decision: "pending".into(),
+            reason: None,
+            decided_by: None,
+            decided_at: None,
+            allocation_id: None,
+        })
+        .collect();
+    let outcome = Outcome {
+        customers: result.customers as i64,
+        offers: result.offers as i64,
+        arcs: result.arcs as i64,
+        objective: result.objective,
+        assigned: result.assigned as i64,
+        optimal: result.optimal,
+        duration_ms: started.elapsed().as_millis() as i64,
+    };
+    store
+        .write(|conn| -> Result<(), passgenau_store::StoreError> {
+            runs::insert_proposals(conn, &proposals)?;
+            runs::finish(conn, run_id, &outcome)
+        })
+        .map_err(err)?;
+    Ok(outcome)
+}

@@ -1,0 +1,237 @@
+//! Cohort runs end to end, on SQLite and PostgreSQL: queued, solved in the background,
+//! proposals explained, and only a person's accept creates a placement.
+
+mod common;
+
+use actix_web::http::StatusCode;
+use common::{Backend, TestApp};
+use passgenau_domain::user::Role;
+use serde_json::{json, Value};
+
+on_both_backends!(cohort_run_proposes_and_a_person_decides);
+
+async fn wait_done(t: &TestApp, id: &str) -> Value {
+    for _ in 0..300 {
+        let r = t
+            .get(&format!("/api/v1/allocation-runs/{id}"), Role::Specialist)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        if r.body["status"] == "done" || r.body["status"] == "failed" {
+            return r.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("run {id} did not finish");
+}
+
+async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    t.state.start_worker();
+    let mut offers = Vec::new();
+    for (district, places) in [("Stadtbezirk 1", 2), ("Stadtbezirk 2", 3), ("Stadtbezirk 3", 1)] {
+        let mut body = t.offer_body();
+        body["district"] = json!(district);
+        body["planned_places"] = json!(places);
+        body["max_places"] = json!(places);
+        body["starts_on"] = json!("2026-01-01");
+        body["ends_on"] = json!("2030-12-31");
+        offers.push(
+            t.post("/api/v1/offers", Role::Admin, body).await.body["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let mut customers = Vec::new();
+    for i in 0..9 {
+        let mut body = TestApp::customer_body(&format!("K-{i}"));
+        body["district"] = json!(format!("Stadtbezirk {}", i % 3 + 1));
+        customers.push(
+            t.post("/api/v1/customers", Role::Specialist, body).await.body["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    // bad requests
+    t.post("/api/v1/allocation-runs", Role::Specialist, json!({}))
+        .await
+        .assert_problem(422, "validation_failed");
+    t.post(
+        "/api/v1/allocation-runs",
+        Role::Specialist,
+        json!({"customer_ids": customers, "instrument_codes": ["NOPE"]}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    t.post(
+        "/api/v1/allocation-runs",
+        Role::Specialist,
+        json!({"filter": {"target_group": "astronauts"}}),
+    )
+    .await
+    .assert_problem(400, "invalid_field");
+    t.post(
+        "/api/v1/allocation-runs",
+        Role::Provider,
+        json!({"customer_ids": customers}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+
+    let q = t
+        .post(
+            "/api/v1/allocation-runs",
+            Role::Specialist,
+            json!({"customer_ids": customers}),
+        )
+        .await;
+    assert_eq!(q.status, StatusCode::ACCEPTED, "{}", q.body);
+    assert_eq!(q.body["status"], "queued");
+    let id = q.body["id"].as_str().unwrap().to_string();
+    assert!(q.header("location").unwrap().ends_with(&id));
+    let run = wait_done(&t, &id).await;
+    assert_eq!(run["status"], "done", "{run}");
+    assert_eq!(run["optimal"], true);
+    assert_eq!(run["customers"], 9);
+    assert_eq!(run["offers"], 3);
+    assert_eq!(run["assigned"], 6, "6 places for 9 customers");
+    assert_eq!(run["progress"]["done"], run["progress"]["total"]);
+    assert!(run["arcs"].as_i64().unwrap() > 9);
+    assert_eq!(t.count("allocations"), 0, "a run places nobody");
+
+    let p = t
+        .get(
+            &format!("/api/v1/allocation-runs/{id}/proposals"),
+            Role::Specialist,
+        )
+        .await;
+    let proposals = p.body["items"].as_array().unwrap().clone();
+    assert_eq!(proposals.len(), 6);
+    let mut per_offer = std::collections::HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for pr in &proposals {
+        assert!(
+            seen.insert(pr["customer_id"].as_str().unwrap().to_string()),
+            "one proposal per customer"
+        );
+        *per_offer
+            .entry(pr["offer_id"].as_str().unwrap().to_string())
+            .or_insert(0) += 1;
+        let sum: i64 = pr["explanation"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["points"].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, pr["score"].as_i64().unwrap());
+        assert_eq!(pr["decision"], "pending");
+        assert!(pr["explanation"]["next_best"]["why"].is_string(), "{pr}");
+    }
+    assert_eq!(per_offer[&offers[0]], 2);
+    assert_eq!(per_offer[&offers[1]], 3);
+    assert_eq!(per_offer[&offers[2]], 1);
+    // customers go to their own district where they can (the total fit is maximal)
+    let same_district = proposals
+        .iter()
+        .filter(|pr| {
+            pr["explanation"]["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["factor"] == "same_district")
+        })
+        .count();
+    assert_eq!(same_district, 6);
+
+    // decisions
+    let path = |pid: &str| format!("/api/v1/allocation-runs/{id}/proposals/{pid}/decision");
+    let first = proposals[0]["id"].as_str().unwrap().to_string();
+    let ok = t
+        .post(&path(&first), Role::Specialist, json!({"accept": true}))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(ok.body["decision"], "accepted");
+    let alloc = ok.body["allocation_id"].as_str().unwrap().to_string();
+    let a = t
+        .get(&format!("/api/v1/allocations/{alloc}"), Role::Specialist)
+        .await;
+    assert_eq!(a.body["status"], "reserved");
+    assert_eq!(a.body["source"], "cohort");
+    t.post(&path(&first), Role::Specialist, json!({"accept": true}))
+        .await
+        .assert_problem(409, "already_decided");
+    let second = proposals[1]["id"].as_str().unwrap().to_string();
+    t.post(&path(&second), Role::Specialist, json!({"accept": false}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let rej = t
+        .post(
+            &path(&second),
+            Role::Specialist,
+            json!({"accept": false, "reason": "Kundin beginnt eine Ausbildung"}),
+        )
+        .await;
+    assert_eq!(rej.status, StatusCode::OK);
+    assert_eq!(rej.body["reason"], "Kundin beginnt eine Ausbildung");
+    assert!(rej.body["allocation_id"].is_null());
+    // a place taken meanwhile: accepting is refused and changes nothing
+    let single = proposals
+        .iter()
+        .find(|pr| pr["offer_id"] == offers[2].as_str())
+        .unwrap();
+    let outsider = customers.iter().find(|c| !seen.contains(*c)).unwrap();
+    let taken = t
+        .post(
+            "/api/v1/allocations",
+            Role::Specialist,
+            json!({"customer_id": outsider, "offer_id": offers[2]}),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CREATED, "{}", taken.body);
+    t.post(
+        &path(single["id"].as_str().unwrap()),
+        Role::Specialist,
+        json!({"accept": true}),
+    )
+    .await
+    .assert_problem(409, "capacity_exhausted");
+    let again = t
+        .get(
+            &format!("/api/v1/allocation-runs/{id}/proposals"),
+            Role::Specialist,
+        )
+        .await;
+    let still = again.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pr| pr["id"] == single["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(still["decision"], "pending");
+    t.get(
+        &format!("/api/v1/allocation-runs/{}", uuid::Uuid::now_v7()),
+        Role::Specialist,
+    )
+    .await
+    .assert_problem(404, "not_found");
+    t.post(
+        &path(&uuid::Uuid::now_v7().to_string()),
+        Role::Specialist,
+        json!({"accept": true}),
+    )
+    .await
+    .assert_problem(404, "not_found");
+
+    // by filter: district, and the run survives without any client waiting
+    let f = t
+        .post(
+            "/api/v1/allocation-runs",
+            Role::Admin,
+            json!({"filter": {"district": "Stadtbezirk 2"}, "instrument_codes": ["AVGS_MAT"]}),
+        )
+        .await;
+    let run = wait_done(&t, f.body["id"].as_str().unwrap()).await;
+    assert_eq!(run["customers"], 3, "{run}");
+}

@@ -1,0 +1,288 @@
+//! Cohort runs and their proposals.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::codec::{opt_uuid, uuid_from_str};
+use crate::db::DbConnection;
+use crate::error::{StoreError, StoreResult};
+use crate::records::{from_db_time, now, to_db_time, Page, PageOf};
+use crate::schema::{allocation_runs, run_proposals};
+
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = allocation_runs)]
+pub struct RunRow {
+    pub id: String,
+    pub status: String,
+    pub request: String,
+    pub created_by: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub started_at: Option<chrono::NaiveDateTime>,
+    pub finished_at: Option<chrono::NaiveDateTime>,
+    pub heartbeat_at: Option<chrono::NaiveDateTime>,
+    pub progress_done: i64,
+    pub progress_total: i64,
+    pub customers: Option<i64>,
+    pub offers: Option<i64>,
+    pub arcs: Option<i64>,
+    pub objective: Option<i64>,
+    pub assigned: Option<i64>,
+    pub optimal: Option<bool>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+}
+
+pub fn create(conn: &mut DbConnection, id: Uuid, request: &str, created_by: &str) -> StoreResult<()> {
+    diesel::insert_into(allocation_runs::table)
+        .values((
+            allocation_runs::id.eq(id.to_string()),
+            allocation_runs::status.eq("queued"),
+            allocation_runs::request.eq(request),
+            allocation_runs::created_by.eq(created_by),
+            allocation_runs::created_at.eq(to_db_time(now())),
+            allocation_runs::progress_done.eq(0i64),
+            allocation_runs::progress_total.eq(0i64),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<RunRow> {
+    Ok(allocation_runs::table
+        .find(id.to_string())
+        .select(RunRow::as_select())
+        .first(conn)?)
+}
+
+/// Claims the oldest queued run for this worker: a conditional update, so of several
+/// instances exactly one wins. Also takes back runs whose worker stopped sending
+/// heartbeats (`stale_before`), so a crashed instance's run resumes elsewhere.
+pub fn claim(
+    conn: &mut DbConnection,
+    stale_before: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<Option<RunRow>> {
+    diesel::update(
+        allocation_runs::table
+            .filter(allocation_runs::status.eq("running"))
+            .filter(allocation_runs::heartbeat_at.lt(to_db_time(stale_before))),
+    )
+    .set(allocation_runs::status.eq("queued"))
+    .execute(conn)?;
+    let candidates: Vec<String> = allocation_runs::table
+        .filter(allocation_runs::status.eq("queued"))
+        .order(allocation_runs::id.asc())
+        .select(allocation_runs::id)
+        .limit(5)
+        .load(conn)?;
+    for id in candidates {
+        let t = to_db_time(now());
+        let n = diesel::update(
+            allocation_runs::table
+                .filter(allocation_runs::id.eq(&id))
+                .filter(allocation_runs::status.eq("queued")),
+        )
+        .set((
+            allocation_runs::status.eq("running"),
+            allocation_runs::started_at.eq(t),
+            allocation_runs::heartbeat_at.eq(t),
+        ))
+        .execute(conn)?;
+        if n == 1 {
+            return get(conn, uuid_from_str(&id)?).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Marks a run as running in this process (the CLI plans its own run directly).
+pub fn mark_running(conn: &mut DbConnection, id: Uuid) -> StoreResult<()> {
+    let t = to_db_time(now());
+    diesel::update(allocation_runs::table.find(id.to_string()))
+        .set((
+            allocation_runs::status.eq("running"),
+            allocation_runs::started_at.eq(t),
+            allocation_runs::heartbeat_at.eq(t),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn progress(conn: &mut DbConnection, id: Uuid, done: i64, total: i64) -> StoreResult<()> {
+    diesel::update(allocation_runs::table.find(id.to_string()))
+        .set((
+            allocation_runs::progress_done.eq(done),
+            allocation_runs::progress_total.eq(total),
+            allocation_runs::heartbeat_at.eq(to_db_time(now())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The figures of a finished run.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub customers: i64,
+    pub offers: i64,
+    pub arcs: i64,
+    pub objective: i64,
+    pub assigned: i64,
+    pub optimal: bool,
+    pub duration_ms: i64,
+}
+
+pub fn finish(conn: &mut DbConnection, id: Uuid, o: &Outcome) -> StoreResult<()> {
+    diesel::update(allocation_runs::table.find(id.to_string()))
+        .set((
+            allocation_runs::status.eq("done"),
+            allocation_runs::finished_at.eq(to_db_time(now())),
+            allocation_runs::customers.eq(o.customers),
+            allocation_runs::offers.eq(o.offers),
+            allocation_runs::arcs.eq(o.arcs),
+            allocation_runs::objective.eq(o.objective),
+            allocation_runs::assigned.eq(o.assigned),
+            allocation_runs::optimal.eq(o.optimal),
+            allocation_runs::duration_ms.eq(o.duration_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn fail(conn: &mut DbConnection, id: Uuid, error: &str) -> StoreResult<()> {
+    diesel::update(allocation_runs::table.find(id.to_string()))
+        .set((
+            allocation_runs::status.eq("failed"),
+            allocation_runs::finished_at.eq(to_db_time(now())),
+            allocation_runs::error.eq(error),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalRecord {
+    pub id: Uuid,
+    pub run_id: Uuid,
+    pub customer_id: Uuid,
+    pub offer_id: Uuid,
+    pub score: i64,
+    /// JSON of the explanation (score items and the next best offer).
+    pub explanation: String,
+    pub decision: String,
+    pub reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub allocation_id: Option<Uuid>,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = run_proposals)]
+struct ProposalRow {
+    id: String,
+    run_id: String,
+    customer_id: String,
+    offer_id: String,
+    score: i64,
+    explanation: String,
+    decision: String,
+    reason: Option<String>,
+    decided_by: Option<String>,
+    decided_at: Option<chrono::NaiveDateTime>,
+    allocation_id: Option<String>,
+}
+
+fn record(r: ProposalRow) -> StoreResult<ProposalRecord> {
+    Ok(ProposalRecord {
+        id: uuid_from_str(&r.id)?,
+        run_id: uuid_from_str(&r.run_id)?,
+        customer_id: uuid_from_str(&r.customer_id)?,
+        offer_id: uuid_from_str(&r.offer_id)?,
+        score: r.score,
+        explanation: r.explanation,
+        decision: r.decision,
+        reason: r.reason,
+        decided_by: r.decided_by,
+        decided_at: r.decided_at.map(from_db_time),
+        allocation_id: opt_uuid(r.allocation_id.as_deref())?,
+    })
+}
+
+pub fn insert_proposals(conn: &mut DbConnection, proposals: &[ProposalRecord]) -> StoreResult<()> {
+    let rows: Vec<ProposalRow> = proposals
+        .iter()
+        .map(|p| ProposalRow {
+            id: p.id.to_string(),
+            run_id: p.run_id.to_string(),
+            customer_id: p.customer_id.to_string(),
+            offer_id: p.offer_id.to_string(),
+            score: p.score,
+            explanation: p.explanation.clone(),
+            decision: p.decision.clone(),
+            reason: None,
+            decided_by: None,
+            decided_at: None,
+            allocation_id: None,
+        })
+        .collect();
+    for chunk in rows.chunks(2_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(run_proposals::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+pub fn proposals(conn: &mut DbConnection, run_id: Uuid, page: &Page) -> StoreResult<PageOf<ProposalRecord>> {
+    let mut q = run_proposals::table
+        .filter(run_proposals::run_id.eq(run_id.to_string()))
+        .select(ProposalRow::as_select())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        q = q.filter(run_proposals::id.gt(after.clone()));
+    }
+    let rows = q
+        .order(run_proposals::id.asc())
+        .limit(page.limit + 1)
+        .load(conn)?;
+    let recs = rows.into_iter().map(record).collect::<StoreResult<Vec<_>>>()?;
+    Ok(PageOf::from_rows(recs, page.limit, |r| r.id.to_string()))
+}
+
+pub fn proposal(conn: &mut DbConnection, run_id: Uuid, id: Uuid) -> StoreResult<ProposalRecord> {
+    let row = run_proposals::table
+        .filter(run_proposals::id.eq(id.to_string()))
+        .filter(run_proposals::run_id.eq(run_id.to_string()))
+        .select(ProposalRow::as_select())
+        .first(conn)?;
+    record(row)
+}
+
+/// Records a decision if the proposal is still pending (else `Conflict`).
+pub fn decide(
+    conn: &mut DbConnection,
+    id: Uuid,
+    decision: &str,
+    reason: Option<&str>,
+    by: &str,
+    allocation_id: Option<Uuid>,
+) -> StoreResult<()> {
+    let n = diesel::update(
+        run_proposals::table
+            .filter(run_proposals::id.eq(id.to_string()))
+            .filter(run_proposals::decision.eq("pending")),
+    )
+    .set((
+        run_proposals::decision.eq(decision),
+        run_proposals::reason.eq(reason),
+        run_proposals::decided_by.eq(by),
+        run_proposals::decided_at.eq(to_db_time(now())),
+        run_proposals::allocation_id.eq(allocation_id.map(|a| a.to_string())),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::Conflict {
+            code: "already_decided",
+            message: "this proposal was decided already".into(),
+        });
+    }
+    Ok(())
+}

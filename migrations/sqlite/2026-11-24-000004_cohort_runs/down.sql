@@ -1,0 +1,2 @@
+DROP TABLE run_proposals;
+DROP TABLE allocation_runs;
