@@ -36,6 +36,7 @@ pub fn build(
                 .error_handler(json_config_error),
         )
         .wrap(cors(cors_origins))
+        .wrap(crate::observe::Observe)
         .wrap(actix_web::middleware::NormalizePath::new(
             actix_web::middleware::TrailingSlash::MergeOnly,
         ))
@@ -47,6 +48,11 @@ pub fn build(
         .service(
             web::resource("/readyz")
                 .route(web::get().to(routes::ops::readyz))
+                .default_service(routes::not_allowed("GET")),
+        )
+        .service(
+            web::resource("/metrics")
+                .route(web::get().to(routes::ops::metrics))
                 .default_service(routes::not_allowed("GET")),
         )
         .service(
@@ -111,4 +117,27 @@ fn cors(origins: &[String]) -> Cors {
 /// Answered for any status without a body of ours (e.g. actix's own 404s) — kept small.
 pub fn status_problem(status: StatusCode) -> ApiError {
     ApiError::new(status, "error", status.canonical_reason().unwrap_or("error"))
+}
+
+/// The operations port (`PASSGENAU_OPS_BIND`): health, readiness and metrics without
+/// authentication, meant for a network only the platform reaches.
+pub fn build_ops(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .service(web::resource("/healthz").route(web::get().to(routes::ops::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(routes::ops::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(routes::ops::metrics_open)))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::not_found("resource"))
+        }))
 }

@@ -21,6 +21,10 @@ pub fn prepare(
 ) -> anyhow_like::Result<AppState> {
     let options = passgenau_store::db::StoreOptions {
         pool_size,
+        sqlite_busy_timeout_ms: std::env::var("PASSGENAU_SQLITE_BUSY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(passgenau_store::db::SQLITE_BUSY_TIMEOUT_MS),
         ..Default::default()
     };
     let store = Store::open(database_url, &options)?;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo_programme;
 pub mod error;
 pub mod extract;
+pub mod observe;
 pub mod openapi;
 pub mod routes;
 pub mod seed;

@@ -33,6 +33,9 @@ enum Command {
         /// Database connections per instance.
         #[arg(long, env = "PASSGENAU_DB_POOL_SIZE", default_value_t = 16)]
         pool_size: u32,
+        /// Also serve /healthz, /readyz and /metrics without authentication here.
+        #[arg(long, env = "PASSGENAU_OPS_BIND")]
+        ops_bind: Option<String>,
     },
     /// Migrate the database and exit.
     Migrate,
@@ -134,6 +137,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             bind,
             workers,
             pool_size,
+            ops_bind,
         } => {
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), pool_size)?;
             let origins = config::cors_origins(std::env::var("PASSGENAU_CORS_ORIGINS").ok().as_deref());
@@ -144,12 +148,26 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             actix_web::rt::System::new().block_on(async move {
                 // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
                 // (up to the shutdown timeout), then return, and the process exits 0.
-                actix_web::HttpServer::new(move || passgenau_server::app::build(state.clone(), &origins))
-                    .workers(workers)
-                    .shutdown_timeout(30)
-                    .bind(&bind)?
-                    .run()
-                    .await
+                let ops_state = state.clone();
+                let api =
+                    actix_web::HttpServer::new(move || passgenau_server::app::build(state.clone(), &origins))
+                        .workers(workers)
+                        .shutdown_timeout(30)
+                        .bind(&bind)?
+                        .run();
+                match ops_bind {
+                    Some(ops) => {
+                        let ops = actix_web::HttpServer::new(move || {
+                            passgenau_server::app::build_ops(ops_state.clone())
+                        })
+                        .workers(1)
+                        .bind(&ops)?
+                        .run();
+                        let (a, b) = futures_util::future::join(api, ops).await;
+                        a.and(b)
+                    }
+                    None => api.await,
+                }
             })?;
             tracing::info!("stopped");
             Ok(())

@@ -63,12 +63,17 @@ pub fn parse_url(url: &str) -> (Backend, String) {
 pub struct Manager {
     backend: Backend,
     target: String,
+    busy_timeout_ms: u32,
 }
 
 impl Manager {
     pub fn new(url: &str) -> Self {
         let (backend, target) = parse_url(url);
-        Self { backend, target }
+        Self {
+            backend,
+            target,
+            busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
+        }
     }
 
     pub fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
@@ -79,8 +84,9 @@ impl Manager {
                 // WAL lets readers run beside the one writer; foreign keys are off by
                 // default in SQLite; NORMAL is durable in WAL mode except on power loss.
                 c.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout_ms
                 ))
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
                 Ok(DbConnection::Sqlite(c))
@@ -127,6 +133,8 @@ impl std::fmt::Debug for Store {
 pub struct StoreOptions {
     pub pool_size: u32,
     pub connect_timeout: Duration,
+    /// How long an SQLite writer waits for another before the request fails with 503.
+    pub sqlite_busy_timeout_ms: u32,
 }
 
 impl Default for StoreOptions {
@@ -134,6 +142,7 @@ impl Default for StoreOptions {
         Self {
             pool_size: 16,
             connect_timeout: Duration::from_secs(5),
+            sqlite_busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
         }
     }
 }
@@ -142,7 +151,8 @@ impl Store {
     /// Opens the pool. Fails when the first connection cannot be made, with the real
     /// reason (bad URL, server down, unwritable file).
     pub fn open(url: &str, options: &StoreOptions) -> StoreResult<Store> {
-        let manager = Manager::new(url);
+        let mut manager = Manager::new(url);
+        manager.busy_timeout_ms = options.sqlite_busy_timeout_ms;
         let backend = manager.backend;
         if backend == Backend::Sqlite && (manager.target.is_empty() || manager.target == ":memory:") {
             return Err(StoreError::Unavailable(

@@ -263,6 +263,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_attempts (id) {
+        id -> Text,
+        at -> Timestamp,
+        username -> Text,
+        address -> Text,
+        success -> Bool,
+    }
+}
+
 diesel::joinable!(allocations -> offers (offer_id));
 diesel::joinable!(allocations -> customers (customer_id));
 diesel::joinable!(waitlist -> offers (offer_id));
@@ -286,4 +296,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     allocation_events,
     allocation_runs,
     run_proposals,
+    login_attempts,
 );

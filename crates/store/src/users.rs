@@ -79,3 +79,84 @@ pub fn by_username(conn: &mut DbConnection, username: &str) -> StoreResult<Optio
         .map(UserRecord::try_from)
         .transpose()
 }
+
+/// Records a login attempt (the audit of failed logins and the rate limit's memory).
+pub fn record_attempt(
+    conn: &mut DbConnection,
+    username: &str,
+    address: &str,
+    success: bool,
+) -> StoreResult<()> {
+    use crate::schema::login_attempts as l;
+    diesel::insert_into(l::table)
+        .values((
+            l::id.eq(Uuid::now_v7().to_string()),
+            l::at.eq(to_db_time(crate::records::now())),
+            l::username.eq(username),
+            l::address.eq(address),
+            l::success.eq(success),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Failed attempts since `since` for a username and for an address.
+pub fn recent_failures(
+    conn: &mut DbConnection,
+    username: &str,
+    address: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<(i64, i64)> {
+    use crate::schema::login_attempts as l;
+    let since = to_db_time(since);
+    let by_user = l::table
+        .filter(l::username.eq(username))
+        .filter(l::success.eq(false))
+        .filter(l::at.ge(since))
+        .count()
+        .get_result(conn)?;
+    let by_address = l::table
+        .filter(l::address.eq(address))
+        .filter(l::success.eq(false))
+        .filter(l::at.ge(since))
+        .count()
+        .get_result(conn)?;
+    Ok((by_user, by_address))
+}
+
+/// A login attempt as the audit shows it.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub username: String,
+    pub address: String,
+    pub success: bool,
+}
+
+pub fn attempts(
+    conn: &mut DbConnection,
+    username: Option<&str>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    limit: i64,
+) -> StoreResult<Vec<Attempt>> {
+    use crate::schema::login_attempts as l;
+    let mut q = l::table.into_boxed();
+    if let Some(u) = username {
+        q = q.filter(l::username.eq(u.to_string()));
+    }
+    if let Some(s) = since {
+        q = q.filter(l::at.ge(to_db_time(s)));
+    }
+    Ok(q.order(l::id.desc())
+        .limit(limit)
+        .select((l::at, l::username, l::address, l::success))
+        .load::<(chrono::NaiveDateTime, String, String, bool)>(conn)?
+        .into_iter()
+        .map(|(at, username, address, success)| Attempt {
+            at: from_db_time(at),
+            username,
+            address,
+            success,
+        })
+        .collect())
+}

@@ -277,7 +277,12 @@ pub async fn create_allocation(
                 })
             })
         })
-        .await?;
+        .await;
+    crate::observe::metrics().placement(match &answer {
+        Ok(_) => "reserved",
+        Err(e) => e.code,
+    });
+    let answer = answer?;
     let version = serde_json::from_str::<serde_json::Value>(&answer.body)
         .ok()
         .and_then(|v| v["version"].as_i64())

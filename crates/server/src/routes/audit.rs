@@ -19,6 +19,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/audit")
             .route(web::get().to(list_audit))
             .default_service(not_allowed("GET")),
+    )
+    .service(
+        web::resource("/audit/logins")
+            .route(web::get().to(list_logins))
+            .default_service(not_allowed("GET")),
     );
 }
 
@@ -100,4 +105,59 @@ pub async fn list_audit(
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LoginQuery {
+    pub username: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginAttempt {
+    pub at: DateTime<Utc>,
+    pub username: String,
+    /// The client's address as the server saw it.
+    pub address: String,
+    pub success: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginAttemptList {
+    pub items: Vec<LoginAttempt>,
+}
+
+/// Login attempts, newest first (admin; at most 1,000)
+#[utoipa::path(get, path = "/api/v1/audit/logins", tag = "audit",
+    params(LoginQuery),
+    responses(
+        (status = 200, description = "login attempts", body = LoginAttemptList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list_logins(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<LoginQuery>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[Role::Admin])?;
+    let q = q.into_inner();
+    let items = state
+        .db(move |store| {
+            Ok(store
+                .read(|conn| passgenau_store::users::attempts(conn, q.username.as_deref(), q.since, 1_000))?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(LoginAttemptList {
+        items: items
+            .into_iter()
+            .map(|a| LoginAttempt {
+                at: a.at,
+                username: a.username,
+                address: a.address,
+                success: a.success,
+            })
+            .collect(),
+    }))
 }

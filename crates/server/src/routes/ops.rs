@@ -40,3 +40,27 @@ pub async fn openapi_json() -> HttpResponse {
         .content_type("application/json")
         .body(crate::openapi::spec_json())
 }
+
+/// Prometheus metrics (admin on the API port; anyone on the ops port)
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain"),
+        (status = 401, description = "no or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an admin", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn metrics(caller: crate::auth::Caller) -> Result<HttpResponse, ApiError> {
+    caller.require(&[passgenau_domain::user::Role::Admin])?;
+    Ok(metrics_text())
+}
+
+/// The metrics without authentication, for the ops port only.
+pub async fn metrics_open() -> HttpResponse {
+    metrics_text()
+}
+
+fn metrics_text() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::observe::metrics().render())
+}

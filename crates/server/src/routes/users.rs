@@ -87,18 +87,42 @@ pub struct UserResponse {
         (status = 200, description = "a token", body = LoginResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "invalid_credentials", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too_many_attempts (with Retry-After)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn login(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    if body.password.len() > MAX_PASSWORD_LEN || body.username.len() > 64 {
-        return Err(invalid_credentials());
-    }
+    // the connection's address: X-Forwarded-For would let a client choose its own
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let username: String = body.username.chars().take(64).collect();
     let user = state
         .db(move |store| {
-            let user = store.read(|conn| repo::by_username(conn, &body.username))?;
+            let since = passgenau_store::records::now() - chrono::Duration::seconds(LOGIN_WINDOW_SECONDS);
+            let (by_user, by_address) =
+                store.read(|conn| repo::recent_failures(conn, &username, &address, since))?;
+            if by_user >= MAX_FAILURES_PER_USER || by_address >= MAX_FAILURES_PER_ADDRESS {
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "too many failed logins: wait before trying again",
+                )
+                .with_header(
+                    actix_web::http::header::RETRY_AFTER,
+                    LOGIN_WINDOW_SECONDS.to_string(),
+                ));
+            }
+            let user = if body.password.len() > MAX_PASSWORD_LEN {
+                None
+            } else {
+                store.read(|conn| repo::by_username(conn, &username))?
+            };
             let ok = verify_password(&body.password, user.as_ref().map(|u| u.password_hash.as_str()));
+            store.read(|conn| repo::record_attempt(conn, &username, &address, ok))?;
             Ok(user.filter(|_| ok))
         })
         .await?
@@ -111,6 +135,13 @@ pub async fn login(
         role: user.role,
     }))
 }
+
+/// Failed logins are counted over this window (seconds).
+pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
+/// Guessing one account's password stops after this many failures in the window.
+pub const MAX_FAILURES_PER_USER: i64 = 5;
+/// One address trying many accounts stops after this many failures in the window.
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 
 fn invalid_credentials() -> ApiError {
     ApiError::new(

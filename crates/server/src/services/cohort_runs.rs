@@ -100,6 +100,9 @@ pub fn start_worker(store: Store, rules: Arc<RuleParams>, scoring: Arc<ScoringCo
                                 }
                             })
                         });
+                    if let Ok(o) = &outcome {
+                        crate::observe::metrics().cohort_run(o.duration_ms as f64 / 1000.0);
+                    }
                     if let Err(e) = outcome {
                         tracing::warn!(run = %id, error = %e, "cohort run failed");
                         let _ = store.read(|conn| runs::fail(conn, id, &e));
