@@ -112,10 +112,105 @@ impl Modify for BearerAuth {
 pub fn spec_json() -> &'static str {
     static SPEC: OnceLock<String> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let mut s = ApiDoc::openapi()
-            .to_pretty_json()
-            .expect("the OpenAPI document serialises");
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serialises");
+        open_composed_schemas(&mut doc);
+        document_common_responses(&mut doc);
+        let mut s = serde_json::to_string_pretty(&doc).expect("JSON");
         s.push('\n');
         s
     })
+}
+
+/// A response that adds fields to a request body type (`allOf: [CustomerData, {id, …}]`)
+/// must not inherit the body's `additionalProperties: false` (which rejects unknown fields
+/// in requests), or every response would violate its own schema. The composed schemas
+/// refer to an open copy, `<Name>Fields`, instead.
+fn open_composed_schemas(doc: &mut serde_json::Value) {
+    let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    else {
+        return;
+    };
+    let closed: Vec<String> = schemas
+        .iter()
+        .filter(|(_, v)| v.get("additionalProperties") == Some(&serde_json::Value::Bool(false)))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut copies = Vec::new();
+    for (_, schema) in schemas.iter_mut() {
+        let Some(all_of) = schema.get_mut("allOf").and_then(|a| a.as_array_mut()) else {
+            continue;
+        };
+        for part in all_of {
+            let Some(r) = part.get("$ref").and_then(|r| r.as_str()) else {
+                continue;
+            };
+            let name = r.trim_start_matches("#/components/schemas/").to_string();
+            if closed.contains(&name) {
+                part["$ref"] = serde_json::Value::String(format!("#/components/schemas/{name}Fields"));
+                copies.push(name);
+            }
+        }
+    }
+    for name in copies {
+        if let Some(mut copy) = schemas.get(&name).cloned() {
+            if let Some(o) = copy.as_object_mut() {
+                o.remove("additionalProperties");
+            }
+            schemas.insert(format!("{name}Fields"), copy);
+        }
+    }
+}
+
+/// Answers every operation can give, documented once here: 400 (malformed query, path,
+/// header or body), 401/403 where a token is needed, 404 (unknown resource), 413/415 for
+/// bodies, 429 and 503 (busy or unavailable database).
+fn document_common_responses(doc: &mut serde_json::Value) {
+    let problem = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let secured = op.get("security").is_some();
+            let has_body = op.get("requestBody").is_some();
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            let mut add = |code: &str, description: &str| {
+                responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| problem(description));
+            };
+            if path.starts_with("/api/") {
+                add("400", "malformed query, path parameter, header or body");
+                add("404", "unknown resource");
+                add("503", "the database is unavailable or busy");
+            }
+            if path == "/readyz" {
+                add("503", "the database does not answer");
+            }
+            if secured {
+                add("401", "no, expired or invalid token");
+                add("403", "the role may not do this");
+            }
+            if has_body {
+                add("413", "body over 256 KiB");
+                add("415", "body not application/json");
+                add("422", "the body breaks a rule");
+            }
+        }
+    }
 }

@@ -100,7 +100,7 @@ pub fn record_attempt(
     Ok(())
 }
 
-/// Failed attempts since `since` for a username and for an address.
+/// Failed attempts since `since` for a username from an address, and for the address.
 pub fn recent_failures(
     conn: &mut DbConnection,
     username: &str,
@@ -111,6 +111,7 @@ pub fn recent_failures(
     let since = to_db_time(since);
     let by_user = l::table
         .filter(l::username.eq(username))
+        .filter(l::address.eq(address))
         .filter(l::success.eq(false))
         .filter(l::at.ge(since))
         .count()

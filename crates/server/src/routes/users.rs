@@ -138,10 +138,12 @@ pub async fn login(
 
 /// Failed logins are counted over this window (seconds).
 pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
-/// Guessing one account's password stops after this many failures in the window.
+/// Guessing one account's password from one address stops after this many failures in
+/// the window (per user *and* address, so nobody can lock a colleague out from elsewhere).
 pub const MAX_FAILURES_PER_USER: i64 = 5;
-/// One address trying many accounts stops after this many failures in the window.
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// One address trying many accounts stops after this many failures in the window. Set
+/// high: a whole office may reach the server through one proxy address.
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 100;
 
 fn invalid_credentials() -> ApiError {
     ApiError::new(

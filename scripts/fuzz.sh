@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Fuzzing from the spec: schemathesis (own venv) against a running passgenau with a
+# token for each role. Fails on a server error, a status code or content type outside
+# the spec, or a response that violates its schema. Used by .ci/run.
+#   scripts/fuzz.sh [path/to/passgenau]   (default: target/debug/passgenau)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-target/debug/passgenau}
+venv=target/st-venv
+if [ ! -x "$venv/bin/st" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "schemathesis==4.32.5"
+fi
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$bin" --database-url "$work/fuzz.db" seed demo --customers 1000 > "$work/seed.txt" 2>/dev/null
+PASSGENAU_LOG=error "$bin" --database-url "$work/fuzz.db" serve --bind "127.0.0.1:$port" &
+pid=$!
+trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -fs "127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+# all tokens first: the fuzzer's failed logins would throttle later logins from here
+declare -A tokens
+for user in admin ifk.demo traeger.demo reporting.demo; do
+  pw=$(awk -v u="$user" '$1 == u {print $3}' "$work/seed.txt")
+  tokens[$user]=$(curl -fs -X POST "127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$user\",\"password\":\"$pw\"}" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
+done
+status=0
+for user in admin ifk.demo traeger.demo reporting.demo; do
+  echo "== schemathesis as $user"
+  "$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+    -H "Authorization: Bearer ${tokens[$user]}" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+    --max-examples "${FUZZ_EXAMPLES:-20}" --seed 2021 --no-color >"$work/st-$user.log" 2>&1 || status=1
+  grep -E "generated|FAILURES|failed" "$work/st-$user.log" | tail -3
+  if [ $status -ne 0 ]; then sed -n '/FAILURES/,$p' "$work/st-$user.log" | head -80; break; fi
+done
+exit $status
