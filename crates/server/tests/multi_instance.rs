@@ -11,7 +11,7 @@ use common::{Backend, TestDb, TEST_SECRET};
 use passgenau_domain::user::Role;
 use serde_json::{json, Value};
 
-on_both_backends!(two_instances_never_overbook_or_overspend);
+on_both_backends!(two_instances_never_overbook_or_overspend, three_instances_keep_every_invariant);
 
 async fn two_instances_never_overbook_or_overspend(b: Backend) {
     let db = TestDb::new(b).unwrap();
@@ -152,4 +152,179 @@ fn hammer(url: &str) {
     // SIGTERM: drains and exits 0
     assert_eq!(a.terminate(), Some(0));
     assert_eq!(b.terminate(), Some(0));
+}
+
+async fn three_instances_keep_every_invariant(b: Backend) {
+    let db = TestDb::new(b).unwrap();
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || mixed_load(&url)).await.unwrap();
+    drop(db);
+}
+
+/// Placements, transitions and cohort accepts from many clients through three instances;
+/// then every invariant of design.md is checked on the database itself.
+fn mixed_load(url: &str) {
+    let servers = [Server::start(url, TEST_SECRET), Server::start(url, TEST_SECRET), Server::start(url, TEST_SECRET)];
+    let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
+    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let admin = tokens.issue("admin", Role::Admin, None).unwrap();
+    let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let (_, p) = request(&addrs[0], "POST", "/api/v1/providers", Some(&admin), Some(&json!({"name": "Träger", "azav_certified_until": "2035-12-31"})));
+    let provider_token = tokens.issue("traeger", Role::Provider, Some(uuid::Uuid::parse_str(p["id"].as_str().unwrap()).unwrap())).unwrap();
+    let year = chrono::Utc::now().date_naive().format("%Y").to_string();
+    request(&addrs[1], "PUT", &format!("/api/v1/plans/{year}"), Some(&admin),
+        Some(&json!({"instruments": [{"code": "AGH", "planned_entries": 10, "budget_cents": 500_000}]})));
+    let mut offers = Vec::new();
+    for (code, places) in [("AVGS_MAT", 3), ("AVGS_MAT", 4), ("AGH", 8), ("AVGS_MAT", 6)] {
+        let (s, o) = request(&addrs[0], "POST", "/api/v1/offers", Some(&admin), Some(&json!({
+            "instrument_code": code, "provider_id": p["id"], "title": "T", "district": "D",
+            "starts_on": "2026-01-01", "ends_on": "2035-12-31", "entry": "rolling",
+            "planned_places": places, "max_places": places, "cost_per_place_cents": 100_000
+        })));
+        assert_eq!(s, 201, "{o}");
+        offers.push(o["id"].as_str().unwrap().to_string());
+    }
+    let mut customers = Vec::new();
+    for i in 0..36 {
+        let (s, r) = request(&addrs[i % 3], "POST", "/api/v1/customers", Some(&ifk), Some(&json!({
+            "customer_number": format!("X-{i}"), "first_name": "A", "last_name": "B",
+            "date_of_birth": "1985-01-01", "gender": "female", "nationality": "DE",
+            "vocational_qualification": "none", "german_level": "B2",
+            "benefit_spells": [{"from": "2018-01-01"}]
+        })));
+        assert_eq!(s, 201, "{r}");
+        customers.push(r["id"].as_str().unwrap().to_string());
+    }
+    // a cohort run over everyone, queued at one instance, solved by whichever worker claims it
+    let (s, run) = request(&addrs[2], "POST", "/api/v1/allocation-runs", Some(&ifk), Some(&json!({"customer_ids": customers})));
+    assert_eq!(s, 202, "{run}");
+    let run_id = run["id"].as_str().unwrap().to_string();
+    let mut done = false;
+    for _ in 0..400 {
+        let (_, r) = request(&addrs[0], "GET", &format!("/api/v1/allocation-runs/{run_id}"), Some(&ifk), None);
+        if r["status"] == "done" {
+            done = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(done, "the run finished");
+    let (_, props) = request(&addrs[1], "GET", &format!("/api/v1/allocation-runs/{run_id}/proposals?limit=500"), Some(&ifk), None);
+    let proposals: Vec<String> = props["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    assert!(!proposals.is_empty());
+    // many clients at once: direct placements, accepts of proposals, transitions
+    let work = Arc::new(std::sync::Mutex::new(Vec::<(usize, String, String)>::new()));
+    {
+        let mut w = work.lock().unwrap();
+        for (i, c) in customers.iter().enumerate() {
+            w.push((0, c.clone(), offers[i % offers.len()].clone()));
+        }
+        for pid in &proposals {
+            w.push((1, pid.clone(), String::new()));
+            w.push((1, pid.clone(), String::new())); // accepted twice: exactly one wins
+        }
+    }
+    let threads: Vec<_> = (0..24)
+        .map(|t| {
+            let work = work.clone();
+            let addr = addrs[t % 3].clone();
+            let (ifk, provider_token, run_id) = (ifk.clone(), provider_token.clone(), run_id.clone());
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                loop {
+                    let Some((kind, a, b)) = work.lock().unwrap().pop() else { break };
+                    n += 1;
+                    match kind {
+                        0 => {
+                            let (s, body) = request(&addr, "POST", "/api/v1/allocations", Some(&ifk), Some(&json!({"customer_id": a, "offer_id": b})));
+                            assert!([201, 409].contains(&s), "{s}: {body}");
+                        }
+                        _ => {
+                            let (s, body) = request(&addr, "POST", &format!("/api/v1/allocation-runs/{run_id}/proposals/{a}/decision"), Some(&ifk), Some(&json!({"accept": true})));
+                            assert!([200, 409].contains(&s), "{s}: {body}");
+                        }
+                    }
+                    // now and then move a placement of the provider's
+                    if n % 3 == 0 {
+                        let (_, list) = request(&addr, "GET", "/api/v1/allocations?status=reserved&limit=5", Some(&provider_token), None);
+                        if let Some(first) = list["items"].as_array().and_then(|a| a.first()) {
+                            let id = first["id"].as_str().unwrap();
+                            let to = if n % 2 == 0 { "confirmed" } else { "declined" };
+                            let (s, body) = request(&addr, "POST", &format!("/api/v1/allocations/{id}/transitions"), Some(&provider_token), Some(&json!({"to": to})));
+                            assert!([200, 409].contains(&s), "{s}: {body}");
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    drop(servers);
+    check_invariants(url);
+}
+
+fn check_invariants(url: &str) {
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let store = passgenau_store::Store::open(url, &Default::default()).unwrap();
+    let count = |sql: &str| -> i64 {
+        store
+            .read(|conn| Ok(diesel::sql_query(sql).get_result::<N>(conn)?.n))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    const ACTIVE: &str = "('reserved', 'confirmed', 'started')";
+    // 1. no overbooking
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) AS n FROM offers o WHERE (SELECT COUNT(*) FROM allocations a WHERE a.offer_id = o.id AND a.status IN {ACTIVE}) > o.max_places"
+        )),
+        0,
+        "an offer is overbooked"
+    );
+    // 2. no overspending
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM plan_instruments p WHERE p.budget_cents IS NOT NULL AND \
+             (SELECT COALESCE(SUM(a.cost_cents), 0) FROM allocations a WHERE a.instrument_code = p.code AND a.budget_year = p.year \
+              AND a.status IN ('reserved', 'confirmed', 'started', 'completed', 'aborted')) > p.budget_cents"
+        ),
+        0,
+        "a budget is overspent"
+    );
+    // 3. one active placement per customer and offer
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) AS n FROM (SELECT customer_id, offer_id FROM allocations WHERE status IN {ACTIVE} GROUP BY customer_id, offer_id HAVING COUNT(*) > 1) d"
+        )),
+        0
+    );
+    // 5. every cohort placement was accepted by a person, exactly once
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM allocations a WHERE a.source = 'cohort' AND (SELECT COUNT(*) FROM run_proposals p WHERE p.allocation_id = a.id AND p.decision = 'accepted') <> 1"),
+        0
+    );
+    assert_eq!(count("SELECT COUNT(*) AS n FROM run_proposals WHERE decision = 'accepted' AND allocation_id IS NULL"), 0);
+    // 7. every placement's customer has its creation in the audit log
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM allocations a WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.customer_id = a.customer_id AND l.action = 'create')"),
+        0
+    );
+    // 8. nothing half-written: every placement has its events, the last one its state
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM allocations a WHERE (SELECT COUNT(*) FROM allocation_events e WHERE e.allocation_id = a.id) <> a.version"),
+        0,
+        "events and versions disagree"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM allocations a WHERE a.status <> (SELECT e.to_status FROM allocation_events e WHERE e.allocation_id = a.id ORDER BY e.seq DESC LIMIT 1)"),
+        0
+    );
+    assert!(count("SELECT COUNT(*) AS n FROM allocations") > 0);
 }
