@@ -59,6 +59,7 @@ pub fn prepare(
         pseudonym_key: std::sync::Arc::new(pseudonym_key.into_bytes()),
         offer_snapshot: Default::default(),
         run_signal: Default::default(),
+        availability: Default::default(),
     })
 }
 

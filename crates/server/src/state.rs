@@ -24,6 +24,8 @@ pub struct AppState {
     pub offer_snapshot: Arc<crate::services::offer_snapshot::SnapshotCache>,
     /// Wakes this instance's cohort-run worker.
     pub run_signal: Arc<crate::services::cohort_runs::Signal>,
+    /// Recent answers of `GET /availability`.
+    pub availability: Arc<crate::services::availability_cache::AvailabilityCache>,
 }
 
 impl AppState {

@@ -11,7 +11,10 @@ use common::{Backend, TestDb, TEST_SECRET};
 use passgenau_domain::user::Role;
 use serde_json::{json, Value};
 
-on_both_backends!(two_instances_never_overbook_or_overspend, three_instances_keep_every_invariant);
+on_both_backends!(
+    two_instances_never_overbook_or_overspend,
+    three_instances_keep_every_invariant
+);
 
 async fn two_instances_never_overbook_or_overspend(b: Backend) {
     let db = TestDb::new(b).unwrap();
@@ -157,51 +160,98 @@ fn hammer(url: &str) {
 async fn three_instances_keep_every_invariant(b: Backend) {
     let db = TestDb::new(b).unwrap();
     let url = db.url.clone();
-    tokio::task::spawn_blocking(move || mixed_load(&url)).await.unwrap();
+    tokio::task::spawn_blocking(move || mixed_load(&url))
+        .await
+        .unwrap();
     drop(db);
 }
 
 /// Placements, transitions and cohort accepts from many clients through three instances;
 /// then every invariant of design.md is checked on the database itself.
 fn mixed_load(url: &str) {
-    let servers = [Server::start(url, TEST_SECRET), Server::start(url, TEST_SECRET), Server::start(url, TEST_SECRET)];
+    let servers = [
+        Server::start(url, TEST_SECRET),
+        Server::start(url, TEST_SECRET),
+        Server::start(url, TEST_SECRET),
+    ];
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
     let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
     let admin = tokens.issue("admin", Role::Admin, None).unwrap();
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
-    let (_, p) = request(&addrs[0], "POST", "/api/v1/providers", Some(&admin), Some(&json!({"name": "Träger", "azav_certified_until": "2035-12-31"})));
-    let provider_token = tokens.issue("traeger", Role::Provider, Some(uuid::Uuid::parse_str(p["id"].as_str().unwrap()).unwrap())).unwrap();
+    let (_, p) = request(
+        &addrs[0],
+        "POST",
+        "/api/v1/providers",
+        Some(&admin),
+        Some(&json!({"name": "Träger", "azav_certified_until": "2035-12-31"})),
+    );
+    let provider_token = tokens
+        .issue(
+            "traeger",
+            Role::Provider,
+            Some(uuid::Uuid::parse_str(p["id"].as_str().unwrap()).unwrap()),
+        )
+        .unwrap();
     let year = chrono::Utc::now().date_naive().format("%Y").to_string();
-    request(&addrs[1], "PUT", &format!("/api/v1/plans/{year}"), Some(&admin),
-        Some(&json!({"instruments": [{"code": "AGH", "planned_entries": 10, "budget_cents": 500_000}]})));
+    request(
+        &addrs[1],
+        "PUT",
+        &format!("/api/v1/plans/{year}"),
+        Some(&admin),
+        Some(&json!({"instruments": [{"code": "AGH", "planned_entries": 10, "budget_cents": 500_000}]})),
+    );
     let mut offers = Vec::new();
     for (code, places) in [("AVGS_MAT", 3), ("AVGS_MAT", 4), ("AGH", 8), ("AVGS_MAT", 6)] {
-        let (s, o) = request(&addrs[0], "POST", "/api/v1/offers", Some(&admin), Some(&json!({
-            "instrument_code": code, "provider_id": p["id"], "title": "T", "district": "D",
-            "starts_on": "2026-01-01", "ends_on": "2035-12-31", "entry": "rolling",
-            "planned_places": places, "max_places": places, "cost_per_place_cents": 100_000
-        })));
+        let (s, o) = request(
+            &addrs[0],
+            "POST",
+            "/api/v1/offers",
+            Some(&admin),
+            Some(&json!({
+                "instrument_code": code, "provider_id": p["id"], "title": "T", "district": "D",
+                "starts_on": "2026-01-01", "ends_on": "2035-12-31", "entry": "rolling",
+                "planned_places": places, "max_places": places, "cost_per_place_cents": 100_000
+            })),
+        );
         assert_eq!(s, 201, "{o}");
         offers.push(o["id"].as_str().unwrap().to_string());
     }
     let mut customers = Vec::new();
     for i in 0..36 {
-        let (s, r) = request(&addrs[i % 3], "POST", "/api/v1/customers", Some(&ifk), Some(&json!({
-            "customer_number": format!("X-{i}"), "first_name": "A", "last_name": "B",
-            "date_of_birth": "1985-01-01", "gender": "female", "nationality": "DE",
-            "vocational_qualification": "none", "german_level": "B2",
-            "benefit_spells": [{"from": "2018-01-01"}]
-        })));
+        let (s, r) = request(
+            &addrs[i % 3],
+            "POST",
+            "/api/v1/customers",
+            Some(&ifk),
+            Some(&json!({
+                "customer_number": format!("X-{i}"), "first_name": "A", "last_name": "B",
+                "date_of_birth": "1985-01-01", "gender": "female", "nationality": "DE",
+                "vocational_qualification": "none", "german_level": "B2",
+                "benefit_spells": [{"from": "2018-01-01"}]
+            })),
+        );
         assert_eq!(s, 201, "{r}");
         customers.push(r["id"].as_str().unwrap().to_string());
     }
     // a cohort run over everyone, queued at one instance, solved by whichever worker claims it
-    let (s, run) = request(&addrs[2], "POST", "/api/v1/allocation-runs", Some(&ifk), Some(&json!({"customer_ids": customers})));
+    let (s, run) = request(
+        &addrs[2],
+        "POST",
+        "/api/v1/allocation-runs",
+        Some(&ifk),
+        Some(&json!({"customer_ids": customers})),
+    );
     assert_eq!(s, 202, "{run}");
     let run_id = run["id"].as_str().unwrap().to_string();
     let mut done = false;
     for _ in 0..400 {
-        let (_, r) = request(&addrs[0], "GET", &format!("/api/v1/allocation-runs/{run_id}"), Some(&ifk), None);
+        let (_, r) = request(
+            &addrs[0],
+            "GET",
+            &format!("/api/v1/allocation-runs/{run_id}"),
+            Some(&ifk),
+            None,
+        );
         if r["status"] == "done" {
             done = true;
             break;
@@ -209,8 +259,19 @@ fn mixed_load(url: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert!(done, "the run finished");
-    let (_, props) = request(&addrs[1], "GET", &format!("/api/v1/allocation-runs/{run_id}/proposals?limit=500"), Some(&ifk), None);
-    let proposals: Vec<String> = props["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_string()).collect();
+    let (_, props) = request(
+        &addrs[1],
+        "GET",
+        &format!("/api/v1/allocation-runs/{run_id}/proposals?limit=500"),
+        Some(&ifk),
+        None,
+    );
+    let proposals: Vec<String> = props["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect();
     assert!(!proposals.is_empty());
     // many clients at once: direct placements, accepts of proposals, transitions
     let work = Arc::new(std::sync::Mutex::new(Vec::<(usize, String, String)>::new()));
@@ -232,25 +293,51 @@ fn mixed_load(url: &str) {
             std::thread::spawn(move || {
                 let mut n = 0u64;
                 loop {
-                    let Some((kind, a, b)) = work.lock().unwrap().pop() else { break };
+                    let Some((kind, a, b)) = work.lock().unwrap().pop() else {
+                        break;
+                    };
                     n += 1;
                     match kind {
                         0 => {
-                            let (s, body) = request(&addr, "POST", "/api/v1/allocations", Some(&ifk), Some(&json!({"customer_id": a, "offer_id": b})));
+                            let (s, body) = request(
+                                &addr,
+                                "POST",
+                                "/api/v1/allocations",
+                                Some(&ifk),
+                                Some(&json!({"customer_id": a, "offer_id": b})),
+                            );
                             assert!([201, 409].contains(&s), "{s}: {body}");
                         }
                         _ => {
-                            let (s, body) = request(&addr, "POST", &format!("/api/v1/allocation-runs/{run_id}/proposals/{a}/decision"), Some(&ifk), Some(&json!({"accept": true})));
+                            let (s, body) = request(
+                                &addr,
+                                "POST",
+                                &format!("/api/v1/allocation-runs/{run_id}/proposals/{a}/decision"),
+                                Some(&ifk),
+                                Some(&json!({"accept": true})),
+                            );
                             assert!([200, 409].contains(&s), "{s}: {body}");
                         }
                     }
                     // now and then move a placement of the provider's
                     if n % 3 == 0 {
-                        let (_, list) = request(&addr, "GET", "/api/v1/allocations?status=reserved&limit=5", Some(&provider_token), None);
+                        let (_, list) = request(
+                            &addr,
+                            "GET",
+                            "/api/v1/allocations?status=reserved&limit=5",
+                            Some(&provider_token),
+                            None,
+                        );
                         if let Some(first) = list["items"].as_array().and_then(|a| a.first()) {
                             let id = first["id"].as_str().unwrap();
                             let to = if n % 2 == 0 { "confirmed" } else { "declined" };
-                            let (s, body) = request(&addr, "POST", &format!("/api/v1/allocations/{id}/transitions"), Some(&provider_token), Some(&json!({"to": to})));
+                            let (s, body) = request(
+                                &addr,
+                                "POST",
+                                &format!("/api/v1/allocations/{id}/transitions"),
+                                Some(&provider_token),
+                                Some(&json!({"to": to})),
+                            );
                             assert!([200, 409].contains(&s), "{s}: {body}");
                         }
                     }
@@ -310,7 +397,12 @@ fn check_invariants(url: &str) {
         count("SELECT COUNT(*) AS n FROM allocations a WHERE a.source = 'cohort' AND (SELECT COUNT(*) FROM run_proposals p WHERE p.allocation_id = a.id AND p.decision = 'accepted') <> 1"),
         0
     );
-    assert_eq!(count("SELECT COUNT(*) AS n FROM run_proposals WHERE decision = 'accepted' AND allocation_id IS NULL"), 0);
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM run_proposals WHERE decision = 'accepted' AND allocation_id IS NULL"
+        ),
+        0
+    );
     // 7. every placement's customer has its creation in the audit log
     assert_eq!(
         count("SELECT COUNT(*) AS n FROM allocations a WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.customer_id = a.customer_id AND l.action = 'create')"),

@@ -278,6 +278,7 @@ pub async fn create_allocation(
             })
         })
         .await;
+    state.availability.invalidate();
     crate::observe::metrics().placement(match &answer {
         Ok(_) => "reserved",
         Err(e) => e.code,
@@ -444,6 +445,7 @@ pub async fn transition_allocation(
             })
         })
         .await?;
+    state.availability.invalidate();
     Ok(with_etag(StatusCode::OK, rec.meta.version, &resp))
 }
 
@@ -551,6 +553,7 @@ pub async fn add_to_waitlist(
             })
         })
         .await?;
+    state.availability.invalidate();
     Ok(HttpResponse::Created().json(entry))
 }
 

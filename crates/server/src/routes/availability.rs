@@ -76,8 +76,47 @@ pub async fn get_availability(
     p: web::Query<Pagination>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Provider, Role::Specialist, Role::Admin])?;
+    let key = req.query_string().to_string();
+    let (body, etag) = match state.availability.get(&key) {
+        Some(hit) => (hit.body, hit.etag),
+        None => {
+            let generation = state.availability.generation();
+            let body = web::Bytes::from(compute(&state, q.into_inner(), p.into_inner()).await?);
+            let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
+            state.availability.put(
+                key,
+                generation,
+                crate::services::availability_cache::Cached {
+                    body: body.clone(),
+                    etag: etag.clone(),
+                },
+            );
+            (body, etag)
+        }
+    };
+    let unchanged = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+        });
+    if unchanged {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .content_type("application/json")
+        .body(body))
+}
+
+/// The answer itself: a page of open offers that have not ended, with their counts.
+async fn compute(state: &AppState, q: AvailabilityQuery, p: Pagination) -> ApiResult<Vec<u8>> {
     let page = p.uuid_page()?;
-    let q = q.into_inner();
     let filter = OfferFilter {
         instrument_code: q.instrument,
         provider_id: q.provider_id,
@@ -86,7 +125,7 @@ pub async fn get_availability(
         starts_from: q.starts_from,
         starts_to: q.starts_to,
     };
-    let body = state
+    state
         .db(move |store| {
             let mut conn = store.conn()?;
             let conn = &mut *conn;
@@ -120,24 +159,5 @@ pub async fn get_availability(
             };
             serde_json::to_vec(&list).map_err(|_| crate::error::ApiError::internal())
         })
-        .await?;
-    let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&body))[..32]);
-    let unchanged = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
-        });
-    if unchanged {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, etag))
-            .finish());
-    }
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .content_type("application/json")
-        .body(body))
+        .await
 }

@@ -242,6 +242,7 @@ pub async fn create_offer(
             })
         })
         .await?;
+    state.availability.invalidate();
     Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
 }
 
@@ -285,5 +286,6 @@ pub async fn update_offer(
             })
         })
         .await?;
+    state.availability.invalidate();
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }

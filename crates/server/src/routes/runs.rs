@@ -384,5 +384,6 @@ pub async fn decide(
             })
         })
         .await?;
+    state.availability.invalidate();
     Ok(HttpResponse::build(StatusCode::OK).json(proposal_response(&decided)))
 }
