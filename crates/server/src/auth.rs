@@ -38,6 +38,7 @@ pub struct Tokens {
     decoding: DecodingKey,
     validation: Validation,
     pub ttl_seconds: i64,
+    verified: std::sync::Arc<VerifiedTokens>,
 }
 
 impl Tokens {
@@ -51,6 +52,7 @@ impl Tokens {
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl_seconds,
+            verified: Default::default(),
         }
     }
 
@@ -131,15 +133,51 @@ fn caller(req: &HttpRequest) -> Result<Caller, ApiError> {
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
-    let claims = state.tokens.verify(token.trim())?;
+    let token = token.trim();
+    if let Some(caller) = state.tokens.verified.get(token) {
+        return Ok(caller);
+    }
+    let claims = state.tokens.verify(token)?;
     if claims.role == Role::Provider && claims.provider_id.is_none() {
         return Err(ApiError::unauthorized("the token is not valid"));
     }
-    Ok(Caller {
+    let caller = Caller {
         username: claims.sub,
         role: claims.role,
         provider_id: claims.provider_id,
-    })
+    };
+    state.tokens.verified.put(token, &caller, claims.exp);
+    Ok(caller)
+}
+
+/// Tokens whose signature was checked (with this instance's secret), until they expire: a
+/// client sends the same token with every request, and checking the signature again each
+/// time costs more than many a handler. Bounded; only valid tokens enter.
+#[derive(Default)]
+struct VerifiedTokens {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Caller, i64)>>,
+}
+
+const MAX_VERIFIED_TOKENS: usize = 10_000;
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<Caller> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let (caller, exp) = entries.get(token)?;
+        (chrono::Utc::now().timestamp() < *exp).then(|| caller.clone())
+    }
+
+    fn put(&self, token: &str, caller: &Caller, exp: i64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_VERIFIED_TOKENS {
+            let now = chrono::Utc::now().timestamp();
+            entries.retain(|_, (_, e)| *e > now);
+            if entries.len() >= MAX_VERIFIED_TOKENS {
+                entries.clear();
+            }
+        }
+        entries.insert(token.to_string(), (caller.clone(), exp));
+    }
 }
 
 /// An argon2id hash (PHC string with its own random salt).
