@@ -320,7 +320,7 @@ fn mixed_load(url: &str) {
                         }
                     }
                     // now and then move a placement of the provider's
-                    if n % 3 == 0 {
+                    if n.is_multiple_of(3) {
                         let (_, list) = request(
                             &addr,
                             "GET",
@@ -330,7 +330,7 @@ fn mixed_load(url: &str) {
                         );
                         if let Some(first) = list["items"].as_array().and_then(|a| a.first()) {
                             let id = first["id"].as_str().unwrap();
-                            let to = if n % 2 == 0 { "confirmed" } else { "declined" };
+                            let to = if n.is_multiple_of(2) { "confirmed" } else { "declined" };
                             let (s, body) = request(
                                 &addr,
                                 "POST",
