@@ -420,3 +420,27 @@ fn check_invariants(url: &str) {
     );
     assert!(count("SELECT COUNT(*) AS n FROM allocations") > 0);
 }
+
+/// A run queued while no server was up is picked up by the next one that starts.
+#[test]
+fn a_started_server_resumes_queued_runs() {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let state = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 2).unwrap();
+    let id = uuid::Uuid::now_v7();
+    let body = json!({"filter": {"district": "nowhere"}}).to_string();
+    state.store.read(|conn| passgenau_store::runs::create(conn, id, &body, "ifk")).unwrap();
+    drop(state);
+    let server = Server::start(&db.url, TEST_SECRET);
+    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let mut status = String::new();
+    for _ in 0..200 {
+        let (_, r) = request(&server.addr, "GET", &format!("/api/v1/allocation-runs/{id}"), Some(&ifk), None);
+        status = r["status"].as_str().unwrap_or_default().to_string();
+        if status == "done" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(status, "done");
+}
