@@ -392,53 +392,67 @@ fn refine(
 /// reached by the time every excess is, by that distance). Keeps ε-optimality and gives
 /// every excess an admissible path, which saves most single relabels.
 fn price_update(g: &Residual, n: usize, eps: i64, price: &mut [i64], excess: &[i64], work: &mut UpdateWork) {
-    use std::cmp::Reverse;
-    let UpdateWork { dist, scanned, heap } = work;
+    let UpdateWork {
+        dist,
+        scanned,
+        buckets,
+    } = work;
     dist.clear();
     dist.resize(n, i64::MAX);
     scanned.clear();
     scanned.resize(n, false);
-    heap.clear();
+    // Dial's buckets: distances are small integers; one bucket per distance up to n
+    // (a node farther than that is treated like one not reached, which is still sound)
+    let limit = n.max(1);
+    for b in buckets.iter_mut() {
+        b.clear();
+    }
+    if buckets.len() < limit + 1 {
+        buckets.resize_with(limit + 1, Vec::new);
+    }
     let mut active = 0usize;
     for v in 0..n {
         if excess[v] < 0 {
             dist[v] = 0;
-            heap.push(Reverse((0, v)));
+            buckets[0].push(v);
         } else if excess[v] > 0 {
             active += 1;
         }
     }
-    let mut level = 0i64;
-    while let Some(Reverse((d, v))) = heap.pop() {
-        if scanned[v] || d > dist[v] {
-            continue;
-        }
-        level = d;
-        scanned[v] = true;
-        if excess[v] > 0 {
-            active -= 1;
-            if active == 0 {
-                break;
+    let mut level = 0usize;
+    'search: while level <= limit {
+        while let Some(v) = buckets[level].pop() {
+            if scanned[v] || dist[v] != level as i64 {
+                continue;
             }
-        }
-        let pv = price[v];
-        for b in g.first[v]..g.first[v + 1] {
-            let a = g.mate[b];
-            if g.residual[a] > 0 {
-                let u = g.head[b];
-                if scanned[u] {
-                    continue;
-                }
-                let cp = g.cost[a] + price[u] - pv;
-                let len = if cp < 0 { 0 } else { cp / eps + 1 };
-                let nd = d + len;
-                if nd < dist[u] {
-                    dist[u] = nd;
-                    heap.push(Reverse((nd, u)));
+            scanned[v] = true;
+            if excess[v] > 0 {
+                active -= 1;
+                if active == 0 {
+                    break 'search;
                 }
             }
+            let pv = price[v];
+            for b in g.first[v]..g.first[v + 1] {
+                let a = g.mate[b];
+                if g.residual[a] > 0 {
+                    let u = g.head[b];
+                    if scanned[u] {
+                        continue;
+                    }
+                    let cp = g.cost[a] + price[u] - pv;
+                    let len = if cp < 0 { 0 } else { cp / eps + 1 };
+                    let nd = level as i64 + len;
+                    if nd < dist[u] && nd <= limit as i64 {
+                        dist[u] = nd;
+                        buckets[nd as usize].push(u);
+                    }
+                }
+            }
         }
+        level += 1;
     }
+    let level = level.min(limit) as i64;
     for u in 0..n {
         let shift = if scanned[u] { dist[u] } else { dist[u].min(level) };
         price[u] -= shift * eps;
@@ -449,7 +463,7 @@ fn price_update(g: &Residual, n: usize, eps: i64, price: &mut [i64], excess: &[i
 struct UpdateWork {
     dist: Vec<i64>,
     scanned: Vec<bool>,
-    heap: std::collections::BinaryHeap<std::cmp::Reverse<(i64, usize)>>,
+    buckets: Vec<Vec<usize>>,
 }
 
 /// Potentials for the original costs: π with π(v) ≤ π(u) + c(u, v) on every residual

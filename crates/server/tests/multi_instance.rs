@@ -330,7 +330,11 @@ fn mixed_load(url: &str) {
                         );
                         if let Some(first) = list["items"].as_array().and_then(|a| a.first()) {
                             let id = first["id"].as_str().unwrap();
-                            let to = if n.is_multiple_of(2) { "confirmed" } else { "declined" };
+                            let to = if n.is_multiple_of(2) {
+                                "confirmed"
+                            } else {
+                                "declined"
+                            };
                             let (s, body) = request(
                                 &addr,
                                 "POST",
@@ -428,14 +432,23 @@ fn a_started_server_resumes_queued_runs() {
     let state = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 2).unwrap();
     let id = uuid::Uuid::now_v7();
     let body = json!({"filter": {"district": "nowhere"}}).to_string();
-    state.store.read(|conn| passgenau_store::runs::create(conn, id, &body, "ifk")).unwrap();
+    state
+        .store
+        .read(|conn| passgenau_store::runs::create(conn, id, &body, "ifk"))
+        .unwrap();
     drop(state);
     let server = Server::start(&db.url, TEST_SECRET);
     let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let mut status = String::new();
     for _ in 0..200 {
-        let (_, r) = request(&server.addr, "GET", &format!("/api/v1/allocation-runs/{id}"), Some(&ifk), None);
+        let (_, r) = request(
+            &server.addr,
+            "GET",
+            &format!("/api/v1/allocation-runs/{id}"),
+            Some(&ifk),
+            None,
+        );
         status = r["status"].as_str().unwrap_or_default().to_string();
         if status == "done" {
             break;
