@@ -457,3 +457,41 @@ fn a_started_server_resumes_queued_runs() {
     }
     assert_eq!(status, "done");
 }
+
+/// SIGTERM while a request is in flight: the server stops accepting, finishes that
+/// request (its answer arrives and its record exists), then exits 0.
+#[test]
+fn sigterm_drains_in_flight_requests() {
+    use std::io::{Read, Write};
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let server = Server::start(&db.url, TEST_SECRET);
+    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let body = json!({
+        "customer_number": "K-drain", "first_name": "A", "last_name": "B", "date_of_birth": "1985-01-01",
+        "gender": "male", "nationality": "DE", "vocational_qualification": "none", "german_level": "B2"
+    })
+    .to_string();
+    let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+    let head = format!(
+        "POST /api/v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ifk}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&body.as_bytes()[..10]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    // the request is in flight: its body is still arriving
+    let pid = server.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    s.write_all(&body.as_bytes()[10..]).unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert_eq!(server.terminate(), Some(0));
+    let state = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 1).unwrap();
+    assert_eq!(state.store.read(passgenau_store::customers::count).unwrap(), 1);
+}
