@@ -11,14 +11,14 @@ use passgenau_domain::user::Role;
 use passgenau_store::allocations::{self as repo, AllocationFilter, AllocationRecord, Source};
 use passgenau_store::audit::{self, Action};
 use passgenau_store::waitlist::{self, WaitlistEntry};
-use passgenau_store::{customers, offers, StoreError};
+use passgenau_store::{customers, offers};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{audit_entries, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::{idempotency_key, parse_json, route_of, ApiJson, JsonBytes, Pagination};
 use crate::services::{idempotency, placements};
 use crate::state::AppState;
@@ -498,14 +498,8 @@ pub async fn add_to_waitlist(
         .db(move |store| {
             store.write(|conn| {
                 repo::lock_offer(conn, offer_id)?;
-                let offer = offers::get(conn, offer_id).map_err(|e| match e {
-                    StoreError::NotFound => ApiError::not_found("offer"),
-                    other => other.into(),
-                })?;
-                let customer = customers::get(conn, body.customer_id).map_err(|e| match e {
-                    StoreError::NotFound => ApiError::not_found("customer"),
-                    other => other.into(),
-                })?;
+                let offer = offers::get(conn, offer_id).map_err(missing("offer"))?;
+                let customer = customers::get(conn, body.customer_id).map_err(missing("customer"))?;
                 if offer.data.status == passgenau_domain::offer::OfferStatus::Closed
                     || offer.data.ends_on < today()
                 {
@@ -604,10 +598,7 @@ pub async fn list_waitlist(
                         next_cursor: None,
                     })
                 })
-                .map_err(|e| match e {
-                    StoreError::NotFound => ApiError::not_found("offer"),
-                    other => other.into(),
-                })
+                .map_err(missing("offer"))
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, idempotency_key, if_match, route_of, ApiJson, JsonBytes, Pagination};
 use crate::state::AppState;
 
@@ -93,11 +93,7 @@ pub struct CustomerQuery {
 fn validate_new(data: &CustomerData) -> ApiResult<()> {
     let mut errors = data.validate();
     errors.extend(check_not_future("date_of_birth", data.date_of_birth, today()));
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    check_fields(errors)
 }
 
 fn load_members(
@@ -223,10 +219,7 @@ pub async fn get_customer(
                     )?;
                     Ok((rec, members))
                 })
-                .map_err(|e| match e {
-                    StoreError::NotFound => ApiError::not_found("customer"),
-                    other => other.into(),
-                })
+                .map_err(missing("customer"))
         })
         .await?;
     Ok(with_etag(
@@ -330,10 +323,7 @@ pub async fn update_customer(
     let (rec, members) = state
         .db(move |store| {
             store.write(|conn| {
-                let current = repo::get(conn, id).map_err(|e| match e {
-                    StoreError::NotFound => ApiError::not_found("customer"),
-                    other => other.into(),
-                })?;
+                let current = repo::get(conn, id).map_err(missing("customer"))?;
                 check_if_match(&tags, current.meta.version)?;
                 let data: CustomerData = merge_patch(&current.data, patch)?;
                 validate_new(&data)?;

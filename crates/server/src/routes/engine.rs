@@ -6,14 +6,14 @@ use chrono::NaiveDate;
 use passgenau_allocation::{recommend, Candidate, CustomerContext, Recommendation};
 use passgenau_domain::eligibility::{self, Eligibility, Subject};
 use passgenau_store::audit::{self, Action};
-use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page, StoreError};
+use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{audit_entries, not_allowed, today};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::route_of;
 use crate::state::AppState;
 
@@ -62,10 +62,7 @@ pub struct RecommendationQuery {
 
 /// Loads what the rules read of a customer: record, household, history, active offers.
 fn context(conn: &mut DbConnection, id: Uuid) -> ApiResult<CustomerContext> {
-    let rec = customers::get(conn, id).map_err(|e| match e {
-        StoreError::NotFound => ApiError::not_found("customer"),
-        other => other.into(),
-    })?;
+    let rec = customers::get(conn, id).map_err(missing("customer"))?;
     let household = match rec.household_id {
         Some(h) => households::members(conn, h)?,
         None => Vec::new(),

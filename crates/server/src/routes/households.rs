@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, route_of, ApiJson, Pagination};
 use crate::state::AppState;
 
@@ -133,21 +133,6 @@ fn subjects(r: &HouseholdRecord) -> Vec<(Option<Uuid>, Option<Uuid>)> {
         .collect()
 }
 
-fn not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::not_found("household"),
-        other => other.into(),
-    }
-}
-
-fn check(errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 /// Validates a new member and adds it inside the caller's transaction; links the customer.
 fn insert_member(
     conn: &mut DbConnection,
@@ -181,7 +166,7 @@ fn insert_member(
             c.data.date_of_birth
         }
         (None, Some(d)) => {
-            check(
+            check_fields(
                 check_not_future(&format!("{field}.date_of_birth"), d, today())
                     .into_iter()
                     .collect(),
@@ -229,7 +214,7 @@ pub async fn create_household(
         household_number: body.household_number,
         district: body.district,
     };
-    check(data.validate())?;
+    check_fields(data.validate())?;
     let route = route_of(&req);
     let rec = state
         .db(move |store| {
@@ -279,7 +264,7 @@ pub async fn get_household(
                     )?;
                     Ok(rec)
                 })
-                .map_err(not_found)
+                .map_err(missing("household"))
         })
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
@@ -356,10 +341,10 @@ pub async fn update_household(
     let rec = state
         .db(move |store| {
             store.write(|conn| {
-                let current = repo::get(conn, id).map_err(not_found)?;
+                let current = repo::get(conn, id).map_err(missing("household"))?;
                 check_if_match(&tags, current.meta.version)?;
                 let data: HouseholdData = merge_patch(&current.data, patch)?;
-                check(data.validate())?;
+                check_fields(data.validate())?;
                 let mut meta = current.meta.clone();
                 meta.version += 1;
                 meta.updated_at = passgenau_store::records::now();
@@ -401,7 +386,7 @@ pub async fn add_member(
     let m = state
         .db(move |store| {
             store.write(|conn| {
-                let current = repo::get(conn, id).map_err(not_found)?;
+                let current = repo::get(conn, id).map_err(missing("household"))?;
                 let m = insert_member(conn, id, current.members.len(), &new, "body")?;
                 repo::touch(conn, id, passgenau_store::records::now())?;
                 audit::append(
@@ -435,10 +420,7 @@ pub async fn remove_member(
     state
         .db(move |store| {
             store.write(|conn| {
-                let m = repo::remove_member(conn, id, member_id).map_err(|e| match e {
-                    StoreError::NotFound => ApiError::not_found("household member"),
-                    other => other.into(),
-                })?;
+                let m = repo::remove_member(conn, id, member_id).map_err(missing("household member"))?;
                 let now = passgenau_store::records::now();
                 if let Some(cid) = m.customer_id {
                     customers::set_household(conn, cid, None, now)?;

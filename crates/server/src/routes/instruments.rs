@@ -7,13 +7,12 @@ use passgenau_domain::catalogue::{Instrument, PurposeGroup};
 use passgenau_domain::user::Role;
 use passgenau_domain::Validate;
 use passgenau_store::instruments::{self as repo, InstrumentRecord};
-use passgenau_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{merge_patch, not_allowed, with_etag};
 use crate::auth::{Caller, ANY_ROLE};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
 use crate::state::AppState;
 
@@ -65,22 +64,6 @@ fn respond(r: &InstrumentRecord) -> InstrumentResponse {
     }
 }
 
-fn not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::not_found("instrument"),
-        other => other.into(),
-    }
-}
-
-fn valid(i: &Instrument) -> ApiResult<()> {
-    let errors = i.validate();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 /// List instruments
 #[utoipa::path(get, path = "/api/v1/instruments", tag = "catalogue",
     params(InstrumentQuery, Pagination),
@@ -128,7 +111,11 @@ pub async fn get_instrument(
     caller.require(ANY_ROLE)?;
     let code = code.into_inner();
     let rec = state
-        .db(move |store| store.read(|conn| repo::get(conn, &code)).map_err(not_found))
+        .db(move |store| {
+            store
+                .read(|conn| repo::get(conn, &code))
+                .map_err(missing("instrument"))
+        })
         .await?;
     Ok(with_etag(StatusCode::OK, rec.version, &respond(&rec)))
 }
@@ -149,7 +136,7 @@ pub async fn create_instrument(
     ApiJson(data): ApiJson<Instrument>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
-    valid(&data)?;
+    check_fields(data.validate())?;
     let rec = state
         .db(move |store| {
             store.write(|conn| {
@@ -196,7 +183,7 @@ pub async fn update_instrument(
     let rec = state
         .db(move |store| {
             store.write(|conn| {
-                let current = repo::get(conn, &code).map_err(not_found)?;
+                let current = repo::get(conn, &code).map_err(missing("instrument"))?;
                 check_if_match(&tags, current.version)?;
                 let data: Instrument = merge_patch(&current.data, patch)?;
                 if data.code != current.data.code {
@@ -205,7 +192,7 @@ pub async fn update_instrument(
                         "cannot be changed",
                     )]));
                 }
-                valid(&data)?;
+                check_fields(data.validate())?;
                 let rec = InstrumentRecord {
                     version: current.version + 1,
                     updated_at: passgenau_store::records::now(),

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{merge_patch, not_allowed, with_etag};
 use crate::auth::{Caller, ANY_ROLE};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, missing, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
 use crate::state::AppState;
 
@@ -128,13 +128,6 @@ fn respond(r: &OfferRecord) -> OfferResponse {
     }
 }
 
-fn not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::not_found("offer"),
-        other => other.into(),
-    }
-}
-
 /// The offer's own rules plus its references: the instrument and the provider must exist.
 fn check(conn: &mut DbConnection, d: &OfferData) -> ApiResult<()> {
     let mut errors = d.validate();
@@ -146,11 +139,7 @@ fn check(conn: &mut DbConnection, d: &OfferData) -> ApiResult<()> {
     if !providers::exists(conn, d.provider_id)? {
         errors.push(FieldError::new("provider_id", "unknown provider"));
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
+    check_fields(errors)
 }
 
 /// List offers
@@ -208,7 +197,7 @@ pub async fn get_offer(
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
     let rec = state
-        .db(move |store| store.read(|conn| repo::get(conn, id)).map_err(not_found))
+        .db(move |store| store.read(|conn| repo::get(conn, id)).map_err(missing("offer")))
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }
@@ -273,7 +262,7 @@ pub async fn update_offer(
     let rec = state
         .db(move |store| {
             store.write(|conn| {
-                let current = repo::get(conn, id).map_err(not_found)?;
+                let current = repo::get(conn, id).map_err(missing("offer"))?;
                 check_if_match(&tags, current.meta.version)?;
                 let data: OfferData = merge_patch(&current.data, patch)?;
                 check(conn, &data)?;

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::{not_allowed, with_etag};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{if_match, ApiJson};
 use crate::state::AppState;
 
@@ -107,12 +107,7 @@ pub async fn get_plan(
     let year = year.into_inner();
     check_year(year)?;
     let plan = state
-        .db(move |store| {
-            store.read(|conn| repo::get(conn, year)).map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found("plan"),
-                other => other.into(),
-            })
-        })
+        .db(move |store| store.read(|conn| repo::get(conn, year)).map_err(missing("plan")))
         .await?;
     Ok(with_etag(StatusCode::OK, plan.version, &respond(&plan)))
 }
@@ -169,9 +164,7 @@ pub async fn put_plan(
             ));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    check_fields(errors)?;
     let tags = if_match(&req)?;
     let plan = state
         .db(move |store| {

@@ -7,14 +7,14 @@ use passgenau_domain::provider::ProviderData;
 use passgenau_domain::user::Role;
 use passgenau_domain::Validate;
 use passgenau_store::providers::{self as repo, ProviderRecord};
-use passgenau_store::{Meta, StoreError};
+use passgenau_store::Meta;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::{merge_patch, not_allowed, with_etag};
 use crate::auth::{Caller, ANY_ROLE};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, missing, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
 use crate::state::AppState;
 
@@ -66,22 +66,6 @@ fn respond(r: &ProviderRecord) -> ProviderResponse {
     }
 }
 
-fn not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::not_found("provider"),
-        other => other.into(),
-    }
-}
-
-fn valid(d: &ProviderData) -> ApiResult<()> {
-    let errors = d.validate();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 /// List providers
 #[utoipa::path(get, path = "/api/v1/providers", tag = "providers",
     params(ProviderQuery, Pagination),
@@ -129,7 +113,11 @@ pub async fn get_provider(
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
     let rec = state
-        .db(move |store| store.read(|conn| repo::get(conn, id)).map_err(not_found))
+        .db(move |store| {
+            store
+                .read(|conn| repo::get(conn, id))
+                .map_err(missing("provider"))
+        })
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }
@@ -149,7 +137,7 @@ pub async fn create_provider(
     ApiJson(data): ApiJson<ProviderData>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
-    valid(&data)?;
+    check_fields(data.validate())?;
     let rec = state
         .db(move |store| {
             store.write(|conn| {
@@ -190,10 +178,10 @@ pub async fn update_provider(
     let rec = state
         .db(move |store| {
             store.write(|conn| {
-                let current = repo::get(conn, id).map_err(not_found)?;
+                let current = repo::get(conn, id).map_err(missing("provider"))?;
                 check_if_match(&tags, current.meta.version)?;
                 let data: ProviderData = merge_patch(&current.data, patch)?;
-                valid(&data)?;
+                check_fields(data.validate())?;
                 let mut rec = current.clone();
                 rec.data = data;
                 rec.meta.version += 1;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::not_allowed;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
 const READERS: &[Role] = &[Role::Reporting, Role::Admin, Role::Specialist];
@@ -140,10 +140,7 @@ pub async fn plan_report(
     let rows = state
         .db(move |store| {
             let mut conn = store.conn()?;
-            let plan = plans::get(&mut conn, year).map_err(|e| match e {
-                StoreError::NotFound => ApiError::not_found("plan"),
-                other => other.into(),
-            })?;
+            let plan = plans::get(&mut conn, year).map_err(missing("plan"))?;
             let names = instrument_names(&mut conn)?;
             let actual = reports::entries_by_instrument(&mut conn, year)?;
             Ok(plan_rows(&plan, &names, &actual))

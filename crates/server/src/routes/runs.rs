@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{audit_entries, not_allowed, today};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{route_of, ApiJson, Pagination};
 use crate::services::cohort_runs::{RunRequest, MAX_RUN_CUSTOMERS};
 use crate::services::placements;
@@ -150,13 +150,6 @@ fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
     }
 }
 
-fn run_not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::not_found("allocation run"),
-        other => other.into(),
-    }
-}
-
 /// Queue a cohort run
 #[utoipa::path(post, path = "/api/v1/allocation-runs", tag = "cohort runs",
     request_body = RunRequest,
@@ -199,9 +192,7 @@ pub async fn create_run(
     {
         errors.push(FieldError::new("filter.district", "at most 100 characters"));
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    check_fields(errors)?;
     let id = passgenau_domain::ids::new_id();
     let request = serde_json::to_string(&body).map_err(|_| ApiError::internal())?;
     state
@@ -247,7 +238,11 @@ pub async fn get_run(
     caller.require(CASEWORK)?;
     let id = id.into_inner();
     let run = state
-        .db(move |store| store.read(|conn| runs::get(conn, id)).map_err(run_not_found))
+        .db(move |store| {
+            store
+                .read(|conn| runs::get(conn, id))
+                .map_err(missing("allocation run"))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(run_response(&run)?))
 }
@@ -274,7 +269,7 @@ pub async fn list_proposals(
     let list = state
         .db(move |store| {
             let mut conn = store.conn()?;
-            runs::get(&mut conn, id).map_err(run_not_found)?;
+            runs::get(&mut conn, id).map_err(missing("allocation run"))?;
             let page = runs::proposals(&mut conn, id, &page)?;
             audit::append(
                 &mut conn,
@@ -338,10 +333,7 @@ pub async fn decide(
     let decided = state
         .db(move |store| {
             store.write(|conn| {
-                let p = runs::proposal(conn, run_id, proposal_id).map_err(|e| match e {
-                    StoreError::NotFound => ApiError::not_found("proposal"),
-                    other => other.into(),
-                })?;
+                let p = runs::proposal(conn, run_id, proposal_id).map_err(missing("proposal"))?;
                 if p.decision != "pending" {
                     return Err(ApiError::conflict(
                         "already_decided",

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::not_allowed;
 use crate::auth::{hash_password, verify_password, Caller, ANY_ROLE};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{check_fields, ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -229,9 +229,7 @@ pub fn add_user(
         }
         _ => {}
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    check_fields(errors)?;
     let hash = hash_password(password)?;
     store.write(|conn| {
         if let Some(pid) = provider_id {

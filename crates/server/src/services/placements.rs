@@ -13,13 +13,11 @@ use passgenau_store::audit::{self, Action};
 use passgenau_store::customers::CustomerRecord;
 use passgenau_store::offers::OfferRecord;
 use passgenau_store::providers::ProviderRecord;
-use passgenau_store::{
-    customers, households, offers, plans, providers, waitlist, DbConnection, Meta, StoreError,
-};
+use passgenau_store::{customers, households, offers, plans, providers, waitlist, DbConnection, Meta};
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{missing, ApiError, ApiResult};
 use crate::routes::audit_entries;
 
 /// What a placement request asks for.
@@ -33,13 +31,6 @@ pub struct Request {
     pub source: Source,
 }
 
-fn not_found(what: &'static str) -> impl Fn(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => ApiError::not_found(what),
-        other => other.into(),
-    }
-}
-
 /// Loads, locks and places: the whole online path of `POST /allocations`.
 pub fn reserve(
     conn: &mut DbConnection,
@@ -49,10 +40,10 @@ pub fn reserve(
     req: &Request,
     today: NaiveDate,
 ) -> ApiResult<AllocationRecord> {
-    let customer = customers::get(conn, req.customer_id).map_err(not_found("customer"))?;
+    let customer = customers::get(conn, req.customer_id).map_err(missing("customer"))?;
     // lock first, then read the offer: its status and places are then current
     allocations::lock_offer(conn, req.offer_id)?;
-    let offer = offers::get(conn, req.offer_id).map_err(not_found("offer"))?;
+    let offer = offers::get(conn, req.offer_id).map_err(missing("offer"))?;
     let provider = providers::get(conn, offer.data.provider_id)?;
     let rec = place_locked(conn, rules, caller, req, &customer, &offer, &provider, today)?;
     audit::append(
@@ -194,7 +185,7 @@ pub fn visible(
     caller: &Caller,
     id: Uuid,
 ) -> ApiResult<(AllocationRecord, OfferRecord)> {
-    let rec = allocations::get(conn, id).map_err(not_found("placement"))?;
+    let rec = allocations::get(conn, id).map_err(missing("placement"))?;
     let offer = offers::get(conn, rec.offer_id)?;
     if caller.role == Role::Provider && caller.provider_id != Some(offer.data.provider_id) {
         return Err(ApiError::not_found("placement"));
