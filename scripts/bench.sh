@@ -45,6 +45,12 @@ echo "== availability vs. /healthz alternating each second, 64 clients"
 import sys, json
 d = json.load(sys.stdin); h = d["healthz"]; a = d["availability"]
 print("healthz %s req/s p99 %s ms; availability %s req/s p99 %s ms; ratio %.2f" % (h["rps"], h["p99_ms"], a["rps"], a["p99_ms"], a["rps"] / h["rps"]))'
+echo "== availability for 8 clients while 8 others send hostile bodies (413/400 expected)"
+run --scenario availability --concurrency 8 --seconds "$seconds"
+"$load" --addr 127.0.0.1:$port --scenario hostile --concurrency 16 --seconds "$seconds" | tail -1 | python3 -c '
+import sys, json
+d = json.load(sys.stdin); a = d["availability"]; h = d["hostile"]
+print("under hostile load: availability %s req/s p50 %s ms p99 %s ms; hostile %s req/s; statuses %s" % (a["rps"], a["p50_ms"], a["p99_ms"], h["rps"], d["statuses"]))'
 echo "== placements, 64 clients (201 placed, 409 refused: both are complete transactions)"
 run --scenario placements --concurrency 64 --seconds "$seconds"
 rss

@@ -26,7 +26,8 @@ struct Args {
     concurrency: usize,
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
-    /// healthz | availability | customers | recommendations | placements | reports | compare
+    /// healthz | availability | customers | recommendations | placements | reports | compare |
+    /// hostile (half the clients send hostile bodies, the other half read availability)
     #[arg(long)]
     scenario: String,
     /// Before the run: create this many open offers (admin) so rankings have work to do.
@@ -72,6 +73,40 @@ impl Conn {
             }
         }
         unreachable!()
+    }
+
+    /// Sends raw bytes as a JSON body (hostile payloads) on a fresh connection: the
+    /// server may close it after refusing the body.
+    fn send_raw(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        raw: &[u8],
+    ) -> std::io::Result<(u16, Vec<u8>)> {
+        let s = TcpStream::connect(&self.addr)?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut reader = BufReader::new(s);
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+            self.addr,
+            raw.len()
+        );
+        if let Some(t) = token {
+            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+        }
+        req.push_str("\r\n");
+        reader.get_mut().write_all(req.as_bytes())?;
+        // the server may answer 413 before it has read everything
+        let _ = reader.get_mut().write_all(raw);
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Ok((status, Vec::new()))
     }
 
     fn try_send(
@@ -127,6 +162,19 @@ impl Conn {
             self.reader = None;
         }
         Ok((status, buf))
+    }
+}
+
+/// Bodies a hostile client sends: too large, nested too deep, not UTF-8, absurd numbers,
+/// NUL bytes, overlong strings. Each must be refused with a 4xx.
+fn hostile_body(n: u64) -> Vec<u8> {
+    match n % 6 {
+        0 => vec![b'['; 300 * 1024],
+        1 => format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        2 => b"{\"first_name\": \"\xff\xfe\xfd\"}".to_vec(),
+        3 => b"{\"planned_places\": 1e999999, \"customer_number\": 123456789012345678901234567890}".to_vec(),
+        4 => b"{\"first_name\": \"a\\u0000b\"}".to_vec(),
+        _ => format!("{{\"last_name\": \"{}\"}}", "x".repeat(200_000)).into_bytes(),
     }
 }
 
@@ -274,6 +322,14 @@ fn request(
             let r = ["plan", "utilisation", "budget", "target-groups", "outcomes"][(n % 5) as usize];
             ("GET", format!("/api/v1/reports/{r}?year=2021"), None)
         }
+        "hostile" => {
+            if w % 2 == 0 {
+                ("GET", "/api/v1/availability?limit=50".into(), None)
+            } else {
+                // marked for the worker loop, which sends the raw hostile body itself
+                ("HOSTILE", "/api/v1/customers".into(), None)
+            }
+        }
         // alternate second by second between the in-process ceiling and availability
         "compare" => {
             if (seconds_in as u64).is_multiple_of(2) {
@@ -314,11 +370,18 @@ fn main() {
                     let (method, path, body) = request(&args.scenario, &f, w, n, t);
                     let label = if path.starts_with("/healthz") {
                         "healthz"
+                    } else if method == "HOSTILE" {
+                        "hostile"
                     } else {
                         "api"
                     };
                     let t0 = Instant::now();
-                    match c.send(method, &path, Some(&f.token), body.as_ref()) {
+                    let result = if method == "HOSTILE" {
+                        c.send_raw("POST", &path, Some(&f.token), &hostile_body(n))
+                    } else {
+                        c.send(method, &path, Some(&f.token), body.as_ref())
+                    };
+                    match result {
                         Ok((status, _)) => lat.push((t0.elapsed().as_micros() as u64, status, label)),
                         Err(_) => {
                             errors.fetch_add(1, Ordering::Relaxed);
@@ -373,6 +436,10 @@ fn main() {
     if args.scenario == "compare" {
         out["healthz"] = summarise(Some("healthz"));
         out["availability"] = summarise(Some("api"));
+    }
+    if args.scenario == "hostile" {
+        out["availability"] = summarise(Some("api"));
+        out["hostile"] = summarise(Some("hostile"));
     }
     let a = &out["all"];
     println!(
