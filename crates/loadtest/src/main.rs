@@ -323,7 +323,7 @@ fn request(
             ("GET", format!("/api/v1/reports/{r}?year=2021"), None)
         }
         "hostile" => {
-            if w % 2 == 0 {
+            if w.is_multiple_of(2) {
                 ("GET", "/api/v1/availability?limit=50".into(), None)
             } else {
                 // marked for the worker loop, which sends the raw hostile body itself
