@@ -74,7 +74,9 @@ pub fn place_locked(
     if o.status == passgenau_domain::offer::OfferStatus::Closed || o.ends_on < today {
         return Err(ApiError::conflict("offer_closed", "the offer is closed or over"));
     }
-    if allocations::has_active(conn, customer.meta.id, offer.meta.id)? {
+    // the history also tells which offers the customer holds a place in now
+    let (history, active_offers) = allocations::history(conn, customer.meta.id)?;
+    if active_offers.contains(&offer.meta.id) {
         return Err(ApiError::conflict(
             "already_allocated",
             "the customer already holds an active placement in this offer",
@@ -86,7 +88,6 @@ pub fn place_locked(
         Some(h) => households::members(conn, h)?,
         None => Vec::new(),
     };
-    let (history, _) = allocations::history(conn, customer.meta.id)?;
     let subject = Subject {
         customer_id: customer.meta.id,
         customer: &customer.data,
