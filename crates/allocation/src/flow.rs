@@ -80,12 +80,18 @@ impl Network {
 /// `first[u]..first[u + 1]`; `mate[a]` is the reverse of `a`.
 struct Residual {
     first: Vec<usize>,
-    head: Vec<usize>,
-    mate: Vec<usize>,
-    residual: Vec<i64>,
-    cost: Vec<i64>,
+    arcs: Vec<RArc>,
     /// forward residual arc of each input arc
     of_input: Vec<usize>,
+}
+
+/// One residual arc, packed so that scanning a node's arcs reads one stream of memory.
+#[derive(Clone, Copy, Default)]
+struct RArc {
+    head: u32,
+    mate: u32,
+    residual: i64,
+    cost: i64,
 }
 
 impl Residual {
@@ -100,33 +106,35 @@ impl Residual {
             first[u + 1] = first[u] + degree[u];
         }
         let m = first[n];
+        assert!(
+            m < u32::MAX as usize && n < u32::MAX as usize,
+            "network too large"
+        );
         let mut next = first.clone();
-        let mut head = vec![0usize; m];
-        let mut mate = vec![0usize; m];
-        let mut residual = vec![0i64; m];
-        let mut cost = vec![0i64; m];
+        let mut out = vec![RArc::default(); m];
         let mut of_input = Vec::with_capacity(arcs.len());
         for a in arcs {
             let f = next[a.from];
             next[a.from] += 1;
             let r = next[a.to];
             next[a.to] += 1;
-            head[f] = a.to;
-            head[r] = a.from;
-            mate[f] = r;
-            mate[r] = f;
-            residual[f] = a.capacity - a.lower;
-            residual[r] = 0;
-            cost[f] = a.cost * scale;
-            cost[r] = -a.cost * scale;
+            out[f] = RArc {
+                head: a.to as u32,
+                mate: r as u32,
+                residual: a.capacity - a.lower,
+                cost: a.cost * scale,
+            };
+            out[r] = RArc {
+                head: a.from as u32,
+                mate: f as u32,
+                residual: 0,
+                cost: -a.cost * scale,
+            };
             of_input.push(f);
         }
         Residual {
             first,
-            head,
-            mate,
-            residual,
-            cost,
+            arcs: out,
             of_input,
         }
     }
@@ -161,8 +169,8 @@ fn feasible_flow(g: &mut Residual, n: usize, excess: &mut [i64]) -> bool {
                 reached_deficit = true;
             }
             for a in g.first[u]..g.first[u + 1] {
-                let v = g.head[a];
-                if g.residual[a] > 0 && level[v] == u32::MAX {
+                let v = g.arcs[a].head as usize;
+                if g.arcs[a].residual > 0 && level[v] == u32::MAX {
                     level[v] = level[u] + 1;
                     queue.push(v);
                 }
@@ -198,11 +206,14 @@ fn dfs(g: &mut Residual, s: usize, limit: i64, level: &[u32], it: &mut [usize], 
             // augment along the path
             let mut amount = limit.min(-excess[u]);
             for &a in &path {
-                amount = amount.min(g.residual[a]);
+                amount = amount.min(g.arcs[a].residual);
             }
             for &a in &path {
-                g.residual[a] -= amount;
-                g.residual[g.mate[a]] += amount;
+                g.arcs[a].residual -= amount;
+                {
+                    let m = g.arcs[a].mate as usize;
+                    g.arcs[m].residual += amount;
+                }
             }
             excess[u] += amount;
             return amount;
@@ -211,8 +222,8 @@ fn dfs(g: &mut Residual, s: usize, limit: i64, level: &[u32], it: &mut [usize], 
         let mut advanced = false;
         while it[u] < end {
             let a = it[u];
-            let v = g.head[a];
-            if g.residual[a] > 0 && level[v] == level[u].wrapping_add(1) {
+            let v = g.arcs[a].head as usize;
+            if g.arcs[a].residual > 0 && level[v] == level[u].wrapping_add(1) {
                 path.push(a);
                 u = v;
                 advanced = true;
@@ -225,7 +236,7 @@ fn dfs(g: &mut Residual, s: usize, limit: i64, level: &[u32], it: &mut [usize], 
             match path.pop() {
                 None => return 0,
                 Some(a) => {
-                    u = g.head[g.mate[a]];
+                    u = g.arcs[g.arcs[a].mate as usize].head as usize;
                     it[u] += 1;
                 }
             }
@@ -262,7 +273,7 @@ pub fn solve(net: &Network) -> Solution {
         return infeasible();
     }
     let mut price = vec![0i64; n];
-    let mut eps = g.cost.iter().map(|c| c.abs()).max().unwrap_or(0);
+    let mut eps = g.arcs.iter().map(|a| a.cost.abs()).max().unwrap_or(0);
     let mut current = g.first.clone();
     let mut queue = std::collections::VecDeque::with_capacity(n);
     while eps > 1 {
@@ -273,7 +284,7 @@ pub fn solve(net: &Network) -> Solution {
         .arcs
         .iter()
         .zip(&g.of_input)
-        .map(|(a, &f)| a.capacity - g.residual[f])
+        .map(|(a, &f)| a.capacity - g.arcs[f].residual)
         .collect();
     let potential = exact_potentials(&g, n, &price, scale);
     let cost = net
@@ -308,11 +319,14 @@ fn refine(
     // saturate every residual arc of negative reduced cost
     for u in 0..n {
         for a in g.first[u]..g.first[u + 1] {
-            let r = g.residual[a];
-            if r > 0 && g.cost[a] + price[u] - price[g.head[a]] < 0 {
-                let v = g.head[a];
-                g.residual[a] = 0;
-                g.residual[g.mate[a]] += r;
+            let r = g.arcs[a].residual;
+            if r > 0 && g.arcs[a].cost + price[u] - price[g.arcs[a].head as usize] < 0 {
+                let v = g.arcs[a].head as usize;
+                g.arcs[a].residual = 0;
+                {
+                    let m = g.arcs[a].mate as usize;
+                    g.arcs[m].residual += r;
+                }
                 excess[u] -= r;
                 excess[v] += r;
             }
@@ -341,12 +355,15 @@ fn refine(
             let mut a = current[u];
             let pu = price[u];
             while a < end {
-                if g.residual[a] > 0 {
-                    let v = g.head[a];
-                    if g.cost[a] + pu - price[v] < 0 {
-                        let delta = excess[u].min(g.residual[a]);
-                        g.residual[a] -= delta;
-                        g.residual[g.mate[a]] += delta;
+                if g.arcs[a].residual > 0 {
+                    let v = g.arcs[a].head as usize;
+                    if g.arcs[a].cost + pu - price[v] < 0 {
+                        let delta = excess[u].min(g.arcs[a].residual);
+                        g.arcs[a].residual -= delta;
+                        {
+                            let m = g.arcs[a].mate as usize;
+                            g.arcs[m].residual += delta;
+                        }
                         excess[u] -= delta;
                         let was = excess[v];
                         excess[v] += delta;
@@ -367,8 +384,8 @@ fn refine(
             // relabel: the smallest price drop that makes an arc admissible, and ε more
             let mut best = i64::MIN;
             for b in g.first[u]..end {
-                if g.residual[b] > 0 {
-                    let cand = price[g.head[b]] - g.cost[b];
+                if g.arcs[b].residual > 0 {
+                    let cand = price[g.arcs[b].head as usize] - g.arcs[b].cost;
                     if cand > best {
                         best = cand;
                     }
@@ -434,13 +451,13 @@ fn price_update(g: &Residual, n: usize, eps: i64, price: &mut [i64], excess: &[i
             }
             let pv = price[v];
             for b in g.first[v]..g.first[v + 1] {
-                let a = g.mate[b];
-                if g.residual[a] > 0 {
-                    let u = g.head[b];
+                let a = g.arcs[b].mate as usize;
+                if g.arcs[a].residual > 0 {
+                    let u = g.arcs[b].head as usize;
                     if scanned[u] {
                         continue;
                     }
-                    let cp = g.cost[a] + price[u] - pv;
+                    let cp = g.arcs[a].cost + price[u] - pv;
                     let len = if cp < 0 { 0 } else { cp / eps + 1 };
                     let nd = level as i64 + len;
                     if nd < dist[u] && nd <= limit as i64 {
@@ -482,9 +499,9 @@ fn exact_potentials(g: &Residual, n: usize, price: &[i64], scale: i64) -> Vec<i6
             break; // a negative cycle: the verification will fail
         }
         for a in g.first[u]..g.first[u + 1] {
-            if g.residual[a] > 0 {
-                let v = g.head[a];
-                let nd = d[u] + g.cost[a] / scale;
+            if g.arcs[a].residual > 0 {
+                let v = g.arcs[a].head as usize;
+                let nd = d[u] + g.arcs[a].cost / scale;
                 if nd < d[v] {
                     d[v] = nd;
                     if !in_queue[v] {
