@@ -53,7 +53,7 @@ pub struct Solution {
 }
 
 /// ε shrinks by this factor between refines.
-pub const ALPHA: i64 = 16;
+pub const ALPHA: i64 = 8;
 
 impl Network {
     pub fn new(nodes: usize) -> Self {
