@@ -268,6 +268,14 @@ pub fn solve(net: &Network) -> Solution {
         excess[a.to] += a.lower;
     }
     let scale = n as i64 + 1;
+    // prices stay within about n · max|scaled cost|: refuse what could overflow i64
+    let max_cost = net.arcs.iter().map(|a| a.cost.unsigned_abs()).max().unwrap_or(0) as i128;
+    if max_cost * i128::from(scale) * i128::from(scale) * 8 > i128::from(i64::MAX) {
+        return Solution {
+            status: Status::Failed,
+            ..infeasible()
+        };
+    }
     let mut g = Residual::build(n, &net.arcs, scale);
     if !feasible_flow(&mut g, n, &mut excess) {
         return infeasible();
