@@ -92,6 +92,9 @@ struct RArc {
     mate: u32,
     residual: i64,
     cost: i64,
+    /// residual of this arc plus that of its mate (constant): the mate's residual is
+    /// `pair - residual`, read without touching the mate
+    pair: i64,
 }
 
 impl Residual {
@@ -123,12 +126,14 @@ impl Residual {
                 mate: r as u32,
                 residual: a.capacity - a.lower,
                 cost: a.cost * scale,
+                pair: a.capacity - a.lower,
             };
             out[r] = RArc {
                 head: a.from as u32,
                 mate: f as u32,
                 residual: 0,
                 cost: -a.cost * scale,
+                pair: a.capacity - a.lower,
             };
             of_input.push(f);
         }
@@ -390,15 +395,12 @@ fn refine(
                 break;
             }
             // relabel: the smallest price drop that makes an arc admissible, and ε more
-            let mut best = i64::MIN;
-            for b in g.first[u]..end {
-                if g.arcs[b].residual > 0 {
-                    let cand = price[g.arcs[b].head as usize] - g.arcs[b].cost;
-                    if cand > best {
-                        best = cand;
-                    }
-                }
-            }
+            let best = g.arcs[g.first[u]..end]
+                .iter()
+                .filter(|arc| arc.residual > 0)
+                .map(|arc| price[arc.head as usize] - arc.cost)
+                .max()
+                .unwrap_or(i64::MIN);
             if best == i64::MIN {
                 // no residual arc out of u with positive excess: cannot happen for a
                 // feasible network (feasibility was established first)
@@ -458,14 +460,14 @@ fn price_update(g: &Residual, n: usize, eps: i64, price: &mut [i64], excess: &[i
                 }
             }
             let pv = price[v];
-            for b in g.first[v]..g.first[v + 1] {
-                let a = g.arcs[b].mate as usize;
-                if g.arcs[a].residual > 0 {
-                    let u = g.arcs[b].head as usize;
+            for arc in &g.arcs[g.first[v]..g.first[v + 1]] {
+                // the arc u → v is this arc's mate: its residual and cost without a jump
+                if arc.pair - arc.residual > 0 {
+                    let u = arc.head as usize;
                     if scanned[u] {
                         continue;
                     }
-                    let cp = g.arcs[a].cost + price[u] - pv;
+                    let cp = -arc.cost + price[u] - pv;
                     let len = if cp < 0 { 0 } else { cp / eps + 1 };
                     let nd = level as i64 + len;
                     if nd < dist[u] && nd <= limit as i64 {
