@@ -129,6 +129,34 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<OfferRecord> {
         .try_into()
 }
 
+/// Applies an [`OfferFilter`] to a boxed offers query (a macro: the boxed query's type
+/// differs with its selection).
+macro_rules! filtered {
+    ($q:expr, $f:expr) => {{
+        let mut q = $q;
+        let f: &OfferFilter = $f;
+        if let Some(v) = &f.instrument_code {
+            q = q.filter(offers::instrument_code.eq(v.clone()));
+        }
+        if let Some(v) = f.provider_id {
+            q = q.filter(offers::provider_id.eq(v.to_string()));
+        }
+        if let Some(v) = &f.district {
+            q = q.filter(offers::district.eq(v.clone()));
+        }
+        if let Some(v) = &f.status {
+            q = q.filter(offers::status.eq(v.clone()));
+        }
+        if let Some(v) = f.starts_from {
+            q = q.filter(offers::starts_on.ge(v));
+        }
+        if let Some(v) = f.starts_to {
+            q = q.filter(offers::starts_on.le(v));
+        }
+        q
+    }};
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct OfferFilter {
     pub instrument_code: Option<String>,
@@ -141,24 +169,7 @@ pub struct OfferFilter {
 
 pub fn list(conn: &mut DbConnection, f: &OfferFilter, page: &Page) -> StoreResult<PageOf<OfferRecord>> {
     let mut q = offers::table.select(OfferRow::as_select()).into_boxed();
-    if let Some(v) = &f.instrument_code {
-        q = q.filter(offers::instrument_code.eq(v.clone()));
-    }
-    if let Some(v) = f.provider_id {
-        q = q.filter(offers::provider_id.eq(v.to_string()));
-    }
-    if let Some(v) = &f.district {
-        q = q.filter(offers::district.eq(v.clone()));
-    }
-    if let Some(v) = &f.status {
-        q = q.filter(offers::status.eq(v.clone()));
-    }
-    if let Some(v) = f.starts_from {
-        q = q.filter(offers::starts_on.ge(v));
-    }
-    if let Some(v) = f.starts_to {
-        q = q.filter(offers::starts_on.le(v));
-    }
+    q = filtered!(q, f);
     if let Some(after) = &page.after {
         q = q.filter(offers::id.gt(after.clone()));
     }
@@ -193,21 +204,7 @@ pub fn open_on(conn: &mut DbConnection, f: &OfferFilter, on: NaiveDate) -> Store
         .filter(offers::status.eq("open"))
         .filter(offers::ends_on.ge(on))
         .into_boxed();
-    if let Some(v) = &f.instrument_code {
-        q = q.filter(offers::instrument_code.eq(v.clone()));
-    }
-    if let Some(v) = f.provider_id {
-        q = q.filter(offers::provider_id.eq(v.to_string()));
-    }
-    if let Some(v) = &f.district {
-        q = q.filter(offers::district.eq(v.clone()));
-    }
-    if let Some(v) = f.starts_from {
-        q = q.filter(offers::starts_on.ge(v));
-    }
-    if let Some(v) = f.starts_to {
-        q = q.filter(offers::starts_on.le(v));
-    }
+    q = filtered!(q, f);
     q.order(offers::id.asc())
         .load(conn)?
         .into_iter()
@@ -226,24 +223,7 @@ pub fn list_running(
         .select(OfferRow::as_select())
         .filter(offers::ends_on.ge(on))
         .into_boxed();
-    if let Some(v) = &f.instrument_code {
-        q = q.filter(offers::instrument_code.eq(v.clone()));
-    }
-    if let Some(v) = f.provider_id {
-        q = q.filter(offers::provider_id.eq(v.to_string()));
-    }
-    if let Some(v) = &f.district {
-        q = q.filter(offers::district.eq(v.clone()));
-    }
-    if let Some(v) = &f.status {
-        q = q.filter(offers::status.eq(v.clone()));
-    }
-    if let Some(v) = f.starts_from {
-        q = q.filter(offers::starts_on.ge(v));
-    }
-    if let Some(v) = f.starts_to {
-        q = q.filter(offers::starts_on.le(v));
-    }
+    q = filtered!(q, f);
     if let Some(after) = &page.after {
         q = q.filter(offers::id.gt(after.clone()));
     }
