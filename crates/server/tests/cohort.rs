@@ -99,6 +99,13 @@ async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
     assert_eq!(run["progress"]["done"], run["progress"]["total"]);
     assert!(run["arcs"].as_i64().unwrap() > 9);
     assert_eq!(t.count("allocations"), 0, "a run places nobody");
+    let again = t
+        .get(&format!("/api/v1/allocation-runs/{id}"), Role::Specialist)
+        .await;
+    assert!(
+        again.header("etag").is_some(),
+        "a single resource carries an ETag"
+    );
 
     let p = t
         .get(

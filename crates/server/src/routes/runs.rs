@@ -13,6 +13,7 @@ use passgenau_store::audit::{self, Action};
 use passgenau_store::runs::{self, ProposalRecord, RunRow};
 use passgenau_store::{instruments, StoreError};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -244,7 +245,13 @@ pub async fn get_run(
                 .map_err(missing("allocation run"))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(run_response(&run)?))
+    // the run changes while it runs: its ETag is a digest of what is shown
+    let body = serde_json::to_vec(&run_response(&run)?).map_err(|_| ApiError::internal())?;
+    let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag))
+        .content_type("application/json")
+        .body(body))
 }
 
 /// A cohort run's proposals
