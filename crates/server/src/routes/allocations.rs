@@ -283,17 +283,7 @@ pub async fn create_allocation(
         Ok(_) => "reserved",
         Err(e) => e.code,
     });
-    let answer = answer?;
-    let version = serde_json::from_str::<serde_json::Value>(&answer.body)
-        .ok()
-        .and_then(|v| v["version"].as_i64())
-        .unwrap_or(1);
-    Ok(
-        HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED))
-            .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
-            .content_type("application/json")
-            .body(answer.body),
-    )
+    Ok(answer?.into_response())
 }
 
 /// List placements

@@ -9,9 +9,8 @@ use passgenau_domain::household::HouseholdMember;
 use passgenau_domain::{target_groups, CustomerData, TargetGroup, Validate};
 use passgenau_store::audit::{self, Action};
 use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
-use passgenau_store::{households, idempotency, Meta, StoreError};
+use passgenau_store::{households, Meta, StoreError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -19,6 +18,7 @@ use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, idempotency_key, if_match, route_of, ApiJson, JsonBytes, Pagination};
+use crate::services::idempotency;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -131,61 +131,31 @@ pub async fn create_customer(
     let data: CustomerData = crate::extract::parse_json(&body)?;
     validate_new(&data)?;
     let route = route_of(&req);
-    let request_hash = hex::encode(Sha256::digest(&body));
-    let (status, json, version) = state
+    let request_hash = idempotency::hash(&body);
+    let answer = state
         .db(move |store| {
             store.write(|conn| {
-                if let Some(key) = &key {
-                    idempotency::lock_key(conn, &caller.username, &route, key)?;
-                    if let Some(saved) = idempotency::find(conn, &caller.username, &route, key)? {
-                        if saved.request_hash != request_hash {
-                            return Err(ApiError::new(
-                                StatusCode::UNPROCESSABLE_ENTITY,
-                                "idempotency_key_reused",
-                                "this Idempotency-Key was used with another body",
-                            ));
-                        }
-                        let version = serde_json::from_str::<CustomerResponse>(&saved.response_body)
-                            .map(|c| c.version)
-                            .unwrap_or(1);
-                        return Ok((saved.status_code, saved.response_body, version));
-                    }
-                }
-                let rec = CustomerRecord {
-                    meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
-                    household_id: None,
-                    data,
-                };
-                repo::insert(conn, &rec)?;
-                audit::append(
-                    conn,
-                    &audit_entries(&caller, Action::Create, &route, [(Some(rec.meta.id), None)]),
-                )?;
-                let body =
-                    serde_json::to_string(&respond(&rec, &[], today())).map_err(|_| ApiError::internal())?;
-                if let Some(key) = &key {
-                    idempotency::save(
+                idempotency::run(conn, &caller, &route, key.as_deref(), &request_hash, |conn| {
+                    let rec = CustomerRecord {
+                        meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
+                        household_id: None,
+                        data,
+                    };
+                    repo::insert(conn, &rec)?;
+                    audit::append(
                         conn,
-                        &caller.username,
-                        &route,
-                        key,
-                        &idempotency::SavedResponse {
-                            request_hash,
-                            status_code: 201,
-                            response_body: body.clone(),
-                        },
+                        &audit_entries(&caller, Action::Create, &route, [(Some(rec.meta.id), None)]),
                     )?;
-                }
-                Ok((201, body, rec.meta.version))
+                    Ok(idempotency::Answer {
+                        status: 201,
+                        body: serde_json::to_string(&respond(&rec, &[], today()))
+                            .map_err(|_| ApiError::internal())?,
+                    })
+                })
             })
         })
         .await?;
-    Ok(
-        HttpResponse::build(StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED))
-            .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
-            .content_type("application/json")
-            .body(json),
-    )
+    Ok(answer.into_response())
 }
 
 /// Read a customer

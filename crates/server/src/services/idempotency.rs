@@ -15,6 +15,21 @@ pub struct Answer {
     pub body: String,
 }
 
+impl Answer {
+    /// The answer as sent: its status, the JSON body, and the ETag of the record's
+    /// `version` in it.
+    pub fn into_response(self) -> actix_web::HttpResponse {
+        let version = serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|v| v["version"].as_i64())
+            .unwrap_or(1);
+        actix_web::HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK))
+            .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
+            .content_type("application/json")
+            .body(self.body)
+    }
+}
+
 pub fn hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
