@@ -958,6 +958,11 @@ async fn audit_records_every_access(b: Backend) {
         ]
     );
     assert_eq!(items[2]["role"], "admin");
+    assert_eq!(
+        items[2]["fields"], "health_restrictions",
+        "which fields changed, never their values"
+    );
+    assert!(items[1].get("fields").is_none());
     assert!(items[0]["at"].as_str().unwrap().ends_with('Z'));
     let by_actor = t.get("/api/v1/audit?actor=admin-user", Role::Admin).await;
     assert_eq!(by_actor.body["items"].as_array().unwrap().len(), 1);

@@ -50,6 +50,8 @@ pub struct AuditEntry {
     pub route: String,
     pub customer_id: Option<Uuid>,
     pub household_id: Option<Uuid>,
+    /// For changes: the names of the fields that changed (never their values).
+    pub fields: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -63,6 +65,7 @@ struct AuditRow {
     route: String,
     customer_id: Option<String>,
     household_id: Option<String>,
+    fields: Option<String>,
 }
 
 /// Appends entries (one statement per 500, to stay below SQLite's parameter limit).
@@ -78,6 +81,7 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()
             route: e.route.clone(),
             customer_id: e.customer_id.map(|c| c.to_string()),
             household_id: e.household_id.map(|h| h.to_string()),
+            fields: e.fields.clone(),
         })
         .collect();
     for chunk in rows.chunks(500) {
@@ -122,6 +126,7 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Store
                 route: r.route,
                 customer_id: opt_uuid(r.customer_id.as_deref())?,
                 household_id: opt_uuid(r.household_id.as_deref())?,
+                fields: r.fields,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;

@@ -141,6 +141,7 @@ diesel::table! {
         route -> Text,
         customer_id -> Nullable<Text>,
         household_id -> Nullable<Text>,
+        fields -> Nullable<Text>,
     }
 }
 

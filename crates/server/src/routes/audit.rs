@@ -40,6 +40,10 @@ pub struct AuditItem {
     pub route: String,
     pub customer_id: Option<Uuid>,
     pub household_id: Option<Uuid>,
+    /// For updates: the names of the changed fields, comma-separated (never values), so
+    /// that changes to health data can be found (§ 67a SGB X, § 22 Abs. 2 BDSG).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -97,6 +101,7 @@ pub async fn list_audit(
                             route: e.route,
                             customer_id: e.customer_id,
                             household_id: e.household_id,
+                            fields: e.fields,
                         })
                         .collect(),
                     next_cursor: page.next,

@@ -263,6 +263,20 @@ pub async fn list_customers(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// Names of the top-level fields that differ between two versions of a record.
+fn changed_fields(before: &CustomerData, after: &CustomerData) -> String {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return String::new();
+    };
+    a.iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Update a customer
 ///
 /// A JSON merge patch (RFC 7396) of the fields of `POST /customers`; the result is
@@ -302,10 +316,10 @@ pub async fn update_customer(
                 rec.meta.version += 1;
                 rec.meta.updated_at = passgenau_store::records::now();
                 repo::update(conn, &rec, current.meta.version)?;
-                audit::append(
-                    conn,
-                    &audit_entries(&caller, Action::Update, &route, [(Some(id), rec.household_id)]),
-                )?;
+                let mut entries =
+                    audit_entries(&caller, Action::Update, &route, [(Some(id), rec.household_id)]);
+                entries[0].fields = Some(changed_fields(&current.data, &rec.data));
+                audit::append(conn, &entries)?;
                 let members = load_members(conn, &rec)?;
                 Ok((rec, members))
             })

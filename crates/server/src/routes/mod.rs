@@ -59,6 +59,7 @@ pub fn audit_entries(
             route: route.to_string(),
             customer_id,
             household_id,
+            fields: None,
         })
         .collect()
 }
