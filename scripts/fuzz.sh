@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh [path/to/passgenau]   (default: target/debug/passgenau)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 bin=${1:-target/debug/passgenau}
 venv=target/st-venv
 if [ ! -x "$venv/bin/st" ]; then
@@ -28,10 +29,11 @@ done
 status=0
 for user in admin ifk.demo traeger.demo reporting.demo; do
   echo "== schemathesis as $user"
-  "$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+  # run from the temporary folder: schemathesis keeps a cache in its working directory
+  (cd "$work" && "$root/$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
     -H "Authorization: Bearer ${tokens[$user]}" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${FUZZ_EXAMPLES:-20}" --seed 2021 --no-color >"$work/st-$user.log" 2>&1 || status=1
+    --max-examples "${FUZZ_EXAMPLES:-20}" --seed 2021 --no-color >"$work/st-$user.log" 2>&1) || status=1
   grep -E "generated|FAILURES|failed" "$work/st-$user.log" | tail -3
   if [ $status -ne 0 ]; then sed -n '/FAILURES/,$p' "$work/st-$user.log" | head -80; break; fi
 done
