@@ -3,7 +3,7 @@
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::{header, Method, StatusCode};
+use actix_web::http::{header, Method};
 use actix_web::{web, App, HttpResponse};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -112,11 +112,6 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(o);
     }
     cors
-}
-
-/// Answered for any status without a body of ours (e.g. actix's own 404s) — kept small.
-pub fn status_problem(status: StatusCode) -> ApiError {
-    ApiError::new(status, "error", status.canonical_reason().unwrap_or("error"))
 }
 
 /// The operations port (`PASSGENAU_OPS_BIND`): health, readiness and metrics without

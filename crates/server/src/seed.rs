@@ -544,10 +544,10 @@ fn bedarfsgemeinschaften(rng: &mut Rng, people: &[Person], ref_millis: u64) -> (
     for f in 0..families {
         let Some(a) = next.next() else { break };
         let h = new_hh(rng, &people[a].data.district);
-        members.push((h, member(rng, Some(&people[a]), HouseholdRole::Applicant)));
+        members.push((h, member(rng, &people[a], HouseholdRole::Applicant)));
         if f >= single_parents {
             if let Some(b) = next.next() {
-                members.push((h, member(rng, Some(&people[b]), HouseholdRole::Partner)));
+                members.push((h, member(rng, &people[b], HouseholdRole::Partner)));
             }
         }
         let remaining_families = families - f;
@@ -584,22 +584,23 @@ fn bedarfsgemeinschaften(rng: &mut Rng, people: &[Person], ref_millis: u64) -> (
             break;
         };
         let h = new_hh(rng, &people[a].data.district);
-        members.push((h, member(rng, Some(&people[a]), HouseholdRole::Applicant)));
-        members.push((h, member(rng, Some(&people[b]), HouseholdRole::Partner)));
+        members.push((h, member(rng, &people[a], HouseholdRole::Applicant)));
+        members.push((h, member(rng, &people[b], HouseholdRole::Partner)));
     }
     for a in it {
         let h = new_hh(rng, &people[a].data.district);
-        members.push((h, member(rng, Some(&people[a]), HouseholdRole::Applicant)));
+        members.push((h, member(rng, &people[a], HouseholdRole::Applicant)));
     }
     (hh, members, children_total - children_left)
 }
 
-fn member(rng: &mut Rng, p: Option<&Person>, role: HouseholdRole) -> HouseholdMember {
+/// A member with a customer record.
+fn member(rng: &mut Rng, p: &Person, role: HouseholdRole) -> HouseholdMember {
     HouseholdMember {
         id: rng.uuid(0x0190_0000_0000),
-        customer_id: p.map(|p| p.id),
+        customer_id: Some(p.id),
         role,
-        date_of_birth: p.map(|p| p.data.date_of_birth).unwrap_or_else(reference_day),
+        date_of_birth: p.data.date_of_birth,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use passgenau_allocation::{recommend, Candidate, CustomerContext, Recommendation};
+use passgenau_allocation::{recommend, CustomerContext, Recommendation};
 use passgenau_domain::eligibility::{self, Eligibility, Subject};
 use passgenau_store::audit::{self, Action};
 use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
@@ -187,23 +187,11 @@ pub async fn get_recommendations(
             let ctx = context(conn, id)?;
             let snapshot = cache.get(conn, as_of, today())?;
             audit_read(conn, &caller, &route, id)?;
-            let candidates: Vec<Candidate> = snapshot
-                .offers
-                .iter()
-                .filter(|o| {
-                    q.instrument
-                        .as_ref()
-                        .is_none_or(|code| *code == o.data.instrument_code)
-                })
-                .filter_map(|o| {
-                    snapshot.providers.get(&o.data.provider_id).map(|p| Candidate {
-                        id: o.meta.id,
-                        offer: &o.data,
-                        provider: &p.data,
-                        active: snapshot.active.get(&o.meta.id).copied().unwrap_or(0),
-                    })
-                })
-                .collect();
+            let candidates = snapshot.candidates(|d| {
+                q.instrument
+                    .as_ref()
+                    .is_none_or(|code| *code == d.instrument_code)
+            });
             Ok(RecommendationList {
                 items: recommend(&ctx, &candidates, limit, as_of, &rules, &scoring),
                 as_of,

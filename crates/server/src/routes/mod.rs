@@ -20,7 +20,6 @@ pub mod users;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, Route};
 use chrono::Utc;
-use passgenau_domain::user::Role;
 use passgenau_store::audit::{Action, AuditEntry};
 use serde::Serialize;
 use uuid::Uuid;
@@ -54,7 +53,7 @@ pub fn audit_entries(
             id: passgenau_domain::ids::new_id(),
             at,
             actor: caller.username.clone(),
-            role: role_str(caller.role).to_string(),
+            role: caller.role.as_str().to_string(),
             action,
             route: route.to_string(),
             customer_id,
@@ -62,10 +61,6 @@ pub fn audit_entries(
             fields: None,
         })
         .collect()
-}
-
-fn role_str(role: Role) -> &'static str {
-    role.as_str()
 }
 
 /// Today's date in UTC, the default reference date of derived values.

@@ -549,17 +549,18 @@ pub async fn utilisation_chart(
     caller.require(READERS)?;
     let year = q.year;
     check_year(year)?;
-    let (rows, names) = state
+    let (offers, names) = state
         .db(move |store| {
             let mut conn = store.conn()?;
-            Ok((utilisation_rows(&mut conn, year)?, instrument_names(&mut conn)?))
+            Ok((reports::offer_use(&mut conn, year)?, instrument_names(&mut conn)?))
         })
         .await?;
+    // take-up per instrument, counted as the utilisation report counts it per offer
     let mut per: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-    for r in &rows {
-        let e = per.entry(r.instrument_code.clone()).or_default();
-        e.0 += (r.utilisation.unwrap_or(0.0) * f64::from(r.planned_places)).round() as i64;
-        e.1 += i64::from(r.planned_places);
+    for o in &offers {
+        let e = per.entry(o.instrument_code.clone()).or_default();
+        e.0 += o.entries + o.pending;
+        e.1 += i64::from(o.planned_places);
     }
     let bars: Vec<(String, f64)> = per
         .into_iter()

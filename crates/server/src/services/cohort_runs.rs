@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 use passgenau_allocation::cohort::{self, BudgetCap, CorridorCosts};
-use passgenau_allocation::{Candidate, CustomerContext, ScoringConfig};
+use passgenau_allocation::{CustomerContext, ScoringConfig};
 use passgenau_domain::eligibility::RuleParams;
 use passgenau_domain::{target_groups, TargetGroup};
 use passgenau_store::customers::{CustomerFilter, CustomerRecord};
@@ -187,23 +187,11 @@ pub fn execute(
         .collect();
     // the offers
     let snapshot = Snapshot::load(conn, day).map_err(err)?;
-    let mut offers: Vec<Candidate> = snapshot
-        .offers
-        .iter()
-        .filter(|o| {
-            req.instrument_codes
-                .as_ref()
-                .is_none_or(|codes| codes.contains(&o.data.instrument_code))
-        })
-        .filter_map(|o| {
-            snapshot.providers.get(&o.data.provider_id).map(|p| Candidate {
-                id: o.meta.id,
-                offer: &o.data,
-                provider: &p.data,
-                active: snapshot.active.get(&o.meta.id).copied().unwrap_or(0),
-            })
-        })
-        .collect();
+    let mut offers = snapshot.candidates(|d| {
+        req.instrument_codes
+            .as_ref()
+            .is_none_or(|codes| codes.contains(&d.instrument_code))
+    });
     offers.sort_by_key(|c| c.id);
     // budgets, as places: what remains divided by the dearest place of the instrument
     // (conservative; accepting a proposal checks the budget exactly)

@@ -40,6 +40,29 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// The offers that pass `keep`, with their provider and occupancy, for the engine.
+    pub fn candidates(
+        &self,
+        keep: impl Fn(&passgenau_domain::offer::OfferData) -> bool,
+    ) -> Vec<passgenau_allocation::Candidate<'_>> {
+        self.offers
+            .iter()
+            .filter(|o| keep(&o.data))
+            .filter_map(|o| {
+                self.providers
+                    .get(&o.data.provider_id)
+                    .map(|p| passgenau_allocation::Candidate {
+                        id: o.meta.id,
+                        offer: &o.data,
+                        provider: &p.data,
+                        active: self.active.get(&o.meta.id).copied().unwrap_or(0),
+                    })
+            })
+            .collect()
+    }
+}
+
 #[derive(Default)]
 pub struct SnapshotCache {
     current: Mutex<Option<Arc<Snapshot>>>,
