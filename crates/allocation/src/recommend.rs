@@ -2,7 +2,9 @@
 //! first, each with its score breakdown. Eligibility is judged as of each offer's
 //! reference day (its start, or today when it is already running).
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
+
+use hashbrown::HashMap;
 
 use chrono::{Months, NaiveDate};
 use passgenau_domain::eligibility::{self, PastPlacement, RuleParams, Subject};
@@ -57,6 +59,28 @@ pub fn rank_points(
     rules: &RuleParams,
     cfg: &ScoringConfig,
 ) -> Vec<(i64, usize)> {
+    let mut scored = eligible_points(ctx, candidates, today, rules, cfg);
+    scored.sort_unstable_by(|a, b| rank_order(candidates, a, b));
+    scored
+}
+
+/// The ranking order: score descending, then earlier start, then offer ID (a total order,
+/// so the result does not depend on the sorting algorithm).
+fn rank_order(candidates: &[Candidate], (sa, a): &(i64, usize), (sb, b): &(i64, usize)) -> Ordering {
+    let (a, b) = (&candidates[*a], &candidates[*b]);
+    sb.cmp(sa)
+        .then(a.offer.starts_on.cmp(&b.offer.starts_on))
+        .then(a.id.cmp(&b.id))
+}
+
+/// Unordered `(score, index)` of every eligible candidate with a free place.
+fn eligible_points(
+    ctx: &CustomerContext,
+    candidates: &[Candidate],
+    today: NaiveDate,
+    rules: &RuleParams,
+    cfg: &ScoringConfig,
+) -> Vec<(i64, usize)> {
     let subject = Subject {
         customer_id: ctx.id,
         customer: &ctx.data,
@@ -65,24 +89,28 @@ pub fn rank_points(
     };
     let recent = recent_instruments(ctx, today);
     // Rules depend on the instrument and the day only: evaluate each pair once.
-    let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::new();
-    let mut groups_on: HashMap<NaiveDate, Vec<TargetGroup>> = HashMap::new();
+    let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::default();
+    let mut groups_on: HashMap<NaiveDate, Vec<TargetGroup>> = HashMap::default();
     let groups_today = target_groups::derive(ctx.id, &ctx.data, &ctx.household, today);
+    let facts = CustomerFacts {
+        customer: &ctx.data,
+        groups: &groups_today,
+        recent_instruments: &recent,
+    };
 
-    let mut scored: Vec<(i64, usize)> = Vec::new();
+    let mut scored: Vec<(i64, usize)> = Vec::with_capacity(candidates.len() / 2);
     for (i, c) in candidates.iter().enumerate() {
         let free = i64::from(c.offer.max_places) - c.active;
         if free <= 0 || ctx.active_offers.contains(&c.id) {
             continue;
         }
         let on = eligibility::reference_day(c.offer, today);
-        let ok = *instrument_ok
-            .entry((c.offer.instrument_code.as_str(), on))
-            .or_insert_with(|| {
-                eligibility::instrument_rules(&subject, &c.offer.instrument_code, on, rules)
-                    .iter()
-                    .all(|r| r.passed)
-            });
+        let code = c.offer.instrument_code.as_str();
+        let ok = *instrument_ok.entry((code, on)).or_insert_with(|| {
+            eligibility::instrument_rules(&subject, code, on, rules)
+                .iter()
+                .all(|r| r.passed)
+        });
         if !ok {
             continue;
         }
@@ -92,22 +120,11 @@ pub fn rank_points(
         if !eligibility::offer_passes(&subject, groups, c.offer, c.provider, on, rules) {
             continue;
         }
-        let facts = CustomerFacts {
-            customer: &ctx.data,
-            groups: &groups_today,
-            recent_instruments: &recent,
-        };
         scored.push((
             points(cfg, &facts, c.offer, OfferState { occupied: c.active }, today),
             i,
         ));
     }
-    scored.sort_by(|(sa, a), (sb, b)| {
-        let (a, b) = (&candidates[*a], &candidates[*b]);
-        sb.cmp(sa)
-            .then(a.offer.starts_on.cmp(&b.offer.starts_on))
-            .then(a.id.cmp(&b.id))
-    });
     scored
 }
 
@@ -149,7 +166,14 @@ pub fn recommend(
     rules: &RuleParams,
     cfg: &ScoringConfig,
 ) -> Vec<Recommendation> {
-    rank_points(ctx, candidates, today, rules, cfg)
+    let mut scored = eligible_points(ctx, candidates, today, rules, cfg);
+    // Only the best `limit` are shown: select them, then sort just those.
+    if scored.len() > limit && limit > 0 {
+        scored.select_nth_unstable_by(limit - 1, |a, b| rank_order(candidates, a, b));
+        scored.truncate(limit);
+    }
+    scored.sort_unstable_by(|a, b| rank_order(candidates, a, b));
+    scored
         .into_iter()
         .take(limit)
         .map(|(total, i)| {

@@ -19,6 +19,7 @@ on_both_backends!(
     instruments_admin_edits,
     providers_crud,
     audit_records_every_access,
+    concurrent_reads_are_each_audited,
     pagination_walks_every_record,
     migrations_revert_cleanly,
     readyz_reports_database,
@@ -973,6 +974,57 @@ async fn audit_records_every_access(b: Backend) {
     t.get("/api/v1/audit?since=yesterday", Role::Admin)
         .await
         .assert_problem(400, "invalid_query");
+}
+
+/// Reads share one audit transaction when they come together (group commit): every read
+/// must still leave its own entry, also when many threads append at once.
+async fn concurrent_reads_are_each_audited(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    let c = t.create_customer("K-301").await;
+    let cid = c["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/customers/{cid}");
+    let reads = (0..24).map(|_| t.get(&path, Role::Specialist));
+    for r in futures_util::future::join_all(reads).await {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let before = t.count("audit_log");
+    let store = t.state.store.clone();
+    let id: uuid::Uuid = cid.parse().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let mut conn = store.conn().unwrap();
+                for k in 0..25 {
+                    let entry = passgenau_store::audit::AuditEntry {
+                        id: passgenau_domain::ids::new_id(),
+                        at: passgenau_store::records::now(),
+                        actor: format!("thread-{i}"),
+                        role: "specialist".into(),
+                        action: passgenau_store::audit::Action::Read,
+                        route: format!("test {k}"),
+                        customer_id: Some(id),
+                        household_id: None,
+                        fields: None,
+                    };
+                    store.audit_reads(&mut conn, vec![entry]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for th in threads {
+        th.join().unwrap();
+    }
+    assert_eq!(t.count("audit_log") - before, 8 * 25);
+    let a = t
+        .get(&format!("/api/v1/audit?customer_id={cid}&limit=500"), Role::Admin)
+        .await;
+    let items = a.body["items"].as_array().unwrap();
+    let http_reads = items
+        .iter()
+        .filter(|e| e["route"] == "GET /api/v1/customers/{id}")
+        .count();
+    assert_eq!(http_reads, 24, "one entry per read");
 }
 
 async fn pagination_walks_every_record(b: Backend) {

@@ -120,6 +120,7 @@ pub type Conn = PooledConnection<Manager>;
 pub struct Store {
     pool: Pool,
     backend: Backend,
+    reads: std::sync::Arc<crate::audit_group::AuditGroup>,
 }
 
 impl std::fmt::Debug for Store {
@@ -171,7 +172,11 @@ impl Store {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            reads: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -202,6 +207,21 @@ impl Store {
     {
         let mut conn = self.conn().map_err(E::from)?;
         write_tx(&mut conn, f)
+    }
+
+    /// Records the audit entries of a read, committed together with those of concurrent
+    /// reads (group commit, see [`crate::audit_group`]); returns once they are written.
+    /// `conn` must not be inside a transaction. Writes keep their entries in their own
+    /// transaction ([`crate::audit::append`]).
+    pub fn audit_reads(
+        &self,
+        conn: &mut DbConnection,
+        entries: Vec<crate::audit::AuditEntry>,
+    ) -> StoreResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.reads.append(conn, entries)
     }
 
     /// Whether the database answers (for `/readyz`).

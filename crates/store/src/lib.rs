@@ -8,6 +8,7 @@
 
 pub mod allocations;
 pub mod audit;
+pub mod audit_group;
 pub mod codec;
 pub mod customers;
 pub mod db;

@@ -323,9 +323,9 @@ pub async fn list_allocations(
             let conn = &mut *conn;
             let page = repo::list(conn, &filter, &page)?;
             if caller.role != Role::Provider {
-                audit::append(
+                store.audit_reads(
                     conn,
-                    &audit_entries(
+                    audit_entries(
                         &caller,
                         Action::Read,
                         &route,
@@ -369,9 +369,9 @@ pub async fn get_allocation(
             let mut conn = store.conn()?;
             let (rec, _) = placements::visible(&mut conn, &caller, id)?;
             if caller.role != Role::Provider {
-                audit::append(
+                store.audit_reads(
                     &mut conn,
-                    &audit_entries(&caller, Action::Read, &route, [(Some(rec.customer_id), None)]),
+                    audit_entries(&caller, Action::Read, &route, [(Some(rec.customer_id), None)]),
                 )?;
             }
             let mut people = participants(&mut conn, &caller, &route, std::slice::from_ref(&rec))?;
@@ -564,9 +564,9 @@ pub async fn list_waitlist(
                 .read(|conn| {
                     offers::get(conn, offer_id)?;
                     let entries = waitlist::waiting(conn, offer_id)?;
-                    audit::append(
+                    store.audit_reads(
                         conn,
-                        &audit_entries(
+                        audit_entries(
                             &caller,
                             Action::Read,
                             &route,

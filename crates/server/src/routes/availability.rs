@@ -77,7 +77,16 @@ pub async fn get_availability(
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Provider, Role::Specialist, Role::Admin])?;
     let key = req.query_string().to_string();
-    let (body, etag) = match state.availability.get(&key) {
+    let hit = match state.availability.get(&key) {
+        Some(hit) => Some(hit),
+        None => {
+            // One computation per expired answer; the others wait for it.
+            let flight = state.availability.flight(&key);
+            let _computing = flight.lock().await;
+            state.availability.get(&key)
+        }
+    };
+    let (body, etag) = match hit {
         Some(hit) => (hit.body, hit.etag),
         None => {
             let generation = state.availability.generation();

@@ -183,9 +183,9 @@ pub async fn get_customer(
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
                     let members = load_members(conn, &rec)?;
-                    audit::append(
+                    store.audit_reads(
                         conn,
-                        &audit_entries(&caller, Action::Read, &route, [(Some(id), rec.household_id)]),
+                        audit_entries(&caller, Action::Read, &route, [(Some(id), rec.household_id)]),
                     )?;
                     Ok((rec, members))
                 })
@@ -232,9 +232,9 @@ pub async fn list_customers(
                 let page = repo::list(conn, &filter, &page)?;
                 let hh: Vec<Uuid> = page.items.iter().filter_map(|c| c.household_id).collect();
                 let members = households::members_by_household(conn, &hh)?;
-                audit::append(
+                store.audit_reads(
                     conn,
-                    &audit_entries(
+                    audit_entries(
                         &caller,
                         Action::Read,
                         &route,

@@ -5,8 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use passgenau_allocation::{recommend, CustomerContext, Recommendation};
 use passgenau_domain::eligibility::{self, Eligibility, Subject};
-use passgenau_store::audit::{self, Action};
-use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
+use passgenau_store::audit::Action;
+use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -77,10 +77,16 @@ fn context(conn: &mut DbConnection, id: Uuid) -> ApiResult<CustomerContext> {
     })
 }
 
-fn audit_read(conn: &mut DbConnection, caller: &Caller, route: &str, id: Uuid) -> ApiResult<()> {
-    audit::append(
+fn audit_read(
+    store: &Store,
+    conn: &mut DbConnection,
+    caller: &Caller,
+    route: &str,
+    id: Uuid,
+) -> ApiResult<()> {
+    store.audit_reads(
         conn,
-        &audit_entries(caller, Action::Read, route, [(Some(id), None)]),
+        audit_entries(caller, Action::Read, route, [(Some(id), None)]),
     )?;
     Ok(())
 }
@@ -124,7 +130,7 @@ pub async fn get_eligibility(
             .into_iter()
             .map(|i| i.data.code)
             .collect();
-            audit_read(&mut conn, &caller, &route, id)?;
+            audit_read(store, &mut conn, &caller, &route, id)?;
             let subject = Subject {
                 customer_id: id,
                 customer: &ctx.data,
@@ -186,7 +192,7 @@ pub async fn get_recommendations(
             let conn = &mut *conn;
             let ctx = context(conn, id)?;
             let snapshot = cache.get(conn, as_of, today())?;
-            audit_read(conn, &caller, &route, id)?;
+            audit_read(store, conn, &caller, &route, id)?;
             let candidates = snapshot.candidates(|d| {
                 q.instrument
                     .as_ref()

@@ -258,10 +258,7 @@ pub async fn get_household(
             store
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
-                    audit::append(
-                        conn,
-                        &audit_entries(&caller, Action::Read, &route, subjects(&rec)),
-                    )?;
+                    store.audit_reads(conn, audit_entries(&caller, Action::Read, &route, subjects(&rec)))?;
                     Ok(rec)
                 })
                 .map_err(missing("household"))
@@ -293,9 +290,9 @@ pub async fn list_households(
         .db(move |store| {
             Ok(store.read(|conn| {
                 let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
-                audit::append(
+                store.audit_reads(
                     conn,
-                    &audit_entries(
+                    audit_entries(
                         &caller,
                         Action::Read,
                         &route,

@@ -278,9 +278,9 @@ pub async fn list_proposals(
             let mut conn = store.conn()?;
             runs::get(&mut conn, id).map_err(missing("allocation run"))?;
             let page = runs::proposals(&mut conn, id, &page)?;
-            audit::append(
+            store.audit_reads(
                 &mut conn,
-                &audit_entries(
+                audit_entries(
                     &caller,
                     Action::Read,
                     &route,

@@ -1,0 +1,69 @@
+//! Group commit of the audit entries of read requests.
+//!
+//! Every read of social data is audited before its answer leaves the server (§ 35 SGB I,
+//! § 67b SGB X). Writing each entry in its own transaction makes concurrent readers queue
+//! for the database's write lock (on SQLite: one writer at a time, with the busy handler's
+//! sleeps; on PostgreSQL: one WAL flush per entry). Here concurrent readers hand their
+//! entries to one batch: the first of them to find no batch being written becomes the
+//! leader and writes everything pending in one transaction; the others wait for the
+//! batch that holds their entries. No request answers before its entries are committed;
+//! when a batch fails, every request in it fails (503) and none of its entries is
+//! written. Writes that change records keep their audit entry inside their own
+//! transaction and do not come here.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use crate::audit::{self, AuditEntry};
+use crate::db::{write_tx, DbConnection};
+use crate::error::{StoreError, StoreResult};
+
+/// The outcome of one batch, shared by the requests whose entries it holds.
+type Outcome = Arc<Mutex<Option<Result<(), String>>>>;
+
+#[derive(Default)]
+struct Pending {
+    entries: Vec<AuditEntry>,
+    outcome: Outcome,
+    /// Whether a leader is writing a batch now.
+    writing: bool,
+}
+
+#[derive(Default)]
+pub struct AuditGroup {
+    pending: Mutex<Pending>,
+    done: Condvar,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock leaves plain data behind; keep going.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AuditGroup {
+    /// Appends `entries` and returns once they are committed (or their batch failed).
+    /// `conn` is the caller's connection; it writes the batch if the caller leads.
+    pub fn append(&self, conn: &mut DbConnection, entries: Vec<AuditEntry>) -> StoreResult<()> {
+        let mut st = lock(&self.pending);
+        st.entries.extend(entries);
+        let mine = st.outcome.clone();
+        loop {
+            if let Some(result) = lock(&mine).clone() {
+                return result.map_err(StoreError::Unavailable);
+            }
+            if !st.writing {
+                // Lead: take everything pending (ours included) and write it.
+                st.writing = true;
+                let batch = std::mem::take(&mut st.entries);
+                let outcome = std::mem::take(&mut st.outcome);
+                drop(st);
+                let result = write_tx(conn, |c| audit::append(c, &batch)).map_err(|e| e.to_string());
+                *lock(&outcome) = Some(result);
+                st = lock(&self.pending);
+                st.writing = false;
+                self.done.notify_all();
+                continue;
+            }
+            st = self.done.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
