@@ -459,6 +459,7 @@ fn refine<W: Word>(
         }
     }
     let mut work = UpdateWork::default();
+    let scratch = &mut Vec::new();
     price_update(g, n, eps, price, excess, &mut work);
     current[..n].copy_from_slice(&g.first[..n]);
     queue.clear();
@@ -508,22 +509,86 @@ fn refine<W: Word>(
                 break;
             }
             // relabel: the smallest price drop that makes an arc admissible, and ε more
-            let best = g.arcs[g.first[u]..end]
-                .iter()
-                .filter(|arc| arc.res() > 0)
-                .map(|arc| price[arc.head as usize] - arc.cost())
-                .max()
-                .unwrap_or(i64::MIN);
+            let (mut best, mut at_best) = (i64::MIN, 0i64);
+            for arc in &g.arcs[g.first[u]..end] {
+                if arc.res() > 0 {
+                    let value = price[arc.head as usize] - arc.cost();
+                    if value > best {
+                        (best, at_best) = (value, arc.res());
+                    } else if value == best {
+                        at_best += arc.res();
+                    }
+                }
+            }
             if best == i64::MIN {
                 // no residual arc out of u with positive excess: cannot happen for a
                 // feasible network (feasibility was established first)
                 return;
             }
-            price[u] = best - eps;
+            if at_best < excess[u] {
+                // Not enough room at the best arcs for the whole excess (an offer sending
+                // back many units): drop the price at once to where enough arcs admit it
+                // and saturate those that would otherwise fall below −ε. Their residuals
+                // add up to less than the excess, so u keeps a non-negative excess and
+                // ε-optimality holds; it saves the many small relabels (each a full scan
+                // of u's arcs) that would reach the same price one arc at a time.
+                let threshold = deep_relabel_threshold(g, u, end, price, excess[u], scratch);
+                price[u] = threshold - eps;
+                let pu = price[u];
+                for a in g.first[u]..end {
+                    let r = g.arcs[a].res();
+                    if r > 0 {
+                        let v = g.arcs[a].head as usize;
+                        if g.arcs[a].cost() + pu - price[v] < -eps {
+                            g.arcs[a].set_res(0);
+                            let m = g.arcs[a].mate as usize;
+                            g.arcs[m].add_res(r);
+                            excess[u] -= r;
+                            let was = excess[v];
+                            excess[v] += r;
+                            if was <= 0 && excess[v] > 0 {
+                                queue.push_back(v);
+                            }
+                        }
+                    }
+                }
+                debug_assert!(excess[u] >= 0);
+            } else {
+                price[u] = best - eps;
+            }
             current[u] = g.first[u];
             relabels += 1;
         }
     }
+}
+
+/// The price level for a relabel of `u` with a large excess: the highest arc value
+/// `price(v) − cost` such that the arcs valued at least as much can take the whole excess.
+fn deep_relabel_threshold<W: Word>(
+    g: &Residual<W>,
+    u: usize,
+    end: usize,
+    price: &[i64],
+    excess: i64,
+    scratch: &mut Vec<(i64, i64)>,
+) -> i64 {
+    scratch.clear();
+    scratch.extend(
+        g.arcs[g.first[u]..end]
+            .iter()
+            .filter(|arc| arc.res() > 0)
+            .map(|arc| (price[arc.head as usize] - arc.cost(), arc.res())),
+    );
+    scratch.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    let mut room = 0i64;
+    for &(value, res) in scratch.iter() {
+        room += res;
+        if room >= excess {
+            return value;
+        }
+    }
+    // all arcs together cannot take the excess: admit them all
+    scratch.last().map_or(i64::MIN, |&(value, _)| value)
 }
 
 /// Goldberg's price update (a global relabel for cost scaling): Dijkstra from the
