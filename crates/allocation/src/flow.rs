@@ -579,7 +579,7 @@ fn deep_relabel_threshold<W: Word>(
             .filter(|arc| arc.res() > 0)
             .map(|arc| (price[arc.head as usize] - arc.cost(), arc.res())),
     );
-    scratch.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+    scratch.sort_unstable_by_key(|&(value, _)| std::cmp::Reverse(value));
     let mut room = 0i64;
     for &(value, res) in scratch.iter() {
         room += res;
