@@ -380,7 +380,10 @@ fn scale_and_certify<W: Word>(net: &Network, scale: i64, mut excess: Vec<i64>) -
     let mut price = vec![0i64; n];
     let mut eps = g.arcs.iter().map(|a| a.cost().abs()).max().unwrap_or(0);
     let mut current = g.first.clone();
-    let mut queue = std::collections::VecDeque::with_capacity(n);
+    let mut work = Work {
+        queue: std::collections::VecDeque::with_capacity(n),
+        ..Work::default()
+    };
     let mut potential = None;
     // The first refine starts from an arbitrary feasible flow and zero prices: it goes
     // straight to ε₀/α² (measured: the ε₀/α phase only shuffles flow that the next one
@@ -389,7 +392,7 @@ fn scale_and_certify<W: Word>(net: &Network, scale: i64, mut excess: Vec<i64>) -
     while eps > 1 {
         eps = (eps / step).max(1);
         step = ALPHA;
-        refine(&mut g, n, eps, &mut price, &mut excess, &mut current, &mut queue);
+        refine(&mut g, n, eps, &mut price, &mut excess, &mut current, &mut work);
         // Early termination: once ε is below 1/α of a unit of the original costs the flow
         // is often optimal already. Try to turn the prices into exact potentials with a
         // bounded amount of work; if they prove optimality, the remaining refines are
@@ -440,7 +443,7 @@ fn refine<W: Word>(
     price: &mut [i64],
     excess: &mut [i64],
     current: &mut [usize],
-    queue: &mut std::collections::VecDeque<usize>,
+    work: &mut Work,
 ) {
     // saturate every residual arc of negative reduced cost
     for u in 0..n {
@@ -458,9 +461,12 @@ fn refine<W: Word>(
             }
         }
     }
-    let mut work = UpdateWork::default();
-    let scratch = &mut Vec::new();
-    price_update(g, n, eps, price, excess, &mut work);
+    let Work {
+        update,
+        scratch,
+        queue,
+    } = work;
+    price_update(g, n, eps, price, excess, update);
     current[..n].copy_from_slice(&g.first[..n]);
     queue.clear();
     for (u, &e) in excess.iter().enumerate().take(n) {
@@ -473,7 +479,7 @@ fn refine<W: Word>(
     while let Some(u) = queue.pop_front() {
         if relabels > n {
             relabels = 0;
-            price_update(g, n, eps, price, excess, &mut work);
+            price_update(g, n, eps, price, excess, update);
             current[..n].copy_from_slice(&g.first[..n]);
         }
         // discharge u
@@ -669,6 +675,15 @@ fn price_update<W: Word>(
         let shift = if scanned[u] { dist[u] } else { dist[u].min(level) };
         price[u] -= shift * eps;
     }
+}
+
+/// Buffers the refines reuse (allocated once per solve).
+#[derive(Default)]
+struct Work {
+    update: UpdateWork,
+    scratch: Vec<(i64, i64)>,
+    /// active nodes in FIFO order
+    queue: std::collections::VecDeque<usize>,
 }
 
 #[derive(Default)]
