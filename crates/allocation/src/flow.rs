@@ -10,7 +10,11 @@
 //! arcs; costs multiplied by `n + 1` so that ε = 1 at the end means optimality for the
 //! original integer costs; ε shrinks by a factor [`ALPHA`] per refine; each refine starts
 //! by saturating the arcs of negative reduced cost and then discharges active nodes in
-//! FIFO order with a current-arc pointer.
+//! FIFO order with a current-arc pointer. Beyond the textbook: Goldberg's price updates
+//! (Dial buckets); a "deep" relabel for nodes whose excess exceeds the room at their best
+//! arcs; the first refine at ε₀/α²; early termination once bounded Bellman–Ford turns the
+//! prices into potentials that prove optimality; 32-bit arcs when the values fit. What
+//! each of these gained is in `docs/benchmarks.md`.
 
 /// One arc of the input: flow between `lower` and `capacity`, at `cost` per unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
