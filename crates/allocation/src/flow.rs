@@ -496,17 +496,7 @@ fn refine<W: Word>(
                     let v = g.arcs[a].head as usize;
                     if g.arcs[a].cost() + pu - price[v] < 0 {
                         let delta = excess[u].min(g.arcs[a].res());
-                        g.arcs[a].add_res(-delta);
-                        {
-                            let m = g.arcs[a].mate as usize;
-                            g.arcs[m].add_res(delta);
-                        }
-                        excess[u] -= delta;
-                        let was = excess[v];
-                        excess[v] += delta;
-                        if was <= 0 && excess[v] > 0 {
-                            queue.push_back(v);
-                        }
+                        push(g, a, u, delta, excess, queue);
                         if excess[u] == 0 {
                             break;
                         }
@@ -550,15 +540,7 @@ fn refine<W: Word>(
                     if r > 0 {
                         let v = g.arcs[a].head as usize;
                         if g.arcs[a].cost() + pu - price[v] < -eps {
-                            g.arcs[a].set_res(0);
-                            let m = g.arcs[a].mate as usize;
-                            g.arcs[m].add_res(r);
-                            excess[u] -= r;
-                            let was = excess[v];
-                            excess[v] += r;
-                            if was <= 0 && excess[v] > 0 {
-                                queue.push_back(v);
-                            }
+                            push(g, a, u, r, excess, queue);
                         }
                     }
                 }
@@ -569,6 +551,29 @@ fn refine<W: Word>(
             current[u] = g.first[u];
             relabels += 1;
         }
+    }
+}
+
+/// Sends `delta` units along arc `a` out of `u`; the head becomes active when it gains
+/// an excess.
+#[inline(always)]
+fn push<W: Word>(
+    g: &mut Residual<W>,
+    a: usize,
+    u: usize,
+    delta: i64,
+    excess: &mut [i64],
+    queue: &mut std::collections::VecDeque<usize>,
+) {
+    let v = g.arcs[a].head as usize;
+    g.arcs[a].add_res(-delta);
+    let m = g.arcs[a].mate as usize;
+    g.arcs[m].add_res(delta);
+    excess[u] -= delta;
+    let was = excess[v];
+    excess[v] += delta;
+    if was <= 0 && excess[v] > 0 {
+        queue.push_back(v);
     }
 }
 
