@@ -121,6 +121,15 @@ pub struct Store {
     pool: Pool,
     backend: Backend,
     reads: std::sync::Arc<crate::audit_group::AuditGroup>,
+    /// SQLite admits one writer at a time; its busy handler makes the others sleep and
+    /// retry (1, 2, 5, … 100 ms), which gave placements a p99 of 470 ms at 64 clients.
+    /// Writers of this instance queue here instead and enter SQLite one after the other
+    /// (p99 150 ms, same throughput); the busy handler remains for writers of other
+    /// processes and for the audit group's batches. A writer takes its turn before it
+    /// takes a pooled connection, so no connection is held while waiting and the holder
+    /// of the turn always finds one once readers finish. Unused on PostgreSQL, whose row
+    /// locks let writers of different offers proceed together.
+    writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -176,6 +185,7 @@ impl Store {
             pool,
             backend,
             reads: Default::default(),
+            writer: Default::default(),
         })
     }
 
@@ -205,8 +215,20 @@ impl Store {
     where
         E: From<StoreError> + From<diesel::result::Error>,
     {
+        // the turn first: a writer waiting for it holds no pooled connection
+        let _turn = self.writer_turn();
         let mut conn = self.conn().map_err(E::from)?;
         write_tx(&mut conn, f)
+    }
+
+    /// On SQLite: waits for this instance's other writers (see [`Store`]); on PostgreSQL:
+    /// nothing. Never call [`Store::write`] while holding it.
+    fn writer_turn(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
+        (self.backend == Backend::Sqlite).then(|| {
+            self.writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
     }
 
     /// Records the audit entries of a read, committed together with those of concurrent
