@@ -68,7 +68,11 @@ struct AuditRow {
     fields: Option<String>,
 }
 
-/// Appends entries (one statement per 500, to stay below SQLite's parameter limit).
+/// Rows per INSERT statement of [`append`] (within SQLite's limit of bound parameters).
+pub const ROWS_PER_INSERT: usize = 500;
+
+/// Appends entries, one statement per [`ROWS_PER_INSERT`]; callers that append more
+/// than that at once do it inside their transaction.
 pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()> {
     let rows: Vec<AuditRow> = entries
         .iter()
@@ -84,7 +88,7 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()
             fields: e.fields.clone(),
         })
         .collect();
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         crate::on_backend!(conn, |c| diesel::insert_into(audit_log::table)
             .values(chunk)
             .execute(c))?;

@@ -56,7 +56,13 @@ impl AuditGroup {
                 let batch = std::mem::take(&mut st.entries);
                 let outcome = std::mem::take(&mut st.outcome);
                 drop(st);
-                let result = write_tx(conn, |c| audit::append(c, &batch)).map_err(|e| e.to_string());
+                // One INSERT is atomic on its own: no BEGIN/COMMIT round trips for it.
+                let result = if batch.len() <= audit::ROWS_PER_INSERT {
+                    audit::append(conn, &batch)
+                } else {
+                    write_tx(conn, |c| audit::append(c, &batch))
+                }
+                .map_err(|e| e.to_string());
                 *lock(&outcome) = Some(result);
                 st = lock(&self.pending);
                 st.writing = false;
