@@ -213,7 +213,7 @@ pub fn committed_cents(conn: &mut DbConnection, code: &str, year: i32) -> StoreR
         .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
             "CAST(COALESCE(SUM(cost_cents), 0) AS BIGINT)",
         ))
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 pub fn insert(conn: &mut DbConnection, r: &AllocationRecord) -> StoreResult<()> {
@@ -234,7 +234,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<AllocationRecord> {
     allocations::table
         .find(id.to_string())
         .select(AllocationRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .try_into()
 }
 

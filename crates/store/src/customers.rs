@@ -137,7 +137,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<CustomerRecord> {
     customers::table
         .find(id.to_string())
         .select(CustomerRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .try_into()
 }
 

@@ -127,7 +127,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<HouseholdRecord> {
     let r = households::table
         .find(id.to_string())
         .select(HouseholdRow::as_select())
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(assemble(conn, vec![r])?.remove(0))
 }
 
@@ -245,7 +245,7 @@ pub fn remove_member(
         .filter(household_members::id.eq(member_id.to_string()))
         .filter(household_members::household_id.eq(household_id.to_string()))
         .select(MemberRow::as_select())
-        .first(conn)?;
+        .get_result(conn)?;
     let (_, m) = member(r)?;
     diesel::delete(household_members::table.find(member_id.to_string())).execute(conn)?;
     Ok(m)

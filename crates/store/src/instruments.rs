@@ -107,7 +107,7 @@ pub fn get(conn: &mut DbConnection, code: &str) -> StoreResult<InstrumentRecord>
     instruments::table
         .find(code)
         .select(InstrumentRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .try_into()
 }
 

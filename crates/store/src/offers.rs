@@ -125,7 +125,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<OfferRecord> {
     offers::table
         .find(id.to_string())
         .select(OfferRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .try_into()
 }
 

@@ -40,7 +40,7 @@ pub fn get(conn: &mut DbConnection, year: i32) -> StoreResult<Plan> {
             plans::created_at,
             plans::updated_at,
         ))
-        .first(conn)?;
+        .get_result(conn)?;
     let lines = plan_instruments::table
         .filter(plan_instruments::year.eq(year))
         .order(plan_instruments::code.asc())
@@ -77,7 +77,7 @@ pub fn put(conn: &mut DbConnection, plan: &Plan, expected_version: Option<i64>) 
     let existing: Option<i64> = plans::table
         .find(plan.year)
         .select(plans::version)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match (existing, expected_version) {
         (Some(v), Some(e)) if v != e => return Err(StoreError::PreconditionFailed),
@@ -128,7 +128,7 @@ pub fn version(conn: &mut DbConnection, year: i32) -> StoreResult<Option<i64>> {
     Ok(plans::table
         .find(year)
         .select(plans::version)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

@@ -73,7 +73,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<ProviderRecord> {
     providers::table
         .find(id.to_string())
         .select(ProviderRow::as_select())
-        .first(conn)?
+        .get_result(conn)?
         .try_into()
 }
 

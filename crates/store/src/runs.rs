@@ -51,7 +51,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<RunRow> {
     Ok(allocation_runs::table
         .find(id.to_string())
         .select(RunRow::as_select())
-        .first(conn)?)
+        .get_result(conn)?)
 }
 
 /// Claims the oldest queued run for this worker: a conditional update, so of several
@@ -252,7 +252,7 @@ pub fn proposal(conn: &mut DbConnection, run_id: Uuid, id: Uuid) -> StoreResult<
         .filter(run_proposals::id.eq(id.to_string()))
         .filter(run_proposals::run_id.eq(run_id.to_string()))
         .select(ProposalRow::as_select())
-        .first(conn)?;
+        .get_result(conn)?;
     record(row)
 }
 

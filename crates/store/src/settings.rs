@@ -10,7 +10,7 @@ pub fn get(conn: &mut DbConnection, key: &str) -> StoreResult<Option<String>> {
     Ok(settings::table
         .find(key)
         .select(settings::value)
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -22,5 +22,8 @@ pub fn get_or_insert(conn: &mut DbConnection, key: &str, value: &str) -> StoreRe
         .on_conflict(settings::key)
         .do_nothing()
         .execute(c))?;
-    Ok(settings::table.find(key).select(settings::value).first(conn)?)
+    Ok(settings::table
+        .find(key)
+        .select(settings::value)
+        .get_result(conn)?)
 }

@@ -74,7 +74,7 @@ pub fn by_username(conn: &mut DbConnection, username: &str) -> StoreResult<Optio
     users::table
         .filter(users::username.eq(username))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(UserRecord::try_from)
         .transpose()
