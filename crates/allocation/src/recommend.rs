@@ -106,11 +106,9 @@ fn eligible_points(
         }
         let on = eligibility::reference_day(c.offer, today);
         let code = c.offer.instrument_code.as_str();
-        let ok = *instrument_ok.entry((code, on)).or_insert_with(|| {
-            eligibility::instrument_rules(&subject, code, on, rules)
-                .iter()
-                .all(|r| r.passed)
-        });
+        let ok = *instrument_ok
+            .entry((code, on))
+            .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules));
         if !ok {
             continue;
         }

@@ -202,66 +202,75 @@ fn participation_months(history: &[PastPlacement], codes: &[&str], start: NaiveD
         .sum()
 }
 
+/// A rule that holds only between `from` and `until` (its period of validity).
+#[allow(clippy::too_many_arguments)]
 fn in_force(
+    sink: &mut dyn RuleSink,
     rule: &str,
     source: &str,
     on: NaiveDate,
     from: NaiveDate,
     until: Option<NaiveDate>,
     what: &str,
-) -> Reason {
+    when_not: &str,
+) -> bool {
     let ok = on >= from && until.is_none_or(|u| on <= u);
-    let period = match until {
-        Some(u) => format!("{} to {}", fmt_date(from), fmt_date(u)),
-        None => format!("since {}", fmt_date(from)),
-    };
-    Reason::new(
-        rule,
-        ok,
-        source,
+    sink.check(rule, ok, source, false, &|| {
+        let period = match until {
+            Some(u) => format!("{} to {}", fmt_date(from), fmt_date(u)),
+            None => format!("since {}", fmt_date(from)),
+        };
         if ok {
             format!("{what} is in force on {} ({period})", fmt_date(on))
         } else {
-            format!("{what} is not in force on {} (only {period})", fmt_date(on))
-        },
-    )
+            format!(
+                "{what} is not in force on {} (only {period}){when_not}",
+                fmt_date(on)
+            )
+        }
+    })
 }
 
 /// eLb (§ 7 Abs. 1 Nr. 1, § 7a SGB II): at least 15 and below the statutory age limit.
-fn elb_age(s: &Subject, on: NaiveDate) -> Reason {
+fn elb_age(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) -> bool {
     let age = age_on(s.customer.date_of_birth, on);
     let limit = statutory_age_limit_date(s.customer.date_of_birth);
     let ok = age >= 15 && on <= limit;
-    Reason::new(
-        "elb.age",
-        ok,
-        "§ 7 Abs. 1 Nr. 1, § 7a SGB II",
+    sink.check("elb.age", ok, "§ 7 Abs. 1 Nr. 1, § 7a SGB II", false, &|| {
         format!(
             "aged {age} on {}; eLb from 15 until the age limit ({})",
             fmt_date(on),
             fmt_date(limit)
-        ),
-    )
+        )
+    })
 }
 
-fn age_at_least(rule: &str, source: &str, s: &Subject, on: NaiveDate, min: i32) -> Reason {
+fn age_at_least(
+    sink: &mut dyn RuleSink,
+    rule: &str,
+    source: &str,
+    s: &Subject,
+    on: NaiveDate,
+    min: i32,
+) -> bool {
     let age = age_on(s.customer.date_of_birth, on);
-    Reason::new(
-        rule,
-        age >= min,
-        source,
-        format!("aged {age} on {} (at least {min} required)", fmt_date(on)),
-    )
+    sink.check(rule, age >= min, source, false, &|| {
+        format!("aged {age} on {} (at least {min} required)", fmt_date(on))
+    })
 }
 
-fn age_below(rule: &str, source: &str, s: &Subject, on: NaiveDate, max_exclusive: i32) -> Reason {
+fn age_below(
+    sink: &mut dyn RuleSink,
+    rule: &str,
+    source: &str,
+    s: &Subject,
+    on: NaiveDate,
+    max_exclusive: i32,
+) -> bool {
     let age = age_on(s.customer.date_of_birth, on);
-    Reason::new(
-        rule,
-        age < max_exclusive,
-        source,
-        format!("aged {age} on {} (under {max_exclusive} required)", fmt_date(on)),
-    )
+    sink.check(rule, age < max_exclusive, source, false, &|| {
+        format!("aged {age} on {} (under {max_exclusive} required)", fmt_date(on))
+    })
 }
 
 fn no_qualification(s: &Subject) -> bool {
@@ -271,23 +280,35 @@ fn no_qualification(s: &Subject) -> bool {
     )
 }
 
+/// Continues with the next rule only while the sink wants more.
+macro_rules! rule {
+    ($e:expr) => {
+        if !$e {
+            return;
+        }
+    };
+}
+
 // ---- § 16i SGB II --------------------------------------------------------------------
 
 /// § 16i Abs. 3 SGB II: lifetime cap of five years of subsidy (Abs. 2 Satz 2: "für bis zu
 /// fünf Jahre"); earlier § 16i months count.
 pub const P16I_LIFETIME_MONTHS: f64 = 60.0;
 
-fn p16i(s: &Subject, on: NaiveDate, params: &RuleParams) -> Vec<Reason> {
+fn p16i(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams) {
     const SRC: &str = "§ 16i Abs. 3 SGB II";
-    let mut r = vec![in_force(
+    rule!(in_force(
+        sink,
         "p16i.in_force",
         "§ 16i SGB II (Teilhabechancengesetz; unbefristet seit 1.1.2023)",
         on,
         d(2019, 1, 1),
         None,
         "§ 16i SGB II",
-    )];
-    r.push(age_at_least(
+        "",
+    ));
+    rule!(age_at_least(
+        sink,
         "p16i.age_25",
         "§ 16i Abs. 3 Satz 1 Nr. 1 SGB II",
         s,
@@ -306,57 +327,61 @@ fn p16i(s: &Subject, on: NaiveDate, params: &RuleParams) -> Vec<Reason> {
     } else {
         ""
     };
-    r.push(Reason::new(
+    rule!(sink.check(
         "p16i.benefit_years",
         got >= required,
         "§ 16i Abs. 3 Satz 1 Nr. 2, Satz 3 SGB II",
-        format!("benefits in {got} of the last 84 months; {required} required{why}"),
+        false,
+        &|| format!("benefits in {got} of the last 84 months; {required} required{why}"),
     ));
     let window_start = months_ago(on, 84);
     let yesterday = on.pred_opt().unwrap_or(on);
     let employed = covered_days(&s.customer.employment_spells, window_start, yesterday);
-    r.push(Reason::new(
+    rule!(sink.check(
         "p16i.short_employment_only",
         employed <= params.p16i_short_employment_max_days,
         "§ 16i Abs. 3 Satz 1 Nr. 3 SGB II; kurzzeitig: practice",
-        format!(
-            "{employed} days of employment in the last 84 months (at most {} count as short)",
-            params.p16i_short_employment_max_days
-        ),
+        false,
+        &|| {
+            format!(
+                "{employed} days of employment in the last 84 months (at most {} count as short)",
+                params.p16i_short_employment_max_days
+            )
+        },
     ));
     let used = participation_months(s.history, &["P16I"], NaiveDate::MIN, yesterday);
-    r.push(Reason::new(
+    sink.check(
         "p16i.lifetime_cap",
         used < P16I_LIFETIME_MONTHS,
         SRC,
-        format!("{used:.1} of {P16I_LIFETIME_MONTHS} months of § 16i subsidy used"),
-    ));
-    r
+        false,
+        &|| format!("{used:.1} of {P16I_LIFETIME_MONTHS} months of § 16i subsidy used"),
+    );
 }
 
 // ---- § 16e SGB II --------------------------------------------------------------------
 
-fn p16e(s: &Subject, on: NaiveDate) -> Vec<Reason> {
-    let since = target_groups::unemployed_since(s.customer, on);
-    vec![
-        in_force(
-            "p16e.in_force",
-            "§ 16e SGB II i.d.F. des Teilhabechancengesetzes",
-            on,
-            d(2019, 1, 1),
-            None,
-            "§ 16e SGB II (new version)",
-        ),
-        Reason::new(
-            "p16e.unemployed_2_years",
-            unemployed_for_months(s.customer, on, 24),
-            "§ 16e Abs. 3 Nr. 1 SGB II; § 18 SGB III",
-            match since {
-                Some(from) => format!("unemployed since {} (at least 2 years required)", fmt_date(from)),
-                None => format!("not unemployed on {}", fmt_date(on)),
-            },
-        ),
-    ]
+fn p16e(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
+    rule!(in_force(
+        sink,
+        "p16e.in_force",
+        "§ 16e SGB II i.d.F. des Teilhabechancengesetzes",
+        on,
+        d(2019, 1, 1),
+        None,
+        "§ 16e SGB II (new version)",
+        "",
+    ));
+    sink.check(
+        "p16e.unemployed_2_years",
+        unemployed_for_months(s.customer, on, 24),
+        "§ 16e Abs. 3 Nr. 1 SGB II; § 18 SGB III",
+        false,
+        &|| match target_groups::unemployed_since(s.customer, on) {
+            Some(from) => format!("unemployed since {} (at least 2 years required)", fmt_date(from)),
+            None => format!("not unemployed on {}", fmt_date(on)),
+        },
+    );
 }
 
 // ---- § 16d SGB II (AGH) --------------------------------------------------------------
@@ -364,17 +389,17 @@ fn p16e(s: &Subject, on: NaiveDate) -> Vec<Reason> {
 /// § 16d Abs. 6 SGB II: at most 24 months within five years.
 pub const AGH_CAP_MONTHS: f64 = 24.0;
 
-fn agh(s: &Subject, on: NaiveDate) -> Vec<Reason> {
+fn agh(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
     let start = months_ago(on, 60);
     let yesterday = on.pred_opt().unwrap_or(on);
     let used = participation_months(s.history, &["AGH"], start, yesterday);
-    vec![Reason::new(
+    sink.check(
         "agh.cap_24_in_5_years",
         used < AGH_CAP_MONTHS,
         "§ 16d Abs. 6 SGB II",
-        format!("{used:.1} months of AGH in the last five years (cap {AGH_CAP_MONTHS}; up to 12 more by recorded exception)"),
-    )
-    .overridable()]
+        true,
+        &|| format!("{used:.1} months of AGH in the last five years (cap {AGH_CAP_MONTHS}; up to 12 more by recorded exception)"),
+    );
 }
 
 // ---- FbW -----------------------------------------------------------------------------
@@ -383,51 +408,41 @@ fn agh(s: &Subject, on: NaiveDate) -> Vec<Reason> {
 /// finanzierungsgesetz 2024): the Jobcenter refers instead of placing.
 pub const FBW_JOBCENTER_UNTIL: (i32, u32, u32) = (2024, 12, 31);
 
-fn fbw(s: &Subject, on: NaiveDate) -> Vec<Reason> {
+fn fbw(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
     let (y, m, dd) = FBW_JOBCENTER_UNTIL;
-    let mut r = vec![{
-        let mut reason = in_force(
-            "fbw.jobcenter_funds",
-            "§ 16 Abs. 1 SGB II i.V.m. §§ 81 ff. SGB III; ab 1.1.2025 Agentur für Arbeit",
-            on,
-            d(2005, 1, 1),
-            Some(d(y, m, dd)),
-            "FbW funding by the Jobcenter",
-        );
-        if !reason.passed {
-            reason
-                .detail
-                .push_str(": refer the customer to the Agentur für Arbeit");
-        }
-        reason
-    }];
+    rule!(in_force(
+        sink,
+        "fbw.jobcenter_funds",
+        "§ 16 Abs. 1 SGB II i.V.m. §§ 81 ff. SGB III; ab 1.1.2025 Agentur für Arbeit",
+        on,
+        d(2005, 1, 1),
+        Some(d(y, m, dd)),
+        "FbW funding by the Jobcenter",
+        ": refer the customer to the Agentur für Arbeit",
+    ));
     // Missing vocational qualification (§ 81 Abs. 2 SGB III) and the three-year rule:
     // without a qualification and with less than three years of work experience, only if an
     // apprenticeship is impossible or unreasonable, or for a shortage occupation.
     if no_qualification(s) {
         let worked: i64 = covered_days(&s.customer.employment_spells, NaiveDate::MIN, on);
         let years = worked as f64 / 365.25;
-        r.push(
-            Reason::new(
-                "fbw.three_year_rule",
-                years >= 3.0,
-                "§ 81 Abs. 2 Satz 2 SGB III",
+        sink.check(
+            "fbw.three_year_rule",
+            years >= 3.0,
+            "§ 81 Abs. 2 Satz 2 SGB III",
+            true,
+            &|| {
                 format!(
                     "no vocational qualification and {years:.1} years of work experience; under 3 years only if an \
                      apprenticeship is impossible or unreasonable, or for a shortage occupation (record the reason)"
-                ),
-            )
-            .overridable(),
+                )
+            },
         );
     } else {
-        r.push(Reason::new(
-            "fbw.necessity",
-            true,
-            "§ 81 Abs. 1 SGB III",
-            "vocational qualification present: necessity is decided in counselling".into(),
-        ));
+        sink.check("fbw.necessity", true, "§ 81 Abs. 1 SGB III", false, &|| {
+            "vocational qualification present: necessity is decided in counselling".into()
+        });
     }
-    r
 }
 
 // ---- others --------------------------------------------------------------------------
@@ -437,31 +452,33 @@ pub const ESG_MAX_MONTHS: f64 = 24.0;
 /// §§ 88 ff. SGB III: EGZ up to 12 months (longer for disabled people, § 90).
 pub const EGZ_MAX_MONTHS: f64 = 12.0;
 
-fn esg(s: &Subject, on: NaiveDate) -> Vec<Reason> {
-    let yesterday = on.pred_opt().unwrap_or(on);
-    let used = participation_months(s.history, &["ESG"], NaiveDate::MIN, yesterday);
+fn esg(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
     let unemployed = target_groups::unemployed_since(s.customer, on).is_some();
-    vec![
-        Reason::new(
-            "esg.unemployed",
-            unemployed,
-            "§ 16b Abs. 1 SGB II",
+    rule!(sink.check(
+        "esg.unemployed",
+        unemployed,
+        "§ 16b Abs. 1 SGB II",
+        false,
+        &|| {
             if unemployed {
                 "unemployed: Einstiegsgeld may support taking up work".into()
             } else {
                 format!("not unemployed on {}", fmt_date(on))
-            },
-        ),
-        Reason::new(
-            "esg.max_24_months",
-            used < ESG_MAX_MONTHS,
-            "§ 16b Abs. 2 SGB II",
-            format!("{used:.1} of {ESG_MAX_MONTHS} months of Einstiegsgeld used"),
-        ),
-    ]
+            }
+        }
+    ));
+    let yesterday = on.pred_opt().unwrap_or(on);
+    let used = participation_months(s.history, &["ESG"], NaiveDate::MIN, yesterday);
+    sink.check(
+        "esg.max_24_months",
+        used < ESG_MAX_MONTHS,
+        "§ 16b Abs. 2 SGB II",
+        false,
+        &|| format!("{used:.1} of {ESG_MAX_MONTHS} months of Einstiegsgeld used"),
+    );
 }
 
-fn egz(s: &Subject, on: NaiveDate) -> Vec<Reason> {
+fn egz(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
     let yesterday = on.pred_opt().unwrap_or(on);
     let start = months_ago(on, 48);
     let used = participation_months(s.history, &["EGZ"], start, yesterday);
@@ -470,84 +487,136 @@ fn egz(s: &Subject, on: NaiveDate) -> Vec<Reason> {
     } else {
         EGZ_MAX_MONTHS
     };
-    vec![Reason::new(
+    sink.check(
         "egz.duration",
         used < max,
         "§§ 88, 89, 90 SGB III",
-        format!("{used:.1} months of EGZ in the last four years (up to {max} months)"),
-    )]
+        false,
+        &|| format!("{used:.1} months of EGZ in the last four years (up to {max} months)"),
+    );
 }
 
-fn young_without_apprenticeship(rule: &str, source: &str, s: &Subject, on: NaiveDate) -> Vec<Reason> {
-    vec![
-        age_below(&format!("{rule}.age"), source, s, on, 25),
-        Reason::new(
-            &format!("{rule}.no_qualification"),
-            no_qualification(s),
-            source,
-            format!(
-                "vocational qualification: {}",
-                crate::customer::qualification_label(s.customer.vocational_qualification)
-            ),
-        ),
-    ]
+fn young_without_apprenticeship(
+    sink: &mut dyn RuleSink,
+    (age_rule, qualification_rule): (&str, &str),
+    source: &str,
+    s: &Subject,
+    on: NaiveDate,
+) {
+    rule!(age_below(sink, age_rule, source, s, on, 25));
+    sink.check(qualification_rule, no_qualification(s), source, false, &|| {
+        format!(
+            "vocational qualification: {}",
+            crate::customer::qualification_label(s.customer.vocational_qualification)
+        )
+    });
 }
 
 /// The instrument rules (without offer properties) for one instrument code. Unknown
 /// codes (admin additions) have only the general eLb rule.
 pub fn instrument_rules(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams) -> Vec<Reason> {
-    let mut r = vec![elb_age(s, on)];
-    r.extend(match code {
-        "P16I" => p16i(s, on, params),
-        "P16E" => p16e(s, on),
-        "AGH" => agh(s, on),
-        "FBW" => fbw(s, on),
-        "ESG" => esg(s, on),
-        "EGZ" => egz(s, on),
-        "ASA" => young_without_apprenticeship("asa", "§§ 74 ff. SGB III", s, on),
-        "BAE" => young_without_apprenticeship("bae", "§ 76 SGB III", s, on),
-        "EQ" => vec![age_below("eq.age", "§ 54a Abs. 4 SGB III", s, on, 25)],
-        "P16H" => vec![age_below("p16h.age", "§ 16h Abs. 1 SGB II", s, on, 25)],
-        "P16C" => vec![Reason::new(
-            "p16c.self_employed",
-            s.customer.solo_self_employed,
-            "§ 16c SGB II",
-            if s.customer.solo_self_employed {
-                "self-employed".into()
-            } else {
-                "not self-employed".into()
-            },
-        )],
-        "REHA" => vec![Reason::new(
-            "reha.status",
-            s.customer.rehabilitant || s.customer.severely_disabled,
-            "§ 16 Abs. 1 SGB II i.V.m. §§ 112 ff. SGB III; § 19 SGB III",
-            if s.customer.rehabilitant || s.customer.severely_disabled {
-                "rehabilitant or severely disabled".into()
-            } else {
-                "neither rehabilitant nor severely disabled".into()
-            },
-        )],
-        "AVGS_MAT" | "MAG" => vec![Reason::new(
-            "avgs.discretionary",
-            true,
-            "§ 16 Abs. 1 SGB II i.V.m. § 45 SGB III (Ermessen)",
-            "no entitlement: the specialist decides within discretion".into(),
-        )],
-        _ => Vec::new(),
-    });
+    let mut r = Vec::new();
+    instrument_checks(s, code, on, params, &mut r);
     r
+}
+
+/// Whether every instrument rule passes; stops at the first failure and builds no text
+/// (the ranking's hot path).
+pub fn instrument_passes(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams) -> bool {
+    let mut all = AllPass(true);
+    instrument_checks(s, code, on, params, &mut all);
+    all.0
+}
+
+fn instrument_checks(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams, sink: &mut dyn RuleSink) {
+    rule!(elb_age(sink, s, on));
+    match code {
+        "P16I" => p16i(sink, s, on, params),
+        "P16E" => p16e(sink, s, on),
+        "AGH" => agh(sink, s, on),
+        "FBW" => fbw(sink, s, on),
+        "ESG" => esg(sink, s, on),
+        "EGZ" => egz(sink, s, on),
+        "ASA" => young_without_apprenticeship(
+            sink,
+            ("asa.age", "asa.no_qualification"),
+            "§§ 74 ff. SGB III",
+            s,
+            on,
+        ),
+        "BAE" => {
+            young_without_apprenticeship(sink, ("bae.age", "bae.no_qualification"), "§ 76 SGB III", s, on)
+        }
+        "EQ" => {
+            age_below(sink, "eq.age", "§ 54a Abs. 4 SGB III", s, on, 25);
+        }
+        "P16H" => {
+            age_below(sink, "p16h.age", "§ 16h Abs. 1 SGB II", s, on, 25);
+        }
+        "P16C" => {
+            let ok = s.customer.solo_self_employed;
+            sink.check("p16c.self_employed", ok, "§ 16c SGB II", false, &|| {
+                if ok {
+                    "self-employed".into()
+                } else {
+                    "not self-employed".into()
+                }
+            });
+        }
+        "REHA" => {
+            let ok = s.customer.rehabilitant || s.customer.severely_disabled;
+            sink.check(
+                "reha.status",
+                ok,
+                "§ 16 Abs. 1 SGB II i.V.m. §§ 112 ff. SGB III; § 19 SGB III",
+                false,
+                &|| {
+                    if ok {
+                        "rehabilitant or severely disabled".into()
+                    } else {
+                        "neither rehabilitant nor severely disabled".into()
+                    }
+                },
+            );
+        }
+        "AVGS_MAT" | "MAG" => {
+            sink.check(
+                "avgs.discretionary",
+                true,
+                "§ 16 Abs. 1 SGB II i.V.m. § 45 SGB III (Ermessen)",
+                false,
+                &|| "no entitlement: the specialist decides within discretion".into(),
+            );
+        }
+        _ => {}
+    }
 }
 
 /// Receives rule outcomes; the detail text is built only when the sink asks for it.
 pub trait RuleSink {
-    /// Returns `false` to stop evaluating further rules.
-    fn check(&mut self, rule: &str, passed: bool, source: &str, detail: &dyn Fn() -> String) -> bool;
+    /// Returns `false` to stop evaluating further rules. `overridable`: a failure of
+    /// this rule may be overridden with a recorded reason.
+    fn check(
+        &mut self,
+        rule: &str,
+        passed: bool,
+        source: &str,
+        overridable: bool,
+        detail: &dyn Fn() -> String,
+    ) -> bool;
 }
 
 impl RuleSink for Vec<Reason> {
-    fn check(&mut self, rule: &str, passed: bool, source: &str, detail: &dyn Fn() -> String) -> bool {
-        self.push(Reason::new(rule, passed, source, detail()));
+    fn check(
+        &mut self,
+        rule: &str,
+        passed: bool,
+        source: &str,
+        overridable: bool,
+        detail: &dyn Fn() -> String,
+    ) -> bool {
+        let reason = Reason::new(rule, passed, source, detail());
+        self.push(if overridable { reason.overridable() } else { reason });
         true
     }
 }
@@ -556,7 +625,7 @@ impl RuleSink for Vec<Reason> {
 struct AllPass(bool);
 
 impl RuleSink for AllPass {
-    fn check(&mut self, _: &str, passed: bool, _: &str, _: &dyn Fn() -> String) -> bool {
+    fn check(&mut self, _: &str, passed: bool, _: &str, _: bool, _: &dyn Fn() -> String) -> bool {
         self.0 &= passed;
         passed
     }
@@ -564,7 +633,7 @@ impl RuleSink for AllPass {
 
 macro_rules! emit {
     ($sink:expr, $rule:expr, $passed:expr, $source:expr, $detail:expr $(,)?) => {
-        if !$sink.check($rule, $passed, $source, &|| $detail) {
+        if !$sink.check($rule, $passed, $source, false, &|| $detail) {
             return;
         }
     };

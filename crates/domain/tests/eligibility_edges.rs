@@ -346,3 +346,83 @@ fn mag_duration_six_weeks_or_twelve_for_lza() {
     c.unemployment_spells = vec![Spell::new(d("2024-01-01"), None)];
     assert!(offer_rule(&c, &o, &p, "2026-03-02", "mag.duration"));
 }
+
+/// The ranking asks `instrument_passes` (no texts, stops at the first failure); the
+/// specialist sees `instrument_rules`. Both must always agree.
+#[test]
+fn text_free_check_agrees_with_the_reasons() {
+    let codes = [
+        "P16I",
+        "P16E",
+        "AGH",
+        "FBW",
+        "ESG",
+        "EGZ",
+        "ASA",
+        "BAE",
+        "EQ",
+        "P16H",
+        "P16C",
+        "REHA",
+        "AVGS_MAT",
+        "MAG",
+        "ADMIN_ADDED",
+    ];
+    let mut checked = 0;
+    for (i, dob) in [
+        "1960-03-01",
+        "1975-07-15",
+        "1990-01-31",
+        "2001-12-24",
+        "2008-06-01",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut c = customer(dob);
+        c.severely_disabled = i % 2 == 0;
+        c.solo_self_employed = i == 3;
+        if i % 2 == 1 {
+            c.vocational_qualification = VocationalQualification::Vocational;
+        }
+        c.benefit_spells = vec![Spell {
+            from: d("2012-01-01"),
+            to: None,
+        }];
+        c.unemployment_spells = vec![Spell {
+            from: d("2016-05-01"),
+            to: if i == 2 { Some(d("2019-01-01")) } else { None },
+        }];
+        let mut case = Case::new(c);
+        case.history = vec![PastPlacement {
+            instrument_code: "AGH".into(),
+            provider_id: Uuid::nil(),
+            started_on: Some(d("2020-01-01")),
+            ended_on: Some(d("2021-12-31")),
+        }];
+        for on in [
+            "2018-06-01",
+            "2021-03-15",
+            "2024-12-31",
+            "2025-01-01",
+            "2026-11-24",
+        ] {
+            let s = Subject {
+                customer_id: Uuid::nil(),
+                customer: &case.customer,
+                household: &case.household,
+                history: &case.history,
+            };
+            for code in codes {
+                let reasons = eligibility::instrument_rules(&s, code, d(on), &RuleParams::default());
+                assert_eq!(
+                    eligibility::instrument_passes(&s, code, d(on), &RuleParams::default()),
+                    reasons.iter().all(|r| r.passed),
+                    "{code} on {on} for {dob}: {reasons:?}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 5 * 5 * 15);
+}
