@@ -417,8 +417,10 @@ fn scale_and_certify<W: Word>(net: &Network, scale: i64, mut excess: Vec<i64>) -
         .collect();
     let potential = match potential {
         Some(d) => d,
-        // unbounded: an optimal flow has no negative cycle, so Bellman–Ford converges
-        None => exact_potentials(&g, n, &price, scale, usize::MAX).unwrap_or_default(),
+        // unbounded: an optimal flow has no negative cycle, so Bellman–Ford converges; if it
+        // does not, the scaled prices stand in and the certificate below fails (no panic)
+        None => exact_potentials(&g, n, &price, scale, usize::MAX)
+            .unwrap_or_else(|| price.iter().map(|p| p.div_euclid(scale)).collect()),
     };
     let cost = net
         .arcs

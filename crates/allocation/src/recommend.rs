@@ -59,9 +59,33 @@ pub fn rank_points(
     rules: &RuleParams,
     cfg: &ScoringConfig,
 ) -> Vec<(i64, usize)> {
-    let mut scored = eligible_points(ctx, candidates, today, rules, cfg);
+    let known = Known::of(ctx, today);
+    let mut scored = eligible_points(ctx, &known.facts(ctx), candidates, today, rules, cfg);
     scored.sort_unstable_by(|a, b| rank_order(candidates, a, b));
     scored
+}
+
+/// What the score reads of the customer as of today, derived once per ranking.
+struct Known {
+    groups: Vec<TargetGroup>,
+    recent_instruments: Vec<String>,
+}
+
+impl Known {
+    fn of(ctx: &CustomerContext, today: NaiveDate) -> Known {
+        Known {
+            groups: target_groups::derive(ctx.id, &ctx.data, &ctx.household, today),
+            recent_instruments: recent_instruments(ctx, today),
+        }
+    }
+
+    fn facts<'a>(&'a self, ctx: &'a CustomerContext) -> CustomerFacts<'a> {
+        CustomerFacts {
+            customer: &ctx.data,
+            groups: &self.groups,
+            recent_instruments: &self.recent_instruments,
+        }
+    }
 }
 
 /// The ranking order: score descending, then earlier start, then offer ID (a total order,
@@ -76,6 +100,7 @@ fn rank_order(candidates: &[Candidate], (sa, a): &(i64, usize), (sb, b): &(i64, 
 /// Unordered `(score, index)` of every eligible candidate with a free place.
 fn eligible_points(
     ctx: &CustomerContext,
+    facts: &CustomerFacts,
     candidates: &[Candidate],
     today: NaiveDate,
     rules: &RuleParams,
@@ -87,16 +112,9 @@ fn eligible_points(
         household: &ctx.household,
         history: &ctx.history,
     };
-    let recent = recent_instruments(ctx, today);
     // Rules depend on the instrument and the day only: evaluate each pair once.
     let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::default();
     let mut groups_on: HashMap<NaiveDate, Vec<TargetGroup>> = HashMap::default();
-    let groups_today = target_groups::derive(ctx.id, &ctx.data, &ctx.household, today);
-    let facts = CustomerFacts {
-        customer: &ctx.data,
-        groups: &groups_today,
-        recent_instruments: &recent,
-    };
 
     let mut scored: Vec<(i64, usize)> = Vec::with_capacity(candidates.len() / 2);
     for (i, c) in candidates.iter().enumerate() {
@@ -119,7 +137,7 @@ fn eligible_points(
             continue;
         }
         scored.push((
-            points(cfg, &facts, c.offer, OfferState { occupied: c.active }, today),
+            points(cfg, facts, c.offer, OfferState { occupied: c.active }, today),
             i,
         ));
     }
@@ -144,14 +162,14 @@ pub fn explain(
     today: NaiveDate,
     cfg: &ScoringConfig,
 ) -> (i64, Vec<ExplanationItem>) {
-    let groups_today = target_groups::derive(ctx.id, &ctx.data, &ctx.household, today);
-    let recent = recent_instruments(ctx, today);
-    let facts = CustomerFacts {
-        customer: &ctx.data,
-        groups: &groups_today,
-        recent_instruments: &recent,
-    };
-    score(cfg, &facts, c.offer, OfferState { occupied: c.active }, today)
+    let known = Known::of(ctx, today);
+    score(
+        cfg,
+        &known.facts(ctx),
+        c.offer,
+        OfferState { occupied: c.active },
+        today,
+    )
 }
 
 /// Ranks `candidates` for the customer and returns the best `limit`. Deterministic: score
@@ -164,7 +182,9 @@ pub fn recommend(
     rules: &RuleParams,
     cfg: &ScoringConfig,
 ) -> Vec<Recommendation> {
-    let mut scored = eligible_points(ctx, candidates, today, rules, cfg);
+    let known = Known::of(ctx, today);
+    let facts = known.facts(ctx);
+    let mut scored = eligible_points(ctx, &facts, candidates, today, rules, cfg);
     // Only the best `limit` are shown: select them, then sort just those.
     if scored.len() > limit && limit > 0 {
         scored.select_nth_unstable_by(limit - 1, |a, b| rank_order(candidates, a, b));
@@ -176,7 +196,8 @@ pub fn recommend(
         .take(limit)
         .map(|(total, i)| {
             let c = &candidates[i];
-            let (score_total, explanation) = explain(ctx, c, today, cfg);
+            let (score_total, explanation) =
+                score(cfg, &facts, c.offer, OfferState { occupied: c.active }, today);
             debug_assert_eq!(score_total, total);
             Recommendation {
                 offer_id: c.id,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_entries, not_allowed, today, with_etag};
+use super::{audit_entries, audit_reads, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::{idempotency_key, parse_json, route_of, ApiJson, JsonBytes, Pagination};
@@ -323,14 +323,12 @@ pub async fn list_allocations(
             let conn = &mut *conn;
             let page = repo::list(conn, &filter, &page)?;
             if caller.role != Role::Provider {
-                store.audit_reads(
+                audit_reads(
+                    store,
                     conn,
-                    audit_entries(
-                        &caller,
-                        Action::Read,
-                        &route,
-                        page.items.iter().map(|r| (Some(r.customer_id), None)),
-                    ),
+                    &caller,
+                    &route,
+                    page.items.iter().map(|r| (Some(r.customer_id), None)),
                 )?;
             }
             let mut people = participants(conn, &caller, &route, &page.items)?;
@@ -369,10 +367,7 @@ pub async fn get_allocation(
             let mut conn = store.conn()?;
             let (rec, _) = placements::visible(&mut conn, &caller, id)?;
             if caller.role != Role::Provider {
-                store.audit_reads(
-                    &mut conn,
-                    audit_entries(&caller, Action::Read, &route, [(Some(rec.customer_id), None)]),
-                )?;
+                audit_reads(store, &mut conn, &caller, &route, [(Some(rec.customer_id), None)])?;
             }
             let mut people = participants(&mut conn, &caller, &route, std::slice::from_ref(&rec))?;
             let body = respond(&rec, &caller, people.remove(&rec.customer_id));
@@ -564,14 +559,12 @@ pub async fn list_waitlist(
                 .read(|conn| {
                     offers::get(conn, offer_id)?;
                     let entries = waitlist::waiting(conn, offer_id)?;
-                    store.audit_reads(
+                    audit_reads(
+                        store,
                         conn,
-                        audit_entries(
-                            &caller,
-                            Action::Read,
-                            &route,
-                            entries.iter().map(|e| (Some(e.customer_id), None)),
-                        ),
+                        &caller,
+                        &route,
+                        entries.iter().map(|e| (Some(e.customer_id), None)),
                     )?;
                     Ok(WaitlistList {
                         items: entries

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
+use super::{audit_entries, audit_reads, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, idempotency_key, if_match, route_of, ApiJson, JsonBytes, Pagination};
@@ -183,10 +183,7 @@ pub async fn get_customer(
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
                     let members = load_members(conn, &rec)?;
-                    store.audit_reads(
-                        conn,
-                        audit_entries(&caller, Action::Read, &route, [(Some(id), rec.household_id)]),
-                    )?;
+                    audit_reads(store, conn, &caller, &route, [(Some(id), rec.household_id)])?;
                     Ok((rec, members))
                 })
                 .map_err(missing("customer"))
@@ -232,14 +229,12 @@ pub async fn list_customers(
                 let page = repo::list(conn, &filter, &page)?;
                 let hh: Vec<Uuid> = page.items.iter().filter_map(|c| c.household_id).collect();
                 let members = households::members_by_household(conn, &hh)?;
-                store.audit_reads(
+                audit_reads(
+                    store,
                     conn,
-                    audit_entries(
-                        &caller,
-                        Action::Read,
-                        &route,
-                        page.items.iter().map(|c| (Some(c.meta.id), c.household_id)),
-                    ),
+                    &caller,
+                    &route,
+                    page.items.iter().map(|c| (Some(c.meta.id), c.household_id)),
                 )?;
                 let items = page
                     .items

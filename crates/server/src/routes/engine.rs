@@ -5,13 +5,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use passgenau_allocation::{recommend, CustomerContext, Recommendation};
 use passgenau_domain::eligibility::{self, Eligibility, Subject};
-use passgenau_store::audit::Action;
-use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page, Store};
+use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_entries, not_allowed, today};
+use super::{audit_reads, not_allowed, today};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::route_of;
@@ -77,20 +76,6 @@ fn context(conn: &mut DbConnection, id: Uuid) -> ApiResult<CustomerContext> {
     })
 }
 
-fn audit_read(
-    store: &Store,
-    conn: &mut DbConnection,
-    caller: &Caller,
-    route: &str,
-    id: Uuid,
-) -> ApiResult<()> {
-    store.audit_reads(
-        conn,
-        audit_entries(caller, Action::Read, route, [(Some(id), None)]),
-    )?;
-    Ok(())
-}
-
 /// Eligibility for every instrument
 ///
 /// One item per instrument of the catalogue, each rule with its outcome, a readable detail
@@ -130,7 +115,7 @@ pub async fn get_eligibility(
             .into_iter()
             .map(|i| i.data.code)
             .collect();
-            audit_read(store, &mut conn, &caller, &route, id)?;
+            audit_reads(store, &mut conn, &caller, &route, [(Some(id), None)])?;
             let subject = Subject {
                 customer_id: id,
                 customer: &ctx.data,
@@ -192,7 +177,7 @@ pub async fn get_recommendations(
             let conn = &mut *conn;
             let ctx = context(conn, id)?;
             let snapshot = cache.get(conn, as_of, today())?;
-            audit_read(store, conn, &caller, &route, id)?;
+            audit_reads(store, conn, &caller, &route, [(Some(id), None)])?;
             let candidates = snapshot.candidates(|d| {
                 q.instrument
                     .as_ref()

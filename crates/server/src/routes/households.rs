@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
+use super::{audit_entries, audit_reads, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, route_of, ApiJson, Pagination};
@@ -258,7 +258,7 @@ pub async fn get_household(
             store
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
-                    store.audit_reads(conn, audit_entries(&caller, Action::Read, &route, subjects(&rec)))?;
+                    audit_reads(store, conn, &caller, &route, subjects(&rec))?;
                     Ok(rec)
                 })
                 .map_err(missing("household"))
@@ -290,15 +290,7 @@ pub async fn list_households(
         .db(move |store| {
             Ok(store.read(|conn| {
                 let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
-                store.audit_reads(
-                    conn,
-                    audit_entries(
-                        &caller,
-                        Action::Read,
-                        &route,
-                        page.items.iter().flat_map(subjects),
-                    ),
-                )?;
+                audit_reads(store, conn, &caller, &route, page.items.iter().flat_map(subjects))?;
                 Ok(HouseholdList {
                     items: page.items.iter().map(respond).collect(),
                     next_cursor: page.next,

@@ -63,6 +63,19 @@ pub fn audit_entries(
         .collect()
 }
 
+/// Audits a read of these customers/households (group commit, see
+/// `passgenau_store::audit_group`); returns once the entries are written. Not for use
+/// inside a write transaction: writes append their entries in their own transaction.
+pub fn audit_reads(
+    store: &passgenau_store::Store,
+    conn: &mut passgenau_store::DbConnection,
+    caller: &Caller,
+    route: &str,
+    subjects: impl IntoIterator<Item = (Option<Uuid>, Option<Uuid>)>,
+) -> passgenau_store::error::StoreResult<()> {
+    store.audit_reads(conn, audit_entries(caller, Action::Read, route, subjects))
+}
+
 /// Today's date in UTC, the default reference date of derived values.
 pub fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()

@@ -17,7 +17,7 @@ use sha2::Digest;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{audit_entries, not_allowed, today};
+use super::{audit_entries, audit_reads, not_allowed, today};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{route_of, ApiJson, Pagination};
@@ -278,14 +278,12 @@ pub async fn list_proposals(
             let mut conn = store.conn()?;
             runs::get(&mut conn, id).map_err(missing("allocation run"))?;
             let page = runs::proposals(&mut conn, id, &page)?;
-            store.audit_reads(
+            audit_reads(
+                store,
                 &mut conn,
-                audit_entries(
-                    &caller,
-                    Action::Read,
-                    &route,
-                    page.items.iter().map(|p| (Some(p.customer_id), None)),
-                ),
+                &caller,
+                &route,
+                page.items.iter().map(|p| (Some(p.customer_id), None)),
             )?;
             Ok(ProposalList {
                 items: page.items.iter().map(proposal_response).collect(),

@@ -4,14 +4,14 @@
 //! [`SNAPSHOT_TTL`] old: a recommendation may show a place that was taken a moment ago,
 //! which is harmless because reserving checks capacity again inside its transaction.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use passgenau_domain::offer::OfferData;
+use passgenau_domain::provider::ProviderData;
 use passgenau_store::error::StoreResult;
-use passgenau_store::offers::{OfferFilter, OfferRecord};
-use passgenau_store::providers::ProviderRecord;
+use passgenau_store::offers::OfferFilter;
 use passgenau_store::{allocations, offers, providers, DbConnection};
 use uuid::Uuid;
 
@@ -20,9 +20,10 @@ pub const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
 pub struct Snapshot {
     pub taken: Instant,
     pub day: NaiveDate,
-    pub offers: Vec<OfferRecord>,
-    pub providers: HashMap<Uuid, ProviderRecord>,
-    pub active: HashMap<Uuid, i64>,
+    /// Each open offer with its provider and its active placements, resolved once when
+    /// the snapshot is taken (not per request). Offers whose provider is unknown are
+    /// left out.
+    entries: Vec<(Uuid, OfferData, ProviderData, i64)>,
 }
 
 impl Snapshot {
@@ -30,34 +31,33 @@ impl Snapshot {
     pub fn load(conn: &mut DbConnection, day: NaiveDate) -> StoreResult<Snapshot> {
         let open = offers::open_on(conn, &OfferFilter::default(), day)?;
         let ids: Vec<Uuid> = open.iter().map(|o| o.meta.id).collect();
+        let active = allocations::active_counts(conn, &ids)?;
+        let providers = providers::all(conn)?;
+        let entries = open
+            .into_iter()
+            .filter_map(|o| {
+                let p = providers.get(&o.data.provider_id)?;
+                let n = active.get(&o.meta.id).copied().unwrap_or(0);
+                Some((o.meta.id, o.data, p.data.clone(), n))
+            })
+            .collect();
         Ok(Snapshot {
             taken: Instant::now(),
             day,
-            active: allocations::active_counts(conn, &ids)?,
-            providers: providers::all(conn)?,
-            offers: open,
+            entries,
         })
     }
-}
 
-impl Snapshot {
     /// The offers that pass `keep`, with their provider and occupancy, for the engine.
-    pub fn candidates(
-        &self,
-        keep: impl Fn(&passgenau_domain::offer::OfferData) -> bool,
-    ) -> Vec<passgenau_allocation::Candidate<'_>> {
-        self.offers
+    pub fn candidates(&self, keep: impl Fn(&OfferData) -> bool) -> Vec<passgenau_allocation::Candidate<'_>> {
+        self.entries
             .iter()
-            .filter(|o| keep(&o.data))
-            .filter_map(|o| {
-                self.providers
-                    .get(&o.data.provider_id)
-                    .map(|p| passgenau_allocation::Candidate {
-                        id: o.meta.id,
-                        offer: &o.data,
-                        provider: &p.data,
-                        active: self.active.get(&o.meta.id).copied().unwrap_or(0),
-                    })
+            .filter(|(_, offer, _, _)| keep(offer))
+            .map(|(id, offer, provider, active)| passgenau_allocation::Candidate {
+                id: *id,
+                offer,
+                provider,
+                active: *active,
             })
             .collect()
     }
