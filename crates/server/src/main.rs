@@ -33,6 +33,11 @@ enum Command {
         /// Database connections per instance.
         #[arg(long, env = "PASSGENAU_DB_POOL_SIZE", default_value_t = 16)]
         pool_size: u32,
+        /// Threads for database work per instance (default: SQLite 4 per core, PostgreSQL
+        /// one per pooled connection). More threads than SQLite can use only add context
+        /// switches (docs/benchmarks.md).
+        #[arg(long, env = "PASSGENAU_DB_THREADS")]
+        db_threads: Option<usize>,
         /// Also serve /healthz, /readyz and /metrics without authentication here.
         #[arg(long, env = "PASSGENAU_OPS_BIND")]
         ops_bind: Option<String>,
@@ -137,13 +142,20 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             bind,
             workers,
             pool_size,
+            db_threads,
             ops_bind,
         } => {
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), pool_size)?;
             let origins = config::cors_origins(std::env::var("PASSGENAU_CORS_ORIGINS").ok().as_deref());
             tracing::info!(%bind, backend = ?state.store.backend(), "serving");
-            let workers =
-                workers.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2));
+            let workers = workers.unwrap_or_else(cores).max(1);
+            let db_threads = db_threads.unwrap_or(match state.store.backend() {
+                // SQLite works in-process: a few threads per core keep both cores busy;
+                // 64 threads for 64 clients made p99 twice as long at lower throughput.
+                passgenau_store::Backend::Sqlite => 4 * cores(),
+                // PostgreSQL: a thread waits for each round trip, so one per connection.
+                passgenau_store::Backend::Postgres => pool_size as usize,
+            });
             state.start_worker();
             actix_web::rt::System::new().block_on(async move {
                 // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
@@ -152,6 +164,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 let api =
                     actix_web::HttpServer::new(move || passgenau_server::app::build(state.clone(), &origins))
                         .workers(workers)
+                        .worker_max_blocking_threads(db_threads.div_ceil(workers).max(1))
                         .shutdown_timeout(30)
                         .bind(&bind)?
                         .run();
@@ -335,4 +348,8 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             Ok(())
         }
     }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
