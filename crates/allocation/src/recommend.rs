@@ -112,22 +112,33 @@ fn eligible_points(
         household: &ctx.household,
         history: &ctx.history,
     };
-    // Rules depend on the instrument and the day only: evaluate each pair once.
+    // Instrument rules depend on the instrument and the day only: each pair is judged
+    // once. Candidates that arrive grouped by instrument and reference day (as the offer
+    // snapshot holds them) reuse the previous verdict without a lookup, and a group the
+    // customer is not eligible for costs one comparison per offer.
     let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::default();
     let mut groups_on: HashMap<NaiveDate, Vec<TargetGroup>> = HashMap::default();
+    let mut run: Option<(&str, NaiveDate, bool)> = None;
 
     let mut scored: Vec<(i64, usize)> = Vec::with_capacity(candidates.len() / 2);
     for (i, c) in candidates.iter().enumerate() {
-        let free = i64::from(c.offer.max_places) - c.active;
-        if free <= 0 || ctx.active_offers.contains(&c.id) {
-            continue;
-        }
         let on = eligibility::reference_day(c.offer, today);
         let code = c.offer.instrument_code.as_str();
-        let ok = *instrument_ok
-            .entry((code, on))
-            .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules));
+        let ok = match run {
+            Some((last_code, last_on, ok)) if last_on == on && last_code == code => ok,
+            _ => {
+                let ok = *instrument_ok
+                    .entry((code, on))
+                    .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules));
+                run = Some((code, on, ok));
+                ok
+            }
+        };
         if !ok {
+            continue;
+        }
+        let free = i64::from(c.offer.max_places) - c.active;
+        if free <= 0 || ctx.active_offers.contains(&c.id) {
             continue;
         }
         let groups = groups_on

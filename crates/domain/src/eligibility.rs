@@ -697,8 +697,8 @@ fn offer_checks(
             fmt_date(offer.ends_on)
         ),
     );
-    let age = age_on(s.customer.date_of_birth, on);
     if offer.min_age.is_some() || offer.max_age.is_some() {
+        let age = age_on(s.customer.date_of_birth, on);
         let ok = offer.min_age.is_none_or(|m| age >= m) && offer.max_age.is_none_or(|m| age <= m);
         emit!(
             sink,

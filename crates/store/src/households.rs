@@ -133,10 +133,16 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<HouseholdRecord> {
 
 /// The members of one household (for deriving a customer's target groups).
 pub fn members(conn: &mut DbConnection, household_id: Uuid) -> StoreResult<Vec<HouseholdMember>> {
-    Ok(members_of(conn, &[household_id.to_string()])?
+    // `=` rather than `IN (…)`: diesel does not cache statements with a bound list, so
+    // SQLite re-prepared this one on every recommendation and eligibility request.
+    household_members::table
+        .filter(household_members::household_id.eq(household_id.to_string()))
+        .order(household_members::id.asc())
+        .select(MemberRow::as_select())
+        .load(conn)?
         .into_iter()
-        .map(|(_, m)| m)
-        .collect())
+        .map(|r| member(r).map(|(_, m)| m))
+        .collect()
 }
 
 /// Members of many households at once, keyed by household.

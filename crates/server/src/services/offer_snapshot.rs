@@ -3,11 +3,16 @@
 //! loading 2,000 of them per request would dominate its cost. The snapshot is at most
 //! [`SNAPSHOT_TTL`] old: a recommendation may show a place that was taken a moment ago,
 //! which is harmless because reserving checks capacity again inside its transaction.
+//! When it expires, one request loads the next while the others keep ranking against the
+//! previous one (for at most [`SNAPSHOT_MAX_AGE`]): a reload under the lock stalled every
+//! recommendation of the instance once a second.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use passgenau_domain::eligibility::reference_day;
 use passgenau_domain::offer::OfferData;
 use passgenau_domain::provider::ProviderData;
 use passgenau_store::error::StoreResult;
@@ -16,13 +21,16 @@ use passgenau_store::{allocations, offers, providers, DbConnection};
 use uuid::Uuid;
 
 pub const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
+/// While one request reloads an expired snapshot, the others use it up to this age.
+pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5);
 
 pub struct Snapshot {
     pub taken: Instant,
     pub day: NaiveDate,
     /// Each open offer with its provider and its active placements, resolved once when
     /// the snapshot is taken (not per request). Offers whose provider is unknown are
-    /// left out.
+    /// left out. Ordered by instrument and reference day, so the ranking judges each
+    /// instrument's rules once per run of offers (see `passgenau_allocation::recommend`).
     entries: Vec<(Uuid, OfferData, ProviderData, i64)>,
 }
 
@@ -33,7 +41,7 @@ impl Snapshot {
         let ids: Vec<Uuid> = open.iter().map(|o| o.meta.id).collect();
         let active = allocations::active_counts(conn, &ids)?;
         let providers = providers::all(conn)?;
-        let entries = open
+        let mut entries: Vec<_> = open
             .into_iter()
             .filter_map(|o| {
                 let p = providers.get(&o.data.provider_id)?;
@@ -41,6 +49,13 @@ impl Snapshot {
                 Some((o.meta.id, o.data, p.data.clone(), n))
             })
             .collect();
+        entries.sort_by(|(a_id, a, ..), (b_id, b, ..)| {
+            (&a.instrument_code, reference_day(a, day), a_id).cmp(&(
+                &b.instrument_code,
+                reference_day(b, day),
+                b_id,
+            ))
+        });
         Ok(Snapshot {
             taken: Instant::now(),
             day,
@@ -66,6 +81,17 @@ impl Snapshot {
 #[derive(Default)]
 pub struct SnapshotCache {
     current: Mutex<Option<Arc<Snapshot>>>,
+    /// Whether a request is loading the next snapshot while the others use the last one.
+    refreshing: AtomicBool,
+}
+
+/// Clears the refreshing flag however the load ends.
+struct Refreshing<'a>(&'a AtomicBool);
+
+impl Drop for Refreshing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
 }
 
 impl SnapshotCache {
@@ -80,13 +106,26 @@ impl SnapshotCache {
         if day != today {
             return Ok(Arc::new(Snapshot::load(conn, day)?));
         }
-        // holding the lock while loading lets one request refresh and the others wait
         let mut slot = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(s) = slot.as_ref() {
-            if s.day == day && s.taken.elapsed() < SNAPSHOT_TTL {
+        if let Some(s) = slot.as_ref().filter(|s| s.day == day) {
+            let age = s.taken.elapsed();
+            if age < SNAPSHOT_TTL {
                 return Ok(s.clone());
             }
+            if age < SNAPSHOT_MAX_AGE {
+                if self.refreshing.swap(true, Ordering::AcqRel) {
+                    // another request is loading the next one: use this one meanwhile
+                    return Ok(s.clone());
+                }
+                let _flag = Refreshing(&self.refreshing);
+                drop(slot);
+                let fresh = Arc::new(Snapshot::load(conn, day)?);
+                *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+                return Ok(fresh);
+            }
         }
+        // none yet, another day, or too old: load under the lock, so one request loads
+        // and the others wait for it
         let fresh = Arc::new(Snapshot::load(conn, day)?);
         *slot = Some(fresh.clone());
         Ok(fresh)
