@@ -1,6 +1,7 @@
-//! `passgenau-load`: closed-loop load against a running Passgenau. Each of `--concurrency`
-//! threads keeps one HTTP/1.1 keep-alive connection and sends the scenario's requests back
-//! to back for `--seconds`; latencies are recorded per request. Prints one summary line and
+//! `passgenau-load`: load against a running Passgenau. Each of `--concurrency` threads
+//! keeps one HTTP/1.1 keep-alive connection and sends the scenario's requests back to back
+//! for `--seconds` (closed loop), or on a fixed schedule with `--rate` (open loop, latency
+//! counted from when each request was due); latencies are recorded per request. Prints one summary line and
 //! a JSON line. Traffic only goes to the `--base` address given (loopback in the scripts).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -13,7 +14,7 @@ use clap::Parser;
 use serde_json::{json, Value};
 
 #[derive(Parser, Clone)]
-#[command(about = "Closed-loop HTTP load for Passgenau")]
+#[command(about = "HTTP load for Passgenau: closed loop, or open loop with --rate")]
 struct Args {
     /// host:port of the server, e.g. 127.0.0.1:8080
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -33,6 +34,12 @@ struct Args {
     /// Before the run: create this many open offers (admin) so rankings have work to do.
     #[arg(long, default_value_t = 0)]
     setup_offers: usize,
+    /// Open loop: send this many requests per second in all, spread evenly over the
+    /// connections, each on a fixed schedule. A request's latency counts from when it was
+    /// due, not from when it was sent, so a slow answer that delays the next request is
+    /// charged in full (no coordinated omission). Without it: closed loop, back to back.
+    #[arg(long)]
+    rate: Option<f64>,
 }
 
 /// One keep-alive connection.
@@ -365,6 +372,11 @@ fn main() {
                 // (latency µs, status, label)
                 let mut lat: Vec<(u64, u16, &'static str)> = Vec::with_capacity(100_000);
                 let mut n = 0u64;
+                // open loop: connection w sends at w/C of the interval, then every C/rate s
+                let interval = args
+                    .rate
+                    .map(|r| Duration::from_secs_f64(args.concurrency as f64 / r));
+                let phase = interval.map(|i| i.mul_f64(w as f64 / args.concurrency as f64));
                 while !stop.load(Ordering::Relaxed) {
                     let t = start.elapsed().as_secs_f64();
                     let (method, path, body) = request(&args.scenario, &f, w, n, t);
@@ -375,7 +387,17 @@ fn main() {
                     } else {
                         "api"
                     };
-                    let t0 = Instant::now();
+                    let t0 = match (interval, phase) {
+                        (Some(i), Some(p)) => {
+                            let due = start + p + i.mul_f64(n as f64);
+                            let now = Instant::now();
+                            if due > now {
+                                std::thread::sleep(due - now);
+                            }
+                            due
+                        }
+                        _ => Instant::now(),
+                    };
                     let result = if method == "HOSTILE" {
                         c.send_raw("POST", &path, Some(&f.token), &hostile_body(n))
                     } else {
@@ -428,6 +450,7 @@ fn main() {
     let mut out = json!({
         "scenario": args.scenario,
         "concurrency": args.concurrency,
+        "rate": args.rate,
         "seconds": (elapsed * 10.0).round() / 10.0,
         "all": summarise(None),
         "statuses": statuses,

@@ -39,7 +39,30 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Ends a batch's (or an exclusive step's) hold on the group when dropped.
+struct Release<'a>(&'a AuditGroup);
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.pending).writing = false;
+        self.0.done.notify_all();
+    }
+}
+
 impl AuditGroup {
+    /// Runs `f` while no batch is written; batches that arrive meanwhile wait and are
+    /// written after it (the SQLite checkpoint thread's short exclusive step).
+    pub(crate) fn exclusive<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut st = lock(&self.pending);
+        while st.writing {
+            st = self.done.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+        st.writing = true;
+        drop(st);
+        let _release = Release(self);
+        f()
+    }
+
     /// Appends `entries` and returns once they are committed (or their batch failed).
     /// `conn` is the caller's connection; it writes the batch if the caller leads.
     pub fn append(&self, conn: &mut DbConnection, entries: Vec<AuditEntry>) -> StoreResult<()> {
@@ -56,20 +79,40 @@ impl AuditGroup {
                 let batch = std::mem::take(&mut st.entries);
                 let outcome = std::mem::take(&mut st.outcome);
                 drop(st);
-                // One INSERT is atomic on its own: no BEGIN/COMMIT round trips for it.
-                let result = if batch.len() <= audit::ROWS_PER_INSERT {
-                    audit::append(conn, &batch)
-                } else {
-                    write_tx(conn, |c| audit::append(c, &batch))
+                {
+                    // however the write ends (even by a panic), the next batch may lead
+                    let _release = Release(self);
+                    // One INSERT is atomic on its own: no BEGIN/COMMIT round trips for it.
+                    let result = if batch.len() <= audit::ROWS_PER_INSERT {
+                        audit::append(conn, &batch)
+                    } else {
+                        write_tx(conn, |c| audit::append(c, &batch))
+                    }
+                    .map_err(|e| e.to_string());
+                    *lock(&outcome) = Some(result);
                 }
-                .map_err(|e| e.to_string());
-                *lock(&outcome) = Some(result);
                 st = lock(&self.pending);
-                st.writing = false;
-                self.done.notify_all();
                 continue;
             }
             st = self.done.wait(st).unwrap_or_else(PoisonError::into_inner);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic inside a hold on the group (a batch's write or an exclusive step) must not
+    /// leave it held: every later read would wait for ever.
+    #[test]
+    fn a_panic_releases_the_group() {
+        let group = AuditGroup::default();
+        let hit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            group.exclusive(|| panic!("in the exclusive step"))
+        }));
+        assert!(hit.is_err());
+        assert!(!lock(&group.pending).writing);
+        assert_eq!(group.exclusive(|| 7), 7);
     }
 }
