@@ -40,6 +40,10 @@ echo "== recommendations: 2,000 open offers, 64 clients"
 open=$(curl -s -H "authorization: Bearer $(curl -s -X POST 127.0.0.1:$port/api/v1/auth/login -H 'content-type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PASSGENAU_LOAD_PASSWORD\"}" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')" "127.0.0.1:$port/api/v1/offers?status=open&limit=500" | python3 -c 'import sys,json;print(len(json.load(sys.stdin)["items"]))')
 run --scenario recommendations --concurrency 1 --seconds "$seconds" --setup-offers $((2000 - open))
 run --scenario recommendations --concurrency 64 --seconds "$seconds"
+echo "== recommendations, open loop: 64 clients at a fixed total rate (latency from when each request was due)"
+for rate in ${RATES:-1000 2500}; do
+  run --scenario recommendations --concurrency 64 --seconds "$seconds" --rate "$rate"
+done
 echo "== availability vs. /healthz alternating each second, 64 clients"
 "$load" --addr 127.0.0.1:$port --scenario compare --concurrency 64 --seconds "$seconds" | tail -1 | python3 -c '
 import sys, json
