@@ -217,18 +217,9 @@ fn sqlite_wal_stays_bounded_under_steady_commits() {
             std::thread::spawn(move || {
                 let mut conn = store.conn().unwrap();
                 for k in 0..COMMITS {
-                    let entry = passgenau_store::audit::AuditEntry {
-                        id: passgenau_domain::ids::new_id(),
-                        at: passgenau_store::records::now(),
-                        actor: format!("writer-{i}"),
-                        role: "specialist".into(),
-                        action: passgenau_store::audit::Action::Read,
-                        route: format!("test {k}"),
-                        // scattered keys: each commit touches other index pages
-                        customer_id: Some(uuid::Uuid::new_v4()),
-                        household_id: None,
-                        fields: None,
-                    };
+                    // scattered keys: each commit touches other index pages
+                    let entry =
+                        common::read_entry(format!("writer-{i}"), format!("test {k}"), uuid::Uuid::new_v4());
                     store.audit_reads(&mut conn, vec![entry]).unwrap();
                 }
             })

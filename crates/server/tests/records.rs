@@ -996,17 +996,7 @@ async fn concurrent_reads_are_each_audited(b: Backend) {
             std::thread::spawn(move || {
                 let mut conn = store.conn().unwrap();
                 for k in 0..25 {
-                    let entry = passgenau_store::audit::AuditEntry {
-                        id: passgenau_domain::ids::new_id(),
-                        at: passgenau_store::records::now(),
-                        actor: format!("thread-{i}"),
-                        role: "specialist".into(),
-                        action: passgenau_store::audit::Action::Read,
-                        route: format!("test {k}"),
-                        customer_id: Some(id),
-                        household_id: None,
-                        fields: None,
-                    };
+                    let entry = common::read_entry(format!("thread-{i}"), format!("test {k}"), id);
                     store.audit_reads(&mut conn, vec![entry]).unwrap();
                 }
             })

@@ -383,3 +383,18 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// An audit entry of a read by `actor` of `customer`, as the read routes write them.
+pub fn read_entry(actor: String, route: String, customer: Uuid) -> passgenau_store::audit::AuditEntry {
+    passgenau_store::audit::AuditEntry {
+        id: passgenau_domain::ids::new_id(),
+        at: passgenau_store::records::now(),
+        actor,
+        role: "specialist".into(),
+        action: passgenau_store::audit::Action::Read,
+        route,
+        customer_id: Some(customer),
+        household_id: None,
+        fields: None,
+    }
+}
