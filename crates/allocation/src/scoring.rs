@@ -113,7 +113,7 @@ pub fn score(
     today: NaiveDate,
 ) -> (i64, Vec<ExplanationItem>) {
     let mut items = Vec::with_capacity(8);
-    factors(cfg, facts, offer, state, today, &mut |factor, value, points| {
+    factors(cfg, facts, offer, state, today, |factor, value, points| {
         items.push(ExplanationItem {
             factor: factor.to_string(),
             value: value(),
@@ -132,23 +132,19 @@ pub fn points(
     today: NaiveDate,
 ) -> i64 {
     let mut total = 0;
-    factors(cfg, facts, offer, state, today, &mut |_, _, points| {
-        total += points
-    });
+    factors(cfg, facts, offer, state, today, |_, _, points| total += points);
     total
 }
 
-/// Receives (factor, value text on demand, points).
-type Emit<'a> = dyn FnMut(&str, &dyn Fn() -> String, i64) + 'a;
-
-/// Every factor that contributes, as (factor, value text on demand, points).
-fn factors(
+/// Every factor that contributes, as (factor, value text on demand, points). Generic in
+/// `emit`, so the score-only caller ([`points`]) compiles without the texts.
+fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
     cfg: &ScoringConfig,
     facts: &CustomerFacts,
     offer: &OfferData,
     state: OfferState,
     today: NaiveDate,
-    emit: &mut Emit,
+    mut emit: E,
 ) {
     let mut push = |factor: &str, value: &dyn Fn() -> String, points: i64| {
         if points != 0 {

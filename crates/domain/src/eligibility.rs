@@ -672,14 +672,14 @@ pub fn offer_passes(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn offer_checks(
+fn offer_checks<S: RuleSink + ?Sized>(
     s: &Subject,
     groups: &[TargetGroup],
     offer: &OfferData,
     provider: &ProviderData,
     on: NaiveDate,
     params: &RuleParams,
-    sink: &mut dyn RuleSink,
+    sink: &mut S,
 ) {
     emit!(
         sink,
