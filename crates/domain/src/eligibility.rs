@@ -633,9 +633,7 @@ impl RuleSink for AllPass {
 
 macro_rules! emit {
     ($sink:expr, $rule:expr, $passed:expr, $source:expr, $detail:expr $(,)?) => {
-        if !$sink.check($rule, $passed, $source, false, &|| $detail) {
-            return;
-        }
+        rule!($sink.check($rule, $passed, $source, false, &|| $detail))
     };
 }
 

@@ -27,7 +27,16 @@ pub fn prepare(
             .unwrap_or(passgenau_store::db::SQLITE_BUSY_TIMEOUT_MS),
         ..Default::default()
     };
-    let store = Store::open(database_url, &options)?;
+    prepare_with(database_url, jwt_secret, &options)
+}
+
+/// [`prepare`] with the store's options given instead of read from the environment.
+pub fn prepare_with(
+    database_url: &str,
+    jwt_secret: Option<&str>,
+    options: &passgenau_store::db::StoreOptions,
+) -> anyhow_like::Result<AppState> {
+    let store = Store::open(database_url, options)?;
     store.migrate()?;
     store.write(passgenau_store::instruments::ensure_builtin)?;
     let secret = match jwt_secret {

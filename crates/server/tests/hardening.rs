@@ -103,20 +103,31 @@ async fn metrics_and_request_ids(b: Backend) {
     assert!(made.header("x-request-id").is_some());
 }
 
+/// An SQLite app state with this busy timeout and pool size, and a specialist's token.
+/// The options are passed, not set in the environment, which the tests running beside
+/// this one in the same process would read too.
+fn sqlite_with_busy_timeout(
+    busy_ms: u32,
+    pool_size: u32,
+) -> (TestDb, passgenau_server::state::AppState, String) {
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    let options = passgenau_store::db::StoreOptions {
+        pool_size,
+        sqlite_busy_timeout_ms: busy_ms,
+        ..Default::default()
+    };
+    let state = passgenau_server::config::prepare_with(&db.url, Some(TEST_SECRET), &options).unwrap();
+    let token = state.tokens.issue("ifk", Role::Specialist, None).unwrap();
+    (db, state, token)
+}
+
 /// A writer that holds SQLite's lock longer than the busy timeout: the request waits,
 /// then fails with 503, and nothing is half-written.
 #[actix_web::test]
 async fn sqlite_busy_waits_then_503() {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
-    let db = TestDb::new(Backend::Sqlite).unwrap();
-    let state = {
-        std::env::set_var("PASSGENAU_SQLITE_BUSY_MS", "300");
-        let s = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 2).unwrap();
-        std::env::remove_var("PASSGENAU_SQLITE_BUSY_MS");
-        s
-    };
-    let token = state.tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let (db, state, token) = sqlite_with_busy_timeout(300, 2);
     let mut locker = diesel::SqliteConnection::establish(&db.url).unwrap();
     locker.batch_execute("BEGIN IMMEDIATE").unwrap();
     let app = actix_web::test::init_service(passgenau_server::app::build(state.clone(), &[])).await;
@@ -149,14 +160,7 @@ async fn sqlite_busy_waits_then_503() {
 /// creations all succeed (without the queue most of them failed with 503).
 #[actix_web::test]
 async fn sqlite_writers_of_one_instance_queue() {
-    let db = TestDb::new(Backend::Sqlite).unwrap();
-    let state = {
-        std::env::set_var("PASSGENAU_SQLITE_BUSY_MS", "1");
-        let s = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 8).unwrap();
-        std::env::remove_var("PASSGENAU_SQLITE_BUSY_MS");
-        s
-    };
-    let token = state.tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let (_db, state, token) = sqlite_with_busy_timeout(1, 8);
     let app = actix_web::test::init_service(passgenau_server::app::build(state.clone(), &[])).await;
     let calls = (0..24).map(|i| {
         let req = TestRequest::post()

@@ -88,7 +88,9 @@ impl AuditGroup {
                 {
                     // however the write ends (even by a panic), the next batch may lead
                     let _release = Release(self);
-                    // One INSERT is atomic on its own: no BEGIN/COMMIT round trips for it.
+                    // Up to ROWS_PER_INSERT rows `audit::append` is atomic on its own (one
+                    // INSERT on PostgreSQL, without BEGIN/COMMIT round trips; diesel's own
+                    // transaction of row inserts on SQLite); larger batches need ours.
                     let result = if batch.len() <= audit::ROWS_PER_INSERT {
                         audit::append(conn, &batch)
                     } else {
