@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::scoring::{points, score, CustomerFacts, ExplanationItem, OfferState, ScoringConfig};
+use crate::scoring::{score, CustomerFacts, ExplanationItem, OfferState, PointParts, ScoringConfig};
 
 /// The customer with what the rules read.
 #[derive(Debug, Clone)]
@@ -94,7 +94,8 @@ fn rank_order(candidates: &[Candidate], (sa, a): &(i64, usize), (sb, b): &(i64, 
     let (a, b) = (&candidates[*a], &candidates[*b]);
     sb.cmp(sa)
         .then(a.offer.starts_on.cmp(&b.offer.starts_on))
-        .then(a.id.cmp(&b.id))
+        // as a number: the same order as the bytes, without a call to memcmp
+        .then(a.id.as_u128().cmp(&b.id.as_u128()))
 }
 
 /// Unordered `(score, index)` of every eligible candidate with a free place.
@@ -114,41 +115,45 @@ fn eligible_points(
     };
     // Instrument rules depend on the instrument and the day only: each pair is judged
     // once. Candidates that arrive grouped by instrument and reference day (as the offer
-    // snapshot holds them) reuse the previous verdict without a lookup, and a group the
-    // customer is not eligible for costs one comparison per offer.
+    // snapshot holds them) reuse the previous verdict, target groups and instrument
+    // points without a lookup, and a group the customer is not eligible for costs one
+    // comparison per offer.
+    let parts = PointParts::new(cfg, facts);
     let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::default();
-    let mut groups_on: HashMap<NaiveDate, Vec<TargetGroup>> = HashMap::default();
-    let mut run: Option<(&str, NaiveDate, bool)> = None;
+    // the customer's target groups per reference day, derived once per day
+    let mut groups_on: HashMap<NaiveDate, usize> = HashMap::default();
+    let mut groups: Vec<Vec<TargetGroup>> = Vec::new();
+    // the current run: code, day, verdict, the instrument's points, index into `groups`
+    let mut run: Option<(&str, NaiveDate, bool, i64, usize)> = None;
 
     let mut scored: Vec<(i64, usize)> = Vec::with_capacity(candidates.len() / 2);
     for (i, c) in candidates.iter().enumerate() {
         let on = eligibility::reference_day(c.offer, today);
         let code = c.offer.instrument_code.as_str();
-        let ok = match run {
-            Some((last_code, last_on, ok)) if last_on == on && last_code == code => ok,
-            _ => {
-                let ok = *instrument_ok
-                    .entry((code, on))
-                    .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules));
-                run = Some((code, on, ok));
-                ok
-            }
-        };
-        if !ok {
-            continue;
+        let same_run = matches!(run, Some((last_code, last_on, ..)) if last_on == on && last_code == code);
+        if !same_run {
+            let ok = *instrument_ok
+                .entry((code, on))
+                .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules));
+            let g = *groups_on.entry(on).or_insert_with(|| {
+                groups.push(target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
+                groups.len() - 1
+            });
+            run = Some((code, on, ok, parts.instrument(code), g));
         }
+        let Some((_, _, true, instrument_points, g)) = run else {
+            continue;
+        };
         let free = i64::from(c.offer.max_places) - c.active;
         if free <= 0 || ctx.active_offers.contains(&c.id) {
             continue;
         }
-        let groups = groups_on
-            .entry(on)
-            .or_insert_with(|| target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
-        if !eligibility::offer_passes(&subject, groups, c.offer, c.provider, on, rules) {
+        if !eligibility::offer_passes(&subject, &groups[g], c.offer, c.provider, on, rules) {
             continue;
         }
+        let state = OfferState { occupied: c.active };
         scored.push((
-            points(cfg, facts, c.offer, OfferState { occupied: c.active }, today),
+            parts.customer + instrument_points + parts.offer(c.offer, state, today),
             i,
         ));
     }

@@ -3,7 +3,7 @@
 //! the items add up to the score. Gender and nationality are never factors (AMAS lesson,
 //! DSGVO Art. 22; domain rules, "Data protection").
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use passgenau_domain::offer::OfferData;
 use passgenau_domain::{CustomerData, GermanLevel, TargetGroup, VocationalQualification};
 use serde::{Deserialize, Serialize};
@@ -137,7 +137,11 @@ pub fn points(
 }
 
 /// Every factor that contributes, as (factor, value text on demand, points). Generic in
-/// `emit`, so the score-only caller ([`points`]) compiles without the texts.
+/// `emit`, so the score-only caller ([`points`]) compiles without the texts. The factors
+/// fall into three parts by what they read ([`customer_factors`], [`offer_factors`],
+/// [`instrument_factors`]); the ranking adds up the customer's part once per request and
+/// the instrument's part once per instrument (see `recommend`), the explanation lists them
+/// all in this order.
 fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
     cfg: &ScoringConfig,
     facts: &CustomerFacts,
@@ -146,20 +150,30 @@ fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
     today: NaiveDate,
     mut emit: E,
 ) {
-    let mut push = |factor: &str, value: &dyn Fn() -> String, points: i64| {
+    customer_factors(cfg, facts, &mut emit);
+    offer_factors(cfg, facts, offer, state, today, &mut emit);
+    instrument_factors(cfg, facts, &offer.instrument_code, &mut emit);
+}
+
+/// Calls `emit` for a factor that contributes (points other than 0).
+fn nonzero<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+    emit: &mut E,
+) -> impl FnMut(&str, &dyn Fn() -> String, i64) + '_ {
+    move |factor, value, points| {
         if points != 0 {
             emit(factor, value, points)
         }
-    };
-    push("base", &|| "eligible offer with a free place".into(), cfg.base);
-
-    for g in offer.target_groups.iter().filter(|g| facts.groups.contains(g)) {
-        push(
-            "offer_target_group",
-            &|| g.as_str().into(),
-            cfg.offer_target_group,
-        );
     }
+}
+
+/// The factors that read the customer alone: the same for every offer.
+fn customer_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+    cfg: &ScoringConfig,
+    facts: &CustomerFacts,
+    emit: &mut E,
+) {
+    let mut push = nonzero(emit);
+    push("base", &|| "eligible offer with a free place".into(), cfg.base);
     for (group, points) in [
         (TargetGroup::LongTermRecipient, cfg.priority_long_term_recipient),
         (TargetGroup::SingleParent, cfg.priority_single_parent),
@@ -172,6 +186,62 @@ fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
             push("amip_priority", &|| group.as_str().into(), points);
         }
     }
+}
+
+/// The factors that read the instrument (and the customer): the same for every offer of
+/// one instrument.
+fn instrument_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+    cfg: &ScoringConfig,
+    facts: &CustomerFacts,
+    code: &str,
+    emit: &mut E,
+) {
+    let mut push = nonzero(emit);
+    let unqualified = matches!(
+        facts.customer.vocational_qualification,
+        VocationalQualification::None | VocationalQualification::Partial
+    );
+    if unqualified && matches!(code, "FBW" | "BAE" | "ASA" | "EQ") {
+        push(
+            "qualification_fit",
+            &|| format!("{code} leads to a qualification"),
+            cfg.qualification_fit,
+        );
+    }
+    if facts.recent_instruments.iter().any(|r| r == code) {
+        push(
+            "repeat_same_instrument",
+            &|| format!("{code} within the last 24 months"),
+            cfg.repeat_same_instrument,
+        );
+    }
+    if code == "AGH" {
+        push(
+            "agh_subordinate",
+            &|| "direct integration first (§ 16d SGB II)".into(),
+            cfg.agh_subordinate,
+        );
+    }
+}
+
+/// The factors that read the offer itself: its target groups, German level, place, start
+/// and occupancy.
+fn offer_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+    cfg: &ScoringConfig,
+    facts: &CustomerFacts,
+    offer: &OfferData,
+    state: OfferState,
+    today: NaiveDate,
+    emit: &mut E,
+) {
+    let mut push = nonzero(emit);
+    for g in offer.target_groups.iter().filter(|g| facts.groups.contains(g)) {
+        push(
+            "offer_target_group",
+            &|| g.as_str().into(),
+            cfg.offer_target_group,
+        );
+    }
     if let Some(min) = offer.min_german_level {
         let level = facts.customer.german_level;
         let gap = german_step(level) - german_step(min);
@@ -182,17 +252,6 @@ fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
                 cfg.german_fit,
             );
         }
-    }
-    let unqualified = matches!(
-        facts.customer.vocational_qualification,
-        VocationalQualification::None | VocationalQualification::Partial
-    );
-    if unqualified && matches!(offer.instrument_code.as_str(), "FBW" | "BAE" | "ASA" | "EQ") {
-        push(
-            "qualification_fit",
-            &|| format!("{} leads to a qualification", offer.instrument_code),
-            cfg.qualification_fit,
-        );
     }
     match (
         &facts.customer.district,
@@ -207,7 +266,8 @@ fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
         ),
         _ => {}
     }
-    let days = (offer.starts_on.max(today) - today).num_days();
+    // days as day numbers: the same result as `(start - today).num_days()`, cheaper
+    let days = i64::from(offer.starts_on.max(today).num_days_from_ce() - today.num_days_from_ce());
     let start_points = if days <= 14 {
         cfg.start_within_14_days
     } else if days <= 42 {
@@ -232,19 +292,51 @@ fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
             cfg.below_corridor,
         );
     }
-    if facts.recent_instruments.contains(&offer.instrument_code) {
-        push(
-            "repeat_same_instrument",
-            &|| format!("{} within the last 24 months", offer.instrument_code),
-            cfg.repeat_same_instrument,
-        );
+}
+
+/// The score in parts for the ranking: the customer's part once, the instrument's part
+/// once per instrument, the offer's part per offer. `customer + instrument(code) +
+/// offer(o)` equals [`points`] of `o` (tested).
+pub struct PointParts<'a> {
+    cfg: &'a ScoringConfig,
+    facts: &'a CustomerFacts<'a>,
+    /// The customer's part.
+    pub customer: i64,
+}
+
+impl<'a> PointParts<'a> {
+    pub fn new(cfg: &'a ScoringConfig, facts: &'a CustomerFacts<'a>) -> Self {
+        let mut customer = 0;
+        customer_factors(cfg, facts, &mut |_: &str, _: &dyn Fn() -> String, p| {
+            customer += p
+        });
+        PointParts { cfg, facts, customer }
     }
-    if offer.instrument_code == "AGH" {
-        push(
-            "agh_subordinate",
-            &|| "direct integration first (§ 16d SGB II)".into(),
-            cfg.agh_subordinate,
+
+    /// The part of the offers of instrument `code`.
+    pub fn instrument(&self, code: &str) -> i64 {
+        let mut total = 0;
+        instrument_factors(
+            self.cfg,
+            self.facts,
+            code,
+            &mut |_: &str, _: &dyn Fn() -> String, p| total += p,
         );
+        total
+    }
+
+    /// The offer's own part.
+    pub fn offer(&self, offer: &OfferData, state: OfferState, today: NaiveDate) -> i64 {
+        let mut total = 0;
+        offer_factors(
+            self.cfg,
+            self.facts,
+            offer,
+            state,
+            today,
+            &mut |_: &str, _: &dyn Fn() -> String, p| total += p,
+        );
+        total
     }
 }
 
@@ -330,6 +422,13 @@ mod tests {
             assert_eq!(factors.contains(&"agh_subordinate"), code == "AGH");
             assert_eq!(factors.contains(&"repeat_same_instrument"), code == "AGH");
             assert_eq!(factors.contains(&"qualification_fit"), code == "FBW");
+            let parts = PointParts::new(&cfg, &facts);
+            assert_eq!(
+                parts.customer
+                    + parts.instrument(code)
+                    + parts.offer(&o, OfferState { occupied: 3 }, d("2026-11-24")),
+                total
+            );
         }
     }
 

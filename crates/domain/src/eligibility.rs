@@ -725,18 +725,14 @@ fn offer_checks<S: RuleSink + ?Sized>(
         );
     }
     if !offer.target_groups.is_empty() {
-        let hit: Vec<&str> = offer
-            .target_groups
-            .iter()
-            .filter(|g| groups.contains(g))
-            .map(|g| g.as_str())
-            .collect();
+        // the names of the matching groups are collected for the text only
+        let hits = || offer.target_groups.iter().filter(|g| groups.contains(g));
         emit!(
             sink,
             "offer.target_groups",
-            !hit.is_empty(),
+            hits().next().is_some(),
             "offer (AMIP 2021 target groups)",
-            if hit.is_empty() {
+            if hits().next().is_none() {
                 format!(
                     "the offer is for {}; the customer belongs to none of them",
                     offer
@@ -747,6 +743,7 @@ fn offer_checks<S: RuleSink + ?Sized>(
                         .join(", ")
                 )
             } else {
+                let hit: Vec<&str> = hits().map(|g| g.as_str()).collect();
                 format!("target group {}", hit.join(", "))
             },
         );
