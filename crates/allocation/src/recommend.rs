@@ -130,7 +130,7 @@ fn eligible_points(
     for (i, c) in candidates.iter().enumerate() {
         let on = eligibility::reference_day(c.offer, today);
         let code = c.offer.instrument_code.as_str();
-        let same_run = matches!(run, Some((last_code, last_on, ..)) if last_on == on && last_code == code);
+        let same_run = matches!(run, Some((last_code, last_on, ..)) if last_on == on && crate::same_text(last_code, code));
         if !same_run {
             let ok = *instrument_ok
                 .entry((code, on))

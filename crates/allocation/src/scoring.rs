@@ -258,7 +258,9 @@ fn offer_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
         &facts.customer.postal_code,
         &offer.postal_code,
     ) {
-        (Some(d), _, _) if *d == offer.district => push("same_district", &|| d.clone(), cfg.same_district),
+        (Some(d), _, _) if crate::same_text(d, &offer.district) => {
+            push("same_district", &|| d.clone(), cfg.same_district)
+        }
         (_, Some(a), Some(b)) if a.len() >= 3 && b.len() >= 3 && a.get(..3) == b.get(..3) => push(
             "same_postal_area",
             &|| format!("{}xx", a.get(..3).unwrap_or_default()),

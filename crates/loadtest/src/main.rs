@@ -479,8 +479,8 @@ fn main() {
         out["hostile"] = summarise(Some("hostile"));
     }
     let a = &out["all"];
-    println!(
-        "{}: {} requests in {:.1}s, {} req/s, p50 {:.2} ms, p99 {:.2} ms, statuses {:?}",
+    let summary = format!(
+        "{}: {} requests in {:.1}s, {} req/s, p50 {:.2} ms, p99 {:.2} ms, statuses {}",
         args.scenario,
         a["requests"],
         elapsed,
@@ -489,7 +489,9 @@ fn main() {
         a["p99_ms"].as_f64().unwrap_or(0.0),
         out["statuses"]
     );
-    println!("{out}");
+    // A reader that stops early (`| head -1`) is not an error of the run.
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{summary}").and_then(|()| writeln!(stdout, "{out}"));
 }
 
 #[cfg(test)]
