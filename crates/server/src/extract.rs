@@ -120,6 +120,7 @@ fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
 #[into_params(parameter_in = Query)]
 pub struct Pagination {
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,

@@ -52,6 +52,7 @@ pub struct EligibilityQuery {
 #[into_params(parameter_in = Query)]
 pub struct RecommendationQuery {
     /// At most this many offers (1–500, default 20).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// Only offers of this instrument code.
     pub instrument: Option<String>,

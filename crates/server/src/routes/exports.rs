@@ -32,6 +32,7 @@ pub struct FeedQuery {
     /// `next_cursor` or `resume_cursor` of an earlier page.
     pub cursor: Option<String>,
     /// Page size, 1–5000 (default 500).
+    #[param(minimum = 1, maximum = 5000)]
     pub limit: Option<i64>,
 }
 

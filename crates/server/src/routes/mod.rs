@@ -77,6 +77,24 @@ pub fn audit_reads(
 }
 
 /// Today's date in UTC, the default reference date of derived values.
+/// The years plans and reports cover; the spec states the same bounds (`minimum`,
+/// `maximum` of every `year` parameter).
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// 400 for a year outside [`YEARS`]; `code` names where it came from (`invalid_id` for a
+/// path segment, `invalid_query` for a query parameter).
+pub fn check_year(year: i32, code: &'static str) -> Result<(), ApiError> {
+    if YEARS.contains(&year) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(
+            code,
+            "year",
+            "must be between 2000 and 2100",
+        ))
+    }
+}
+
 pub fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
 }

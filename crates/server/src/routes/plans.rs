@@ -11,7 +11,7 @@ use passgenau_store::{instruments, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{not_allowed, with_etag};
+use super::{check_year, not_allowed, with_etag};
 use crate::auth::Caller;
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{if_match, ApiJson};
@@ -78,21 +78,10 @@ fn respond(p: &Plan) -> PlanResponse {
     }
 }
 
-fn check_year(year: i32) -> ApiResult<()> {
-    if (2000..=2100).contains(&year) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_id",
-            "year",
-            "must be between 2000 and 2100",
-        ))
-    }
-}
 
 /// Read a year's plan
 #[utoipa::path(get, path = "/api/v1/plans/{year}", tag = "plans",
-    params(("year" = i32, Path)),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2100)),
     responses(
         (status = 200, description = "the plan", body = PlanResponse),
         (status = 404, description = "no plan for that year", body = Problem, content_type = "application/problem+json"),
@@ -105,7 +94,7 @@ pub async fn get_plan(
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin, Role::Specialist, Role::Reporting])?;
     let year = year.into_inner();
-    check_year(year)?;
+    check_year(year, "invalid_id")?;
     let plan = state
         .db(move |store| store.read(|conn| repo::get(conn, year)).map_err(missing("plan")))
         .await?;
@@ -117,7 +106,7 @@ pub async fn get_plan(
 /// Replaces the whole plan. Send `If-Match` with the `ETag` you read to avoid overwriting
 /// someone else's change.
 #[utoipa::path(put, path = "/api/v1/plans/{year}", tag = "plans",
-    params(("year" = i32, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    params(("year" = i32, Path, minimum = 2000, maximum = 2100), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     request_body = PlanBody,
     responses(
         (status = 200, description = "the stored plan", body = PlanResponse),
@@ -135,7 +124,7 @@ pub async fn put_plan(
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let year = year.into_inner();
-    check_year(year)?;
+    check_year(year, "invalid_id")?;
     let mut errors = Vec::new();
     if body.budget_cents.is_some_and(|b| b < 0) {
         errors.push(FieldError::new("budget_cents", "must not be negative"));

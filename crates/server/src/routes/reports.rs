@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::not_allowed;
+use super::{check_year, not_allowed};
 use crate::auth::Caller;
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::state::AppState;
@@ -45,20 +45,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[into_params(parameter_in = Query)]
 pub struct YearQuery {
     /// The year reported on (2000–2100).
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: i32,
 }
 
-fn check_year(year: i32) -> ApiResult<()> {
-    if (2000..=2100).contains(&year) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_query",
-            "year",
-            "must be between 2000 and 2100",
-        ))
-    }
-}
 
 /// JSON `{"items": rows}`, or CSV with a header row when the client accepts `text/csv`.
 fn answer<T: Serialize>(req: &HttpRequest, rows: &[T]) -> ApiResult<HttpResponse> {
@@ -136,7 +126,7 @@ pub async fn plan_report(
 ) -> ApiResult<HttpResponse> {
     caller.require(READERS)?;
     let year = q.year;
-    check_year(year)?;
+    check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
             let mut conn = store.conn()?;
@@ -271,7 +261,7 @@ pub async fn utilisation_report(
 ) -> ApiResult<HttpResponse> {
     caller.require(READERS)?;
     let year = q.year;
-    check_year(year)?;
+    check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
             let mut conn = store.conn()?;
@@ -315,7 +305,7 @@ pub async fn budget_report(
 ) -> ApiResult<HttpResponse> {
     caller.require(READERS)?;
     let year = q.year;
-    check_year(year)?;
+    check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
             let mut conn = store.conn()?;
@@ -402,7 +392,7 @@ pub async fn target_group_report(
 ) -> ApiResult<HttpResponse> {
     caller.require(READERS)?;
     let year = q.year;
-    check_year(year)?;
+    check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
             let mut conn = store.conn()?;
@@ -474,7 +464,7 @@ pub async fn outcome_report(
 ) -> ApiResult<HttpResponse> {
     caller.require(READERS)?;
     let year = q.year;
-    check_year(year)?;
+    check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
             let mut conn = store.conn()?;
@@ -548,7 +538,7 @@ pub async fn utilisation_chart(
 ) -> ApiResult<HttpResponse> {
     caller.require(READERS)?;
     let year = q.year;
-    check_year(year)?;
+    check_year(year, "invalid_query")?;
     let (offers, names) = state
         .db(move |store| {
             let mut conn = store.conn()?;
