@@ -350,6 +350,7 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
             Ok(())
         })
         .map_err(|e| e.to_string())?;
+    store.analyze().map_err(|e| e.to_string())?;
     bar.inc(1);
 
     bar.set_message("users");

@@ -366,6 +366,20 @@ impl Store {
         self.reads.append(conn, entries)
     }
 
+    /// Refreshes the planner's statistics after a bulk load. PostgreSQL: `ANALYZE`.
+    /// Without it, a freshly seeded database keeps the statistics of its empty tables
+    /// until autovacuum analyses them (never, where autovacuum is off): the history of one
+    /// customer was then planned as a hash join over every offer (0.9 ms instead of
+    /// 0.1 ms per recommendation). SQLite: nothing; its planner keeps no statistics unless
+    /// asked, and its default estimates already use the indexes for these lookups.
+    pub fn analyze(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        if let DbConnection::Postgresql(c) = &mut *conn {
+            c.batch_execute("ANALYZE")?;
+        }
+        Ok(())
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub fn ping(&self) -> StoreResult<()> {
         let mut conn = self.conn()?;
