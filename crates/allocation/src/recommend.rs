@@ -123,25 +123,31 @@ fn eligible_points(
     // the customer's target groups per reference day, derived once per day
     let mut groups_on: HashMap<NaiveDate, usize> = HashMap::default();
     let mut groups: Vec<Vec<TargetGroup>> = Vec::new();
-    // the current run: code, day, verdict, the instrument's points, index into `groups`
-    let mut run: Option<(&str, NaiveDate, bool, i64, usize)> = None;
+    let mut run: Option<Run> = None;
 
     let mut scored: Vec<(i64, usize)> = Vec::with_capacity(candidates.len() / 2);
     for (i, c) in candidates.iter().enumerate() {
         let on = eligibility::reference_day(c.offer, today);
         let code = c.offer.instrument_code.as_str();
-        let same_run = matches!(run, Some((last_code, last_on, ..)) if last_on == on && crate::same_text(last_code, code));
+        let same_run = matches!(&run, Some(r) if r.on == on && crate::same_text(r.code, code));
         if !same_run {
             let ok = *instrument_ok
                 .entry((code, on))
                 .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules));
-            let g = *groups_on.entry(on).or_insert_with(|| {
-                groups.push(target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
-                groups.len() - 1
+            let passing = ok.then(|| {
+                let g = *groups_on.entry(on).or_insert_with(|| {
+                    groups.push(target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
+                    groups.len() - 1
+                });
+                (parts.instrument(code), g)
             });
-            run = Some((code, on, ok, parts.instrument(code), g));
+            run = Some(Run { code, on, passing });
         }
-        let Some((_, _, true, instrument_points, g)) = run else {
+        let Some(Run {
+            passing: Some((instrument_points, g)),
+            ..
+        }) = run
+        else {
             continue;
         };
         let free = i64::from(c.offer.max_places) - c.active;
@@ -158,6 +164,14 @@ fn eligible_points(
         ));
     }
     scored
+}
+
+/// A run of candidates with the same instrument and reference day.
+struct Run<'a> {
+    code: &'a str,
+    on: NaiveDate,
+    /// If the instrument's rules pass: its points and the index of the day's target groups.
+    passing: Option<(i64, usize)>,
 }
 
 fn recent_instruments(ctx: &CustomerContext, today: NaiveDate) -> Vec<String> {
@@ -225,4 +239,156 @@ pub fn recommend(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use passgenau_domain::offer::{Entry, OfferStatus};
+    use passgenau_domain::{Gender, GermanLevel, Spell, VocationalQualification};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn customer(born: &str, district: &str) -> CustomerData {
+        CustomerData {
+            customer_number: "K-1".into(),
+            first_name: "Erika".into(),
+            last_name: "Muster".into(),
+            date_of_birth: d(born),
+            gender: Gender::Female,
+            nationality: "SY".into(),
+            postal_code: Some("40233".into()),
+            district: Some(district.into()),
+            vocational_qualification: VocationalQualification::None,
+            german_level: GermanLevel::B1,
+            health_restrictions: true,
+            severely_disabled: false,
+            rehabilitant: false,
+            refugee: true,
+            solo_self_employed: false,
+            benefit_spells: vec![Spell::new(d("2015-03-01"), None)],
+            unemployment_spells: vec![Spell::new(d("2018-08-01"), None)],
+            employment_spells: vec![],
+        }
+    }
+
+    /// The fast ranking (rules without texts, the score in parts, runs of grouped offers)
+    /// gives what the full rules and the explained score give, offer by offer, in any
+    /// order of the candidates.
+    #[test]
+    fn ranking_agrees_with_the_full_rules_and_scores() {
+        let today = d("2026-11-24");
+        let codes = ["AVGS_MAT", "AGH", "FBW", "EGZ", "MAG", "BAE", "EQ", "P16E"];
+        let groups = [
+            vec![],
+            vec![TargetGroup::Refugee],
+            vec![TargetGroup::U25, TargetGroup::LongTermRecipient],
+        ];
+        let providers = [
+            ProviderData {
+                name: "P".into(),
+                azav_certified_until: Some(d("2030-01-01")),
+                contact_email: None,
+            },
+            ProviderData {
+                name: "Q".into(),
+                azav_certified_until: Some(d("2026-12-31")),
+                contact_email: None,
+            },
+        ];
+        let offers: Vec<OfferData> = (0..400)
+            .map(|i| OfferData {
+                instrument_code: codes[i % codes.len()].into(),
+                provider_id: Uuid::nil(),
+                title: format!("Angebot {i}"),
+                district: format!("Stadtbezirk {}", i % 4 + 1),
+                postal_code: Some(format!("40{:03}", (i * 7) % 400)),
+                starts_on: today + chrono::Duration::days((i % 9) as i64 * 20 - 40),
+                ends_on: today + chrono::Duration::days(150 + (i % 5) as i64 * 40),
+                entry: if i % 2 == 0 { Entry::Rolling } else { Entry::Fixed },
+                planned_places: 10,
+                max_places: 12,
+                cost_per_place_cents: 100_000,
+                target_groups: groups[i % 3].clone(),
+                min_age: (i % 11 == 0).then_some(25),
+                max_age: (i % 13 == 0).then_some(30),
+                min_german_level: (i % 4 == 0).then_some(GermanLevel::B2),
+                status: OfferStatus::Open,
+            })
+            .collect();
+        let ids: Vec<Uuid> = (0..offers.len() as u128)
+            .map(|n| Uuid::from_u128(n * 7919 % 1009))
+            .collect();
+        let candidates: Vec<Candidate> = offers
+            .iter()
+            .enumerate()
+            .map(|(i, o)| Candidate {
+                id: ids[i],
+                offer: o,
+                provider: &providers[i % 2],
+                active: (i % 14) as i64,
+            })
+            .collect();
+        let mut grouped = candidates.clone();
+        grouped.sort_by_key(|c| {
+            (
+                c.offer.instrument_code.clone(),
+                eligibility::reference_day(c.offer, today),
+            )
+        });
+        let rules = RuleParams::default();
+        let cfg = ScoringConfig::default();
+        for (born, district) in [("1984-05-10", "Stadtbezirk 2"), ("2003-02-01", "Stadtbezirk 9")] {
+            let ctx = CustomerContext {
+                id: Uuid::nil(),
+                data: customer(born, district),
+                household: vec![],
+                history: vec![PastPlacement {
+                    instrument_code: "AGH".into(),
+                    provider_id: Uuid::nil(),
+                    started_on: Some(d("2025-05-01")),
+                    ended_on: Some(d("2025-08-31")),
+                }],
+                active_offers: vec![ids[3]],
+            };
+            let subject = Subject {
+                customer_id: ctx.id,
+                customer: &ctx.data,
+                household: &ctx.household,
+                history: &ctx.history,
+            };
+            // the reference: full rules with reasons, the explained score, a plain sort
+            let mut expected: Vec<(i64, NaiveDate, Uuid)> = candidates
+                .iter()
+                .filter(|c| {
+                    let on = eligibility::reference_day(c.offer, today);
+                    i64::from(c.offer.max_places) > c.active
+                        && !ctx.active_offers.contains(&c.id)
+                        && eligibility::for_offer(&subject, c.offer, c.provider, on, &rules).eligible
+                })
+                .map(|c| (explain(&ctx, c, today, &cfg).0, c.offer.starts_on, c.id))
+                .collect();
+            expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            assert!(
+                expected.len() > 20,
+                "too few eligible offers to compare: {}",
+                expected.len()
+            );
+            for cands in [&candidates, &grouped] {
+                let got: Vec<(i64, NaiveDate, Uuid)> = recommend(&ctx, cands, 500, today, &rules, &cfg)
+                    .into_iter()
+                    .map(|r| (r.score, r.starts_on, r.offer_id))
+                    .collect();
+                assert_eq!(got, expected);
+                let top: Vec<_> = recommend(&ctx, cands, 7, today, &rules, &cfg);
+                assert_eq!(top.len(), 7);
+                assert!(top
+                    .iter()
+                    .zip(&expected)
+                    .all(|(r, e)| (r.score, r.offer_id) == (e.0, e.2)));
+            }
+        }
+    }
 }

@@ -78,7 +78,6 @@ fn respond(p: &Plan) -> PlanResponse {
     }
 }
 
-
 /// Read a year's plan
 #[utoipa::path(get, path = "/api/v1/plans/{year}", tag = "plans",
     params(("year" = i32, Path, minimum = 2000, maximum = 2100)),

@@ -49,7 +49,6 @@ pub struct YearQuery {
     pub year: i32,
 }
 
-
 /// JSON `{"items": rows}`, or CSV with a header row when the client accepts `text/csv`.
 fn answer<T: Serialize>(req: &HttpRequest, rows: &[T]) -> ApiResult<HttpResponse> {
     let wants_csv = req
