@@ -3,6 +3,8 @@
 //! the items add up to the score. Gender and nationality are never factors (AMAS lesson,
 //! DSGVO Art. 22; domain rules, "Data protection").
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate};
 use passgenau_domain::offer::OfferData;
 use passgenau_domain::{CustomerData, GermanLevel, TargetGroup, VocationalQualification};
@@ -13,7 +15,8 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ExplanationItem {
     /// Factor name, e.g. `same_district`.
-    pub factor: String,
+    // A constant when the engine builds the item: borrowed, not allocated.
+    pub factor: Cow<'static, str>,
     /// What was found, e.g. `Stadtbezirk 3`.
     pub value: String,
     pub points: i64,
@@ -115,7 +118,7 @@ pub fn score(
     let mut items = Vec::with_capacity(8);
     factors(cfg, facts, offer, state, today, |factor, value, points| {
         items.push(ExplanationItem {
-            factor: factor.to_string(),
+            factor: Cow::Borrowed(factor),
             value: value(),
             points,
         })
@@ -142,7 +145,7 @@ pub fn points(
 /// [`instrument_factors`]); the ranking adds up the customer's part once per request and
 /// the instrument's part once per instrument (see `recommend`), the explanation lists them
 /// all in this order.
-fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+fn factors<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
     cfg: &ScoringConfig,
     facts: &CustomerFacts,
     offer: &OfferData,
@@ -156,9 +159,9 @@ fn factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
 }
 
 /// Calls `emit` for a factor that contributes (points other than 0).
-fn nonzero<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+fn nonzero<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
     emit: &mut E,
-) -> impl FnMut(&str, &dyn Fn() -> String, i64) + '_ {
+) -> impl FnMut(&'static str, &dyn Fn() -> String, i64) + '_ {
     move |factor, value, points| {
         if points != 0 {
             emit(factor, value, points)
@@ -167,7 +170,7 @@ fn nonzero<E: FnMut(&str, &dyn Fn() -> String, i64)>(
 }
 
 /// The factors that read the customer alone: the same for every offer.
-fn customer_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+fn customer_factors<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
     cfg: &ScoringConfig,
     facts: &CustomerFacts,
     emit: &mut E,
@@ -190,7 +193,7 @@ fn customer_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
 
 /// The factors that read the instrument (and the customer): the same for every offer of
 /// one instrument.
-fn instrument_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+fn instrument_factors<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
     cfg: &ScoringConfig,
     facts: &CustomerFacts,
     code: &str,
@@ -226,7 +229,7 @@ fn instrument_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
 
 /// The factors that read the offer itself: its target groups, German level, place, start
 /// and occupancy.
-fn offer_factors<E: FnMut(&str, &dyn Fn() -> String, i64)>(
+fn offer_factors<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
     cfg: &ScoringConfig,
     facts: &CustomerFacts,
     offer: &OfferData,
@@ -309,7 +312,7 @@ pub struct PointParts<'a> {
 impl<'a> PointParts<'a> {
     pub fn new(cfg: &'a ScoringConfig, facts: &'a CustomerFacts<'a>) -> Self {
         let mut customer = 0;
-        customer_factors(cfg, facts, &mut |_: &str, _: &dyn Fn() -> String, p| {
+        customer_factors(cfg, facts, &mut |_: &'static str, _: &dyn Fn() -> String, p| {
             customer += p
         });
         PointParts { cfg, facts, customer }
@@ -322,7 +325,7 @@ impl<'a> PointParts<'a> {
             self.cfg,
             self.facts,
             code,
-            &mut |_: &str, _: &dyn Fn() -> String, p| total += p,
+            &mut |_: &'static str, _: &dyn Fn() -> String, p| total += p,
         );
         total
     }
@@ -336,7 +339,7 @@ impl<'a> PointParts<'a> {
             offer,
             state,
             today,
-            &mut |_: &str, _: &dyn Fn() -> String, p| total += p,
+            &mut |_: &'static str, _: &dyn Fn() -> String, p| total += p,
         );
         total
     }
@@ -418,7 +421,7 @@ mod tests {
                 total,
                 points(&cfg, &facts, &o, OfferState { occupied: 3 }, d("2026-11-24"))
             );
-            let factors: Vec<&str> = items.iter().map(|i| i.factor.as_str()).collect();
+            let factors: Vec<&str> = items.iter().map(|i| i.factor.as_ref()).collect();
             assert!(factors.contains(&"same_district") && factors.contains(&"below_corridor"));
             assert!(factors.contains(&"german_fit") && factors.contains(&"start_soon"));
             assert_eq!(factors.contains(&"agh_subordinate"), code == "AGH");
