@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use passgenau_allocation::recommend::{recommend_arranged, Arrangement};
 use passgenau_allocation::{recommend, Candidate, CustomerContext, ScoringConfig};
 use passgenau_domain::catalogue;
 use passgenau_domain::eligibility::{self, PastPlacement, RuleParams, Subject};
@@ -122,20 +123,43 @@ fn bench(c: &mut Criterion) {
         active_offers: vec![],
     };
     let cfg = ScoringConfig::default();
-    c.bench_function("ranking: one customer, 2,000 open offers", |b| {
+    // every offer ranked (the path of cohort runs, and of the ranking before the pruning)
+    c.bench_function("ranking: one customer, 2,000 open offers, all ranked", |b| {
+        b.iter(|| {
+            black_box(passgenau_allocation::recommend::rank_points(
+                &ctx,
+                &candidates,
+                today,
+                &rules,
+                &cfg,
+            ))
+        })
+    });
+    // arrangement made per call (what `recommend` does for a list it has not seen)
+    c.bench_function("ranking: one customer, 2,000 open offers, top 50", |b| {
         b.iter(|| black_box(recommend(&ctx, &candidates, 50, today, &rules, &cfg)))
     });
-    // as the server's offer snapshot holds them: grouped by instrument and reference day
-    let mut grouped = candidates.clone();
-    grouped.sort_by_key(|c| {
-        (
-            c.offer.instrument_code.clone(),
-            eligibility::reference_day(c.offer, today),
-        )
-    });
-    c.bench_function("ranking: one customer, 2,000 open offers, grouped", |b| {
-        b.iter(|| black_box(recommend(&ctx, &grouped, 50, today, &rules, &cfg)))
-    });
+    // as the server's offer snapshot does: arranged once, pruned per request
+    let arrangement = Arrangement::new(&candidates, today, &cfg);
+    for limit in [20, 50] {
+        c.bench_function(
+            &format!("ranking: one customer, 2,000 open offers, arranged, top {limit}"),
+            |b| {
+                b.iter(|| {
+                    black_box(recommend_arranged(
+                        &ctx,
+                        &candidates,
+                        &arrangement,
+                        None,
+                        limit,
+                        today,
+                        &rules,
+                        &cfg,
+                    ))
+                })
+            },
+        );
+    }
 }
 
 criterion_group!(benches, bench);

@@ -3,6 +3,7 @@
 //! reference day (its start, or today when it is already running).
 
 use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 use hashbrown::HashMap;
 
@@ -16,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::scoring::{score, CustomerFacts, ExplanationItem, OfferState, PointParts, ScoringConfig};
+use crate::scoring::{
+    offer_bound, place_bound, score, CustomerFacts, ExplanationItem, OfferState, PointParts, ScoringConfig,
+};
 
 /// The customer with what the rules read.
 #[derive(Debug, Clone)]
@@ -30,7 +33,7 @@ pub struct CustomerContext {
 }
 
 /// One open offer with its occupancy.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Candidate<'a> {
     pub id: Uuid,
     pub offer: &'a OfferData,
@@ -212,18 +215,229 @@ pub fn recommend(
     rules: &RuleParams,
     cfg: &ScoringConfig,
 ) -> Vec<Recommendation> {
+    let arrangement = Arrangement::new(candidates, today, cfg);
+    recommend_arranged(ctx, candidates, &arrangement, None, limit, today, rules, cfg)
+}
+
+/// Candidates arranged for the ranking of one day and one scoring configuration: grouped
+/// by instrument and district, each group in the order of its offers' [`offer_bound`],
+/// highest first. Made once per offer snapshot, used by every recommendation against it
+/// (see [`recommend_arranged`]).
+#[derive(Debug, Clone)]
+pub struct Arrangement {
+    day: NaiveDate,
+    cfg: ScoringConfig,
+    /// Candidate indices, group after group.
+    order: Vec<u32>,
+    /// The offer bound of each entry of `order`.
+    bounds: Vec<i64>,
+    groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    code: String,
+    district: String,
+    /// Its entries in `order`.
+    from: usize,
+    to: usize,
+    /// The highest offer bound in the group (of its first entry).
+    best: i64,
+}
+
+impl Arrangement {
+    pub fn new(candidates: &[Candidate], day: NaiveDate, cfg: &ScoringConfig) -> Arrangement {
+        let mut keyed: Vec<(&str, &str, i64, u32)> = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let state = OfferState { occupied: c.active };
+                (
+                    c.offer.instrument_code.as_str(),
+                    c.offer.district.as_str(),
+                    offer_bound(cfg, c.offer, state, day),
+                    i as u32,
+                )
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| (a.0, a.1, b.2, a.3).cmp(&(b.0, b.1, a.2, b.3)));
+        let mut groups: Vec<Group> = Vec::new();
+        for (k, (code, district, bound, _)) in keyed.iter().enumerate() {
+            match groups.last_mut() {
+                Some(g) if g.code == *code && g.district == *district => g.to = k + 1,
+                _ => groups.push(Group {
+                    code: code.to_string(),
+                    district: district.to_string(),
+                    from: k,
+                    to: k + 1,
+                    best: *bound,
+                }),
+            }
+        }
+        Arrangement {
+            day,
+            cfg: cfg.clone(),
+            order: keyed.iter().map(|k| k.3).collect(),
+            bounds: keyed.iter().map(|k| k.2).collect(),
+            groups,
+        }
+    }
+
+    /// Whether it was made for these candidates' day and configuration.
+    fn fits(&self, candidates: &[Candidate], day: NaiveDate, cfg: &ScoringConfig) -> bool {
+        self.day == day && self.cfg == *cfg && self.order.len() == candidates.len()
+    }
+}
+
+/// The best `limit` of a ranking, kept while the candidates are visited. Its first entry
+/// (a max-heap in the order "worse is greater") is the worst of those kept.
+struct Best {
+    limit: usize,
+    heap: BinaryHeap<Worse>,
+}
+
+/// A scored candidate ordered so that the worse one in the ranking order compares greater:
+/// lower score, then later start, then higher offer ID (the order of [`rank_order`]).
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+struct Worse {
+    neg_score: i64,
+    start: NaiveDate,
+    id: u128,
+    index: usize,
+}
+
+impl Best {
+    /// Whether no candidate whose score is at most `bound` can enter any more.
+    fn closed_to(&self, bound: i64) -> bool {
+        self.limit == 0
+            || (self.heap.len() == self.limit && self.heap.peek().is_some_and(|w| bound < -w.neg_score))
+    }
+
+    fn offer(&mut self, w: Worse) {
+        if self.heap.len() < self.limit {
+            self.heap.push(w);
+        } else if self.heap.peek().is_some_and(|top| w < *top) {
+            self.heap.pop();
+            self.heap.push(w);
+        }
+    }
+
+    /// `(score, index)`, best first.
+    fn ranked(self) -> Vec<(i64, usize)> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|w| (-w.neg_score, w.index))
+            .collect()
+    }
+}
+
+/// [`recommend`] against candidates arranged beforehand, only of instrument `only` if
+/// given. The same result as ranking every candidate: offers are visited group by group,
+/// highest bound first, and a group (or the rest of one) is left out only once `limit`
+/// offers are kept that score more than its bound, so none of it could enter. An
+/// arrangement made for another day, configuration or candidate list is made anew.
+#[allow(clippy::too_many_arguments)]
+pub fn recommend_arranged(
+    ctx: &CustomerContext,
+    candidates: &[Candidate],
+    arrangement: &Arrangement,
+    only: Option<&str>,
+    limit: usize,
+    today: NaiveDate,
+    rules: &RuleParams,
+    cfg: &ScoringConfig,
+) -> Vec<Recommendation> {
+    if !arrangement.fits(candidates, today, cfg) {
+        let fresh = Arrangement::new(candidates, today, cfg);
+        return recommend_arranged(ctx, candidates, &fresh, only, limit, today, rules, cfg);
+    }
     let known = Known::of(ctx, today);
     let facts = known.facts(ctx);
-    let mut scored = eligible_points(ctx, &facts, candidates, today, rules, cfg);
-    // Only the best `limit` are shown: select them, then sort just those.
-    if scored.len() > limit && limit > 0 {
-        scored.select_nth_unstable_by(limit - 1, |a, b| rank_order(candidates, a, b));
-        scored.truncate(limit);
+    let parts = PointParts::new(cfg, &facts);
+    let subject = Subject {
+        customer_id: ctx.id,
+        customer: &ctx.data,
+        household: &ctx.household,
+        history: &ctx.history,
+    };
+    // Each group's bound for this customer: the customer's and the instrument's part
+    // (`fixed`), the most its place can give, and the bound of its best offer.
+    let mut instrument_points: Option<(&str, i64)> = None;
+    let mut groups: Vec<(i64, i64, i64, &Group)> = arrangement
+        .groups
+        .iter()
+        .filter(|g| only.is_none_or(|code| crate::same_text(code, &g.code)))
+        .map(|g| {
+            let ip = match instrument_points {
+                Some((code, p)) if crate::same_text(code, &g.code) => p,
+                _ => {
+                    let p = parts.instrument(&g.code);
+                    instrument_points = Some((&g.code, p));
+                    p
+                }
+            };
+            let fixed = parts.customer + ip;
+            let place = place_bound(cfg, &ctx.data, &g.district);
+            (fixed + place + g.best, fixed, place, g)
+        })
+        .collect();
+    groups.sort_unstable_by_key(|g| std::cmp::Reverse(g.0));
+
+    // Instrument rules depend on the instrument and the day only: each pair is judged once,
+    // and the customer's target groups once per day.
+    let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::default();
+    let mut groups_on: HashMap<NaiveDate, usize> = HashMap::default();
+    let mut day_groups: Vec<Vec<TargetGroup>> = Vec::new();
+    let mut best = Best {
+        limit,
+        heap: BinaryHeap::with_capacity(limit.min(candidates.len()) + 1),
+    };
+    for (group_bound, fixed, place, g) in groups {
+        if best.closed_to(group_bound) {
+            break; // the groups are in the order of their bound: none after can enter
+        }
+        for k in g.from..g.to {
+            if best.closed_to(fixed + place + arrangement.bounds[k]) {
+                break; // the rest of the group has lower bounds
+            }
+            let i = arrangement.order[k] as usize;
+            let c = &candidates[i];
+            let free = i64::from(c.offer.max_places) - c.active;
+            if free <= 0 || ctx.active_offers.contains(&c.id) {
+                continue;
+            }
+            let on = eligibility::reference_day(c.offer, today);
+            let code = g.code.as_str();
+            if !*instrument_ok
+                .entry((code, on))
+                .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules))
+            {
+                continue;
+            }
+            let gi = *groups_on.entry(on).or_insert_with(|| {
+                day_groups.push(target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
+                day_groups.len() - 1
+            });
+            if !eligibility::offer_passes(&subject, &day_groups[gi], c.offer, c.provider, on, rules) {
+                continue;
+            }
+            let state = OfferState { occupied: c.active };
+            let offer_points = parts.offer(c.offer, state, today);
+            debug_assert!(
+                offer_points <= place + arrangement.bounds[k],
+                "bound below the offer's part"
+            );
+            best.offer(Worse {
+                neg_score: -(fixed + offer_points),
+                start: c.offer.starts_on,
+                id: c.id.as_u128(),
+                index: i,
+            });
+        }
     }
-    scored.sort_unstable_by(|a, b| rank_order(candidates, a, b));
-    scored
+    best.ranked()
         .into_iter()
-        .take(limit)
         .map(|(total, i)| {
             let c = &candidates[i];
             let (score_total, explanation) =
@@ -339,8 +553,23 @@ mod tests {
             )
         });
         let rules = RuleParams::default();
-        let cfg = ScoringConfig::default();
-        for (born, district) in [("1984-05-10", "Stadtbezirk 2"), ("2003-02-01", "Stadtbezirk 9")] {
+        // the defaults, and factors a Jobcenter may set to zero or below (the bounds of the
+        // pruned ranking must hold for those too)
+        let unusual = ScoringConfig {
+            same_district: -5,
+            same_postal_area: 25,
+            offer_target_group: -10,
+            start_within_14_days: -3,
+            german_fit: 0,
+            below_corridor: 40,
+            ..ScoringConfig::default()
+        };
+        for (cfg, born, district) in [
+            (ScoringConfig::default(), "1984-05-10", "Stadtbezirk 2"),
+            (ScoringConfig::default(), "2003-02-01", "Stadtbezirk 9"),
+            (unusual.clone(), "1984-05-10", "Stadtbezirk 2"),
+            (unusual, "2003-02-01", "Stadtbezirk 9"),
+        ] {
             let ctx = CustomerContext {
                 id: Uuid::nil(),
                 data: customer(born, district),
@@ -382,12 +611,32 @@ mod tests {
                     .map(|r| (r.score, r.starts_on, r.offer_id))
                     .collect();
                 assert_eq!(got, expected);
-                let top: Vec<_> = recommend(&ctx, cands, 7, today, &rules, &cfg);
-                assert_eq!(top.len(), 7);
-                assert!(top
+                for limit in [1, 2, 7, 20, 60] {
+                    let top: Vec<(i64, NaiveDate, Uuid)> = recommend(&ctx, cands, limit, today, &rules, &cfg)
+                        .into_iter()
+                        .map(|r| (r.score, r.starts_on, r.offer_id))
+                        .collect();
+                    assert_eq!(top, expected[..limit], "limit {limit}");
+                }
+                // one instrument only, against a shared arrangement
+                let arrangement = Arrangement::new(cands, today, &cfg);
+                let only: Vec<(i64, NaiveDate, Uuid)> =
+                    recommend_arranged(&ctx, cands, &arrangement, Some("EGZ"), 5, today, &rules, &cfg)
+                        .into_iter()
+                        .map(|r| (r.score, r.starts_on, r.offer_id))
+                        .collect();
+                let egz: Vec<_> = expected
                     .iter()
-                    .zip(&expected)
-                    .all(|(r, e)| (r.score, r.offer_id) == (e.0, e.2)));
+                    .filter(|e| {
+                        cands
+                            .iter()
+                            .any(|c| c.id == e.2 && c.offer.instrument_code == "EGZ")
+                    })
+                    .take(5)
+                    .cloned()
+                    .collect();
+                assert!(!egz.is_empty());
+                assert_eq!(only, egz);
             }
         }
     }

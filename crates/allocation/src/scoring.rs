@@ -271,21 +271,9 @@ fn offer_factors<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
         ),
         _ => {}
     }
-    // days as day numbers: the same result as `(start - today).num_days()`, cheaper
-    let days = i64::from(offer.starts_on.max(today).num_days_from_ce() - today.num_days_from_ce());
-    let start_points = if days <= 14 {
-        cfg.start_within_14_days
-    } else if days <= 42 {
-        cfg.start_within_6_weeks
-    } else if days <= 91 {
-        cfg.start_within_3_months
-    } else {
-        0
-    };
+    let (days, start_points) = start_soon(cfg, offer, today);
     push("start_soon", &|| format!("starts in {days} days"), start_points);
-    if offer.planned_places > 0
-        && state.occupied * 100 < CORRIDOR_LOW_PERCENT * i64::from(offer.planned_places)
-    {
+    if below_corridor(offer, state) {
         push(
             "below_corridor",
             &|| {
@@ -296,6 +284,58 @@ fn offer_factors<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
             },
             cfg.below_corridor,
         );
+    }
+}
+
+/// Days until the offer starts (0 once it runs) and the `start_soon` points for them.
+fn start_soon(cfg: &ScoringConfig, offer: &OfferData, today: NaiveDate) -> (i64, i64) {
+    // days as day numbers: the same result as `(start - today).num_days()`, cheaper
+    let days = i64::from(offer.starts_on.max(today).num_days_from_ce() - today.num_days_from_ce());
+    let points = if days <= 14 {
+        cfg.start_within_14_days
+    } else if days <= 42 {
+        cfg.start_within_6_weeks
+    } else if days <= 91 {
+        cfg.start_within_3_months
+    } else {
+        0
+    };
+    (days, points)
+}
+
+/// Whether the offer is below the lower edge of its corridor (`below_corridor`).
+fn below_corridor(offer: &OfferData, state: OfferState) -> bool {
+    offer.planned_places > 0 && state.occupied * 100 < CORRIDOR_LOW_PERCENT * i64::from(offer.planned_places)
+}
+
+/// The most [`offer_factors`] can give the offer for any customer, apart from its place
+/// (see [`place_bound`]): the factors that read only the offer and the day (start,
+/// corridor) as they are, those that also read the customer (target groups, German level)
+/// at their best. The ranking visits offers in the order of this bound and stops where no
+/// offer left can enter the list shown, so it must never be below the real part (tested).
+pub fn offer_bound(cfg: &ScoringConfig, offer: &OfferData, state: OfferState, today: NaiveDate) -> i64 {
+    let groups = cfg.offer_target_group.max(0) * offer.target_groups.len() as i64;
+    let german = if offer.min_german_level.is_some() {
+        cfg.german_fit.max(0)
+    } else {
+        0
+    };
+    let corridor = if below_corridor(offer, state) {
+        cfg.below_corridor
+    } else {
+        0
+    };
+    groups + german + start_soon(cfg, offer, today).1 + corridor
+}
+
+/// The most the place factors (`same_district`, else `same_postal_area`) give this
+/// customer for an offer in `district`: exactly `same_district` in the customer's own
+/// district, else at most `same_postal_area` (when the customer has a postal code).
+pub fn place_bound(cfg: &ScoringConfig, customer: &CustomerData, district: &str) -> i64 {
+    match (&customer.district, &customer.postal_code) {
+        (Some(d), _) if crate::same_text(d, district) => cfg.same_district,
+        (_, Some(a)) if a.len() >= 3 => cfg.same_postal_area.max(0),
+        _ => 0,
     }
 }
 
@@ -435,6 +475,68 @@ mod tests {
                 total
             );
         }
+    }
+
+    /// The ranking skips offers whose bound cannot reach the list shown: the bound must
+    /// never be below the offer's real part, whatever the customer and the configuration.
+    #[test]
+    fn offer_bounds_are_never_below_the_offer_part() {
+        let today = d("2026-11-24");
+        let negative = ScoringConfig {
+            same_district: -5,
+            same_postal_area: -7,
+            offer_target_group: -10,
+            german_fit: -1,
+            below_corridor: -4,
+            start_within_6_weeks: -2,
+            ..ScoringConfig::default()
+        };
+        let all_groups = [
+            TargetGroup::LongTermRecipient,
+            TargetGroup::U25,
+            TargetGroup::Refugee,
+        ];
+        let mut checked = 0;
+        for cfg in [ScoringConfig::default(), negative] {
+            for (district, postal) in [
+                (Some("Stadtbezirk 1"), Some("40210")),
+                (Some("Stadtbezirk 4"), Some("40211")),
+                (None, Some("40219")),
+                (None, None),
+            ] {
+                for level in [GermanLevel::A1, GermanLevel::B1, GermanLevel::C2] {
+                    let mut c = customer();
+                    c.district = district.map(str::to_string);
+                    c.postal_code = postal.map(str::to_string);
+                    c.german_level = level;
+                    for groups in [&all_groups[..0], &all_groups[..1], &all_groups[..]] {
+                        let facts = CustomerFacts {
+                            customer: &c,
+                            groups,
+                            recent_instruments: &[],
+                        };
+                        let parts = PointParts::new(&cfg, &facts);
+                        for (i, start) in ["2026-10-01", "2026-12-01", "2027-01-20", "2027-06-01"]
+                            .iter()
+                            .enumerate()
+                        {
+                            let mut o = offer("AVGS_MAT");
+                            o.starts_on = d(start);
+                            o.target_groups = all_groups[..i % 4].to_vec();
+                            o.min_german_level = [None, Some(GermanLevel::A2), Some(GermanLevel::B2)][i % 3];
+                            for occupied in [0, 6, 9] {
+                                let state = OfferState { occupied };
+                                let bound =
+                                    offer_bound(&cfg, &o, state, today) + place_bound(&cfg, &c, &o.district);
+                                assert!(parts.offer(&o, state, today) <= bound);
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 2 * 4 * 3 * 3 * 4 * 3);
     }
 
     #[test]

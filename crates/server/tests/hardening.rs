@@ -219,12 +219,11 @@ fn sqlite_wal_stays_bounded_under_steady_commits() {
         .map(|i| {
             let store = store.clone();
             std::thread::spawn(move || {
-                let mut conn = store.conn().unwrap();
                 for k in 0..COMMITS {
                     // scattered keys: each commit touches other index pages
                     let entry =
                         common::read_entry(format!("writer-{i}"), format!("test {k}"), uuid::Uuid::new_v4());
-                    store.audit_reads(&mut conn, vec![entry]).unwrap();
+                    store.audit_reads(vec![entry]).unwrap();
                 }
             })
         })

@@ -994,10 +994,9 @@ async fn concurrent_reads_are_each_audited(b: Backend) {
         .map(|i| {
             let store = store.clone();
             std::thread::spawn(move || {
-                let mut conn = store.conn().unwrap();
                 for k in 0..25 {
                     let entry = common::read_entry(format!("thread-{i}"), format!("test {k}"), id);
-                    store.audit_reads(&mut conn, vec![entry]).unwrap();
+                    store.audit_reads(vec![entry]).unwrap();
                 }
             })
         })

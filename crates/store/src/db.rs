@@ -284,7 +284,8 @@ impl Store {
         manager
             .establish()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let reads: std::sync::Arc<crate::audit_group::AuditGroup> = Default::default();
+        let reads = crate::audit_group::start(manager.clone())
+            .map_err(|e| StoreError::Unavailable(format!("no audit writer thread: {e}")))?;
         let writer: std::sync::Arc<std::sync::Mutex<()>> = Default::default();
         if backend == Backend::Sqlite {
             checkpoints(
@@ -353,17 +354,15 @@ impl Store {
 
     /// Records the audit entries of a read, committed together with those of concurrent
     /// reads (group commit, see [`crate::audit_group`]); returns once they are written.
-    /// `conn` must not be inside a transaction. Writes keep their entries in their own
-    /// transaction ([`crate::audit::append`]).
-    pub fn audit_reads(
-        &self,
-        conn: &mut DbConnection,
-        entries: Vec<crate::audit::AuditEntry>,
-    ) -> StoreResult<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
-        self.reads.append(conn, entries)
+    /// Writes keep their entries in their own transaction ([`crate::audit::append`]).
+    pub fn audit_reads(&self, entries: Vec<crate::audit::AuditEntry>) -> StoreResult<()> {
+        self.audit_reads_later(entries).wait()
+    }
+
+    /// Like [`Store::audit_reads`], but returns at once: the caller does its other work
+    /// while the batch is written, and answers only once the ticket says it is committed.
+    pub fn audit_reads_later(&self, entries: Vec<crate::audit::AuditEntry>) -> crate::audit_group::Ticket {
+        self.reads.submit(entries)
     }
 
     /// Refreshes the planner's statistics after a bulk load. PostgreSQL: `ANALYZE`.

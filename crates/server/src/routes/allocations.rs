@@ -325,7 +325,6 @@ pub async fn list_allocations(
             if caller.role != Role::Provider {
                 audit_reads(
                     store,
-                    conn,
                     &caller,
                     &route,
                     page.items.iter().map(|r| (Some(r.customer_id), None)),
@@ -367,7 +366,7 @@ pub async fn get_allocation(
             let mut conn = store.conn()?;
             let (rec, _) = placements::visible(&mut conn, &caller, id)?;
             if caller.role != Role::Provider {
-                audit_reads(store, &mut conn, &caller, &route, [(Some(rec.customer_id), None)])?;
+                audit_reads(store, &caller, &route, [(Some(rec.customer_id), None)])?;
             }
             let mut people = participants(&mut conn, &caller, &route, std::slice::from_ref(&rec))?;
             let body = respond(&rec, &caller, people.remove(&rec.customer_id));
@@ -561,7 +560,6 @@ pub async fn list_waitlist(
                     let entries = waitlist::waiting(conn, offer_id)?;
                     audit_reads(
                         store,
-                        conn,
                         &caller,
                         &route,
                         entries.iter().map(|e| (Some(e.customer_id), None)),

@@ -183,7 +183,7 @@ pub async fn get_customer(
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
                     let members = load_members(conn, &rec)?;
-                    audit_reads(store, conn, &caller, &route, [(Some(id), rec.household_id)])?;
+                    audit_reads(store, &caller, &route, [(Some(id), rec.household_id)])?;
                     Ok((rec, members))
                 })
                 .map_err(missing("customer"))
@@ -231,7 +231,6 @@ pub async fn list_customers(
                 let members = households::members_by_household(conn, &hh)?;
                 audit_reads(
                     store,
-                    conn,
                     &caller,
                     &route,
                     page.items.iter().map(|c| (Some(c.meta.id), c.household_id)),

@@ -3,14 +3,14 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use passgenau_allocation::{recommend, CustomerContext, Recommendation};
+use passgenau_allocation::{CustomerContext, Recommendation};
 use passgenau_domain::eligibility::{self, Eligibility, Subject};
 use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_reads, not_allowed, today};
+use super::{audit_reads, audit_reads_later, not_allowed, today};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::route_of;
@@ -116,7 +116,7 @@ pub async fn get_eligibility(
             .into_iter()
             .map(|i| i.data.code)
             .collect();
-            audit_reads(store, &mut conn, &caller, &route, [(Some(id), None)])?;
+            audit_reads(store, &caller, &route, [(Some(id), None)])?;
             let subject = Subject {
                 customer_id: id,
                 customer: &ctx.data,
@@ -172,23 +172,22 @@ pub async fn get_recommendations(
     let rules = state.rules.clone();
     let scoring = state.scoring.clone();
     let cache = state.offer_snapshot.clone();
-    let list = state
+    let (list, audited) = state
         .db(move |store| {
-            let mut conn = store.conn()?;
-            let conn = &mut *conn;
+            let mut pooled = store.conn()?;
+            let conn = &mut *pooled;
             let ctx = context(conn, id)?;
-            let snapshot = cache.get(conn, as_of, today())?;
-            audit_reads(store, conn, &caller, &route, [(Some(id), None)])?;
-            let candidates = snapshot.candidates(|d| {
-                q.instrument
-                    .as_ref()
-                    .is_none_or(|code| *code == d.instrument_code)
-            });
-            Ok(RecommendationList {
-                items: recommend(&ctx, &candidates, limit, as_of, &rules, &scoring),
+            let snapshot = cache.get(conn, as_of, today(), &scoring)?;
+            drop(pooled); // back to the pool before the ranking
+                          // ranked while the audit batch is written; answered once it is committed
+            let audited = audit_reads_later(store, &caller, &route, [(Some(id), None)]);
+            let list = RecommendationList {
+                items: snapshot.recommend(&ctx, q.instrument.as_deref(), limit, &rules, &scoring),
                 as_of,
-            })
+            };
+            Ok((list, audited))
         })
         .await?;
+    audited.committed().await?;
     Ok(HttpResponse::Ok().json(list))
 }

@@ -258,7 +258,7 @@ pub async fn get_household(
             store
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
-                    audit_reads(store, conn, &caller, &route, subjects(&rec))?;
+                    audit_reads(store, &caller, &route, subjects(&rec))?;
                     Ok(rec)
                 })
                 .map_err(missing("household"))
@@ -290,7 +290,7 @@ pub async fn list_households(
         .db(move |store| {
             Ok(store.read(|conn| {
                 let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
-                audit_reads(store, conn, &caller, &route, page.items.iter().flat_map(subjects))?;
+                audit_reads(store, &caller, &route, page.items.iter().flat_map(subjects))?;
                 Ok(HouseholdList {
                     items: page.items.iter().map(respond).collect(),
                     next_cursor: page.next,

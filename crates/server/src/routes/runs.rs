@@ -280,7 +280,6 @@ pub async fn list_proposals(
             let page = runs::proposals(&mut conn, id, &page)?;
             audit_reads(
                 store,
-                &mut conn,
                 &caller,
                 &route,
                 page.items.iter().map(|p| (Some(p.customer_id), None)),

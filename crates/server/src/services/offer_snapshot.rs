@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use passgenau_domain::eligibility::reference_day;
+use passgenau_allocation::recommend::{recommend_arranged, Arrangement};
+use passgenau_allocation::{CustomerContext, Recommendation, ScoringConfig};
+use passgenau_domain::eligibility::{reference_day, RuleParams};
 use passgenau_domain::offer::OfferData;
 use passgenau_domain::provider::ProviderData;
 use passgenau_store::error::StoreResult;
@@ -32,6 +34,8 @@ pub struct Snapshot {
     /// left out. Ordered by instrument and reference day, so the ranking judges each
     /// instrument's rules once per run of offers (see `passgenau_allocation::recommend`).
     entries: Vec<(Uuid, OfferData, ProviderData, i64)>,
+    /// The entries arranged for the pruned ranking of `day` (made when cached).
+    arrangement: Option<Arrangement>,
 }
 
 impl Snapshot {
@@ -60,7 +64,34 @@ impl Snapshot {
             taken: Instant::now(),
             day,
             entries,
+            arrangement: None,
         })
+    }
+
+    /// Arranges the entries for the recommendations of its day under `cfg`.
+    pub fn arranged(mut self, cfg: &ScoringConfig) -> Snapshot {
+        self.arrangement = Some(Arrangement::new(&self.candidates(|_| true), self.day, cfg));
+        self
+    }
+
+    /// The best `limit` offers for the customer as of the snapshot's day, only of
+    /// instrument `only` if given (see `passgenau_allocation::recommend`).
+    pub fn recommend(
+        &self,
+        ctx: &CustomerContext,
+        only: Option<&str>,
+        limit: usize,
+        rules: &RuleParams,
+        cfg: &ScoringConfig,
+    ) -> Vec<Recommendation> {
+        let candidates = self.candidates(|_| true);
+        match &self.arrangement {
+            Some(a) => recommend_arranged(ctx, &candidates, a, only, limit, self.day, rules, cfg),
+            None => {
+                let a = Arrangement::new(&candidates, self.day, cfg);
+                recommend_arranged(ctx, &candidates, &a, only, limit, self.day, rules, cfg)
+            }
+        }
     }
 
     /// The offers that pass `keep`, with their provider and occupancy, for the engine.
@@ -102,6 +133,7 @@ impl SnapshotCache {
         conn: &mut DbConnection,
         day: NaiveDate,
         today: NaiveDate,
+        cfg: &ScoringConfig,
     ) -> StoreResult<Arc<Snapshot>> {
         if day != today {
             return Ok(Arc::new(Snapshot::load(conn, day)?));
@@ -119,14 +151,14 @@ impl SnapshotCache {
                 }
                 let _flag = Refreshing(&self.refreshing);
                 drop(slot);
-                let fresh = Arc::new(Snapshot::load(conn, day)?);
+                let fresh = Arc::new(Snapshot::load(conn, day)?.arranged(cfg));
                 *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
                 return Ok(fresh);
             }
         }
         // none yet, another day, or too old: load under the lock, so one request loads
         // and the others wait for it
-        let fresh = Arc::new(Snapshot::load(conn, day)?);
+        let fresh = Arc::new(Snapshot::load(conn, day)?.arranged(cfg));
         *slot = Some(fresh.clone());
         Ok(fresh)
     }
