@@ -389,6 +389,17 @@ fn check_invariants(url: &str) {
         0,
         "a budget is overspent"
     );
+    // ... and the running total the placements check (migration `budget_committed`) is
+    // the sum over the placements
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) AS n FROM plan_instruments p WHERE p.committed_cents <> \
+             (SELECT COALESCE(SUM(a.cost_cents), 0) FROM allocations a WHERE a.instrument_code = p.code AND a.budget_year = p.year \
+              AND a.status IN ('reserved', 'confirmed', 'started', 'completed', 'aborted'))"
+        ),
+        0,
+        "a plan line's running total differs from its placements' sum"
+    );
     // 3. one active placement per customer and offer
     assert_eq!(
         count(&format!(

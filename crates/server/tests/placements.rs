@@ -20,6 +20,7 @@ on_both_backends!(
     waitlist_promotion_goes_to_first_eligible,
     admin_override_is_recorded,
     budget_is_never_overspent,
+    committed_budget_follows_every_status,
     concurrent_requests_never_overbook,
     plans_round_trip,
 );
@@ -818,6 +819,97 @@ async fn budget_is_never_overspent(b: Backend) {
         "{}",
         again.body
     );
+}
+
+/// The database keeps each plan line's committed cost as a running total (migration
+/// `budget_committed`); placements check their budget against it. Every status, every
+/// move between two statuses, a change of cost, a deletion, and a plan line written after
+/// its placements must leave it equal to what `PlacementStatus::commits_budget` adds up.
+async fn committed_budget_follows_every_status(b: Backend) {
+    use diesel::RunQueryDsl;
+    use passgenau_domain::placement::PlacementStatus;
+    let t = TestApp::new(b).unwrap();
+    let year: i32 = chrono::Utc::now()
+        .date_naive()
+        .format("%Y")
+        .to_string()
+        .parse()
+        .unwrap();
+    let o = offer(&t, json!({"planned_places": 10, "cost_per_place_cents": 150_000})).await;
+    let c = customer(&t, "K-1", json!({})).await;
+    let placed = place(&t, &c, &o).await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
+    let id = placed.body["id"].as_str().unwrap().to_string();
+    // the plan line comes after the placement: it starts from what is committed
+    let plan_path = format!("/api/v1/plans/{year}");
+    let put_plan = |cents: i64| {
+        t.req(
+            Method::PUT,
+            &plan_path,
+            Some(Role::Admin),
+            Some(json!({"budget_cents": 10_000_000, "instruments": [{"code": "AVGS_MAT", "planned_entries": 5, "budget_cents": cents}]})),
+        )
+    };
+    assert_eq!(put_plan(1_000_000).await.status, StatusCode::OK);
+    let store = t.state.store.clone();
+    let sql = |q: String| {
+        store
+            .read(|conn| Ok(diesel::sql_query(&q).execute(conn)?))
+            .unwrap_or_else(|e| panic!("{q}: {e}"));
+    };
+    let committed = || -> i64 {
+        store
+            .read(passgenau_store::plans::committed_per_line)
+            .unwrap()
+            .into_iter()
+            .find(|(y, code, _)| *y == year && code == "AVGS_MAT")
+            .map(|(_, _, cents)| cents)
+            .expect("the plan line")
+    };
+    assert_eq!(committed(), 150_000, "a plan line written after its placement");
+    let expect = |s: PlacementStatus, cost: i64| if s.commits_budget() { cost } else { 0 };
+    for from in PlacementStatus::ALL {
+        for to in PlacementStatus::ALL {
+            sql(format!(
+                "UPDATE allocations SET status = '{}' WHERE id = '{id}'",
+                from.as_str()
+            ));
+            assert_eq!(committed(), expect(from, 150_000), "at {}", from.as_str());
+            sql(format!(
+                "UPDATE allocations SET status = '{}' WHERE id = '{id}'",
+                to.as_str()
+            ));
+            assert_eq!(
+                committed(),
+                expect(to, 150_000),
+                "{} -> {}",
+                from.as_str(),
+                to.as_str()
+            );
+        }
+    }
+    sql(format!(
+        "UPDATE allocations SET status = 'reserved', cost_cents = 90000 WHERE id = '{id}'"
+    ));
+    assert_eq!(committed(), 90_000, "a changed cost");
+    sql(format!(
+        "UPDATE allocations SET budget_year = {} WHERE id = '{id}'",
+        year + 1
+    ));
+    assert_eq!(committed(), 0, "moved to another year's budget");
+    sql(format!(
+        "UPDATE allocations SET budget_year = {year} WHERE id = '{id}'"
+    ));
+    // a second placement by the API, then the plan written again: still the sum
+    let c2 = customer(&t, "K-2", json!({})).await;
+    assert_eq!(place(&t, &c2, &o).await.status, StatusCode::CREATED);
+    assert_eq!(committed(), 240_000);
+    assert_eq!(put_plan(2_000_000).await.status, StatusCode::OK);
+    assert_eq!(committed(), 240_000, "the plan written again");
+    // deleted rows (never by the API; a repair by hand) give their cost back
+    sql("DELETE FROM allocation_events".into());
+    sql("DELETE FROM allocations".into());
+    assert_eq!(committed(), 0, "deleted placements");
 }
 
 async fn concurrent_requests_never_overbook(b: Backend) {

@@ -1,8 +1,10 @@
 //! Placements, their change events, and the locks that keep capacity and budget exact.
 //!
 //! Lock order (every transaction that touches placements takes them in this order): first
-//! the offer row (`lock_offer`), then the plan row of the instrument and year
-//! (`lock_budget`). On SQLite the write transaction is `BEGIN IMMEDIATE`, which holds the
+//! the offer row (`lock_offer`), then the plan lines of the instrument, by ascending year
+//! (`plans::lock_budget_line`, or the running total's trigger when a placement's status
+//! changes whether it commits budget), last the change feed (`order_feed`, taken by
+//! `append_event`). On SQLite the write transaction is `BEGIN IMMEDIATE`, which holds the
 //! database's single write lock, so the row locks are not needed there.
 
 use std::collections::HashMap;
@@ -149,17 +151,6 @@ pub fn lock_offer(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<()> {
     Ok(())
 }
 
-/// Locks the budget row of an instrument and year (PostgreSQL), taken after the offer.
-pub fn lock_budget(conn: &mut DbConnection, year: i32, code: &str) -> StoreResult<()> {
-    if let DbConnection::Postgresql(pg) = conn {
-        diesel::sql_query("SELECT year FROM plan_instruments WHERE year = $1 AND code = $2 FOR UPDATE")
-            .bind::<diesel::sql_types::Integer, _>(year)
-            .bind::<diesel::sql_types::Text, _>(code)
-            .execute(pg)?;
-    }
-    Ok(())
-}
-
 /// Active placements (reserved, confirmed, started) of an offer.
 pub fn count_active(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<i64> {
     Ok(allocations::table
@@ -198,7 +189,9 @@ pub fn has_active(conn: &mut DbConnection, customer_id: Uuid, offer_id: Uuid) ->
     .get_result(conn)?)
 }
 
-/// Cost committed against the budget of an instrument in a year.
+/// Cost committed against the budget of an instrument in a year, summed over its
+/// placements (placements read the running total of the plan line instead:
+/// `plans::lock_budget_line`; the invariant checks compare the two).
 pub fn committed_cents(conn: &mut DbConnection, code: &str, year: i32) -> StoreResult<i64> {
     // SUM(BIGINT) is NUMERIC on PostgreSQL and INTEGER on SQLite: cast to one type.
     let committing: Vec<&str> = PlacementStatus::ALL

@@ -55,6 +55,9 @@ impl From<DieselError> for StoreError {
                     _ if msg.contains("database is locked") || msg.contains("database is busy") => {
                         StoreError::Unavailable(msg)
                     }
+                    // PostgreSQL broke a lock cycle (40P01, which diesel does not name):
+                    // transient, the retry succeeds
+                    _ if msg.contains("deadlock detected") => StoreError::Unavailable(msg),
                     _ if msg.contains("terminating connection")
                         || msg.contains("server closed the connection") =>
                     {

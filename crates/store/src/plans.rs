@@ -74,6 +74,15 @@ pub fn get(conn: &mut DbConnection, year: i32) -> StoreResult<Plan> {
 /// Replaces the plan of a year. `expected_version`: `None` creates or replaces
 /// unconditionally; `Some(v)` replaces only the stored version `v` (412 otherwise).
 pub fn put(conn: &mut DbConnection, plan: &Plan, expected_version: Option<i64>) -> StoreResult<()> {
+    // A new plan line sums the cost committed so far (trigger of migration
+    // `budget_committed`). On PostgreSQL no placement may be in flight meanwhile, or the
+    // sum would miss it and the running total stay short for good: SHARE waits for the
+    // writers of placements to finish and holds new ones back until this commits (plans
+    // are written a few times a year). It is the first lock taken here, so no placement
+    // holding a plan line waits for this transaction. SQLite: one writer at a time anyway.
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("LOCK TABLE allocations IN SHARE MODE").execute(pg)?;
+    }
     let existing: Option<i64> = plans::table
         .find(plan.year)
         .select(plans::version)
@@ -130,6 +139,63 @@ pub fn version(conn: &mut DbConnection, year: i32) -> StoreResult<Option<i64>> {
         .select(plans::version)
         .get_result(conn)
         .optional()?)
+}
+
+/// A plan line's budget and the cost committed against it (kept by the database on every
+/// change of a placement: migration `budget_committed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BudgetLine {
+    pub budget_cents: i64,
+    pub committed_cents: i64,
+}
+
+/// Locks the plan line of an instrument in a year (PostgreSQL: `FOR UPDATE`, held to the
+/// end of the transaction; SQLite: the transaction holds the database's write lock) and
+/// returns its budget, or `None` when no plan line or no cap is set. Invariant 2: every
+/// placement that commits budget checks and adds to it under this lock.
+pub fn lock_budget_line(conn: &mut DbConnection, year: i32, code: &str) -> StoreResult<Option<BudgetLine>> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+        budget_cents: Option<i64>,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        committed_cents: i64,
+    }
+    let row: Option<Row> = match conn {
+        DbConnection::Postgresql(pg) => diesel::sql_query(
+            "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = $1 AND code = $2 FOR UPDATE",
+        )
+        .bind::<diesel::sql_types::Integer, _>(year)
+        .bind::<diesel::sql_types::Text, _>(code)
+        .get_result(pg)
+        .optional()?,
+        DbConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = ? AND code = ?",
+        )
+        .bind::<diesel::sql_types::Integer, _>(year)
+        .bind::<diesel::sql_types::Text, _>(code)
+        .get_result(c)
+        .optional()?,
+    };
+    Ok(row.and_then(|r| {
+        r.budget_cents.map(|budget_cents| BudgetLine {
+            budget_cents,
+            committed_cents: r.committed_cents,
+        })
+    }))
+}
+
+/// The committed cost of every plan line as the database keeps it, `(year, code, cents)`
+/// (for the invariant checks, which compare it with the sum over the placements).
+pub fn committed_per_line(conn: &mut DbConnection) -> StoreResult<Vec<(i32, String, i64)>> {
+    Ok(plan_instruments::table
+        .select((
+            plan_instruments::year,
+            plan_instruments::code,
+            plan_instruments::committed_cents,
+        ))
+        .order((plan_instruments::year, plan_instruments::code))
+        .load(conn)?)
 }
 
 /// The budget of an instrument in a year; `None` when no plan or no cap is set.

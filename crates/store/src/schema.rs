@@ -204,6 +204,7 @@ diesel::table! {
         planned_entries -> Integer,
         previous_year_planned_entries -> Nullable<Integer>,
         budget_cents -> Nullable<BigInt>,
+        committed_cents -> BigInt,
     }
 }
 

@@ -118,9 +118,8 @@ pub fn place_locked(
     }
     // Invariant 2: committed cost per instrument and year within the plan's budget.
     let year = on.year();
-    if let Some(budget) = plans::budget(conn, year, &o.instrument_code)? {
-        allocations::lock_budget(conn, year, &o.instrument_code)?;
-        let committed = allocations::committed_cents(conn, &o.instrument_code, year)?;
+    if let Some(line) = plans::lock_budget_line(conn, year, &o.instrument_code)? {
+        let (committed, budget) = (line.committed_cents, line.budget_cents);
         if committed + o.cost_per_place_cents > budget {
             return Err(ApiError::conflict(
                 "budget_exhausted",
@@ -274,6 +273,15 @@ pub fn transition(
     next.meta.version += 1;
     next.meta.updated_at = now;
     allocations::update(conn, &next, current.meta.version)?;
+    let promotes = current.status.is_active() && !next.status.is_active();
+    if promotes {
+        // Lock order: the offer, the plan lines, then the change feed (taken by the first
+        // event appended). A promotion below locks the plan line of its own budget year;
+        // taking it only after the feed lock deadlocked with a placement of another
+        // offer that held that line and waited for the feed.
+        let promotion_year = eligibility::reference_day(&offer.data, today).year();
+        plans::lock_budget_line(conn, promotion_year, &offer.data.instrument_code)?;
+    }
     let dated = matches!(
         mv.to,
         PlacementStatus::Started | PlacementStatus::Completed | PlacementStatus::Aborted
@@ -293,7 +301,7 @@ pub fn transition(
         conn,
         &audit_entries(caller, Action::Update, route, [(Some(next.customer_id), None)]),
     )?;
-    if current.status.is_active() && !next.status.is_active() {
+    if promotes {
         promote_waitlist(conn, rules, caller, &offer, today)?;
     }
     Ok(next)
