@@ -53,3 +53,51 @@ impl AppState {
             .map_err(ApiError::from)?
     }
 }
+
+/// The audit tickets of the reads of one request's database work (see
+/// [`AppState::db_audited`]).
+#[derive(Default)]
+pub struct Audited(Vec<passgenau_store::audit_group::Ticket>);
+
+impl Audited {
+    /// Audits a read of these customers/households: the entries go to the group commit
+    /// now, and the answer waits for it (`passgenau_store::audit_group`). Not for use
+    /// inside a write transaction (the audit writer would wait for its lock): writes
+    /// append their entries in their own transaction.
+    pub fn reads(
+        &mut self,
+        store: &Store,
+        caller: &crate::auth::Caller,
+        route: &str,
+        subjects: impl IntoIterator<Item = (Option<uuid::Uuid>, Option<uuid::Uuid>)>,
+    ) {
+        let entries =
+            crate::routes::audit_entries(caller, passgenau_store::audit::Action::Read, route, subjects);
+        self.0.push(store.audit_reads_later(entries));
+    }
+}
+
+impl AppState {
+    /// [`AppState::db`] for work that reads social data: `f` audits its reads with
+    /// [`Audited::reads`] and goes on while their batch is written; the answer is returned
+    /// once the batch is committed (503 if it failed), and no database thread waits for it.
+    pub async fn db_audited<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&Store, &mut Audited) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (result, audited) = self
+            .db(move |store| {
+                let mut audited = Audited::default();
+                let result = f(store, &mut audited);
+                Ok((result, audited))
+            })
+            .await?;
+        // an error reveals nothing: it need not wait (its entries are written all the same)
+        let value = result?;
+        for ticket in audited.0 {
+            ticket.committed().await?;
+        }
+        Ok(value)
+    }
+}

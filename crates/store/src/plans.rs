@@ -161,22 +161,17 @@ pub fn lock_budget_line(conn: &mut DbConnection, year: i32, code: &str) -> Store
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         committed_cents: i64,
     }
-    let row: Option<Row> = match conn {
-        DbConnection::Postgresql(pg) => diesel::sql_query(
-            "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = $1 AND code = $2 FOR UPDATE",
-        )
-        .bind::<diesel::sql_types::Integer, _>(year)
-        .bind::<diesel::sql_types::Text, _>(code)
-        .get_result(pg)
-        .optional()?,
-        DbConnection::Sqlite(c) => diesel::sql_query(
-            "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = ? AND code = ?",
-        )
+    let sql = match conn {
+        DbConnection::Postgresql(_) => {
+            "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = $1 AND code = $2 FOR UPDATE"
+        }
+        DbConnection::Sqlite(_) => "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = ? AND code = ?",
+    };
+    let row: Option<Row> = crate::on_backend!(conn, |c| diesel::sql_query(sql)
         .bind::<diesel::sql_types::Integer, _>(year)
         .bind::<diesel::sql_types::Text, _>(code)
         .get_result(c)
-        .optional()?,
-    };
+        .optional())?;
     Ok(row.and_then(|r| {
         r.budget_cents.map(|budget_cents| BudgetLine {
             budget_cents,

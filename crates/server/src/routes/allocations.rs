@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_entries, audit_reads, not_allowed, today, with_etag};
+use super::{audit_entries, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::{idempotency_key, parse_json, route_of, ApiJson, JsonBytes, Pagination};
@@ -318,17 +318,17 @@ pub async fn list_allocations(
         },
     };
     let list = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             let mut conn = store.conn()?;
             let conn = &mut *conn;
             let page = repo::list(conn, &filter, &page)?;
             if caller.role != Role::Provider {
-                audit_reads(
+                audit.reads(
                     store,
                     &caller,
                     &route,
                     page.items.iter().map(|r| (Some(r.customer_id), None)),
-                )?;
+                );
             }
             let mut people = participants(conn, &caller, &route, &page.items)?;
             Ok(AllocationList {
@@ -362,11 +362,11 @@ pub async fn get_allocation(
     let id = id.into_inner();
     let route = route_of(&req);
     let (rec, body) = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             let mut conn = store.conn()?;
             let (rec, _) = placements::visible(&mut conn, &caller, id)?;
             if caller.role != Role::Provider {
-                audit_reads(store, &caller, &route, [(Some(rec.customer_id), None)])?;
+                audit.reads(store, &caller, &route, [(Some(rec.customer_id), None)]);
             }
             let mut people = participants(&mut conn, &caller, &route, std::slice::from_ref(&rec))?;
             let body = respond(&rec, &caller, people.remove(&rec.customer_id));
@@ -553,17 +553,17 @@ pub async fn list_waitlist(
     let offer_id = id.into_inner();
     let route = route_of(&req);
     let list = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             store
                 .read(|conn| {
                     offers::get(conn, offer_id)?;
                     let entries = waitlist::waiting(conn, offer_id)?;
-                    audit_reads(
+                    audit.reads(
                         store,
                         &caller,
                         &route,
                         entries.iter().map(|e| (Some(e.customer_id), None)),
-                    )?;
+                    );
                     Ok(WaitlistList {
                         items: entries
                             .iter()

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_entries, audit_reads, merge_patch, not_allowed, today, with_etag};
+use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, idempotency_key, if_match, route_of, ApiJson, JsonBytes, Pagination};
@@ -178,12 +178,12 @@ pub async fn get_customer(
     let as_of = q.as_of.unwrap_or_else(today);
     let route = route_of(&req);
     let (rec, members) = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             store
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
                     let members = load_members(conn, &rec)?;
-                    audit_reads(store, &caller, &route, [(Some(id), rec.household_id)])?;
+                    audit.reads(store, &caller, &route, [(Some(id), rec.household_id)]);
                     Ok((rec, members))
                 })
                 .map_err(missing("customer"))
@@ -224,17 +224,17 @@ pub async fn list_customers(
     };
     let route = route_of(&req);
     let list = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             Ok(store.read(|conn| {
                 let page = repo::list(conn, &filter, &page)?;
                 let hh: Vec<Uuid> = page.items.iter().filter_map(|c| c.household_id).collect();
                 let members = households::members_by_household(conn, &hh)?;
-                audit_reads(
+                audit.reads(
                     store,
                     &caller,
                     &route,
                     page.items.iter().map(|c| (Some(c.meta.id), c.household_id)),
-                )?;
+                );
                 let items = page
                     .items
                     .iter()

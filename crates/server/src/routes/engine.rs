@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_reads, audit_reads_later, not_allowed, today};
+use super::{not_allowed, today};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::route_of;
@@ -101,7 +101,7 @@ pub async fn get_eligibility(
     let route = route_of(&req);
     let rules = state.rules.clone();
     let list = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             let mut conn = store.conn()?;
             let ctx = context(&mut conn, id)?;
             let codes: Vec<String> = instruments::list(
@@ -116,7 +116,7 @@ pub async fn get_eligibility(
             .into_iter()
             .map(|i| i.data.code)
             .collect();
-            audit_reads(store, &caller, &route, [(Some(id), None)])?;
+            audit.reads(store, &caller, &route, [(Some(id), None)]);
             let subject = Subject {
                 customer_id: id,
                 customer: &ctx.data,
@@ -172,22 +172,21 @@ pub async fn get_recommendations(
     let rules = state.rules.clone();
     let scoring = state.scoring.clone();
     let cache = state.offer_snapshot.clone();
-    let (list, audited) = state
-        .db(move |store| {
+    let list = state
+        .db_audited(move |store, audit| {
             let mut pooled = store.conn()?;
             let conn = &mut *pooled;
             let ctx = context(conn, id)?;
             let snapshot = cache.get(conn, as_of, today(), &scoring)?;
-            drop(pooled); // back to the pool before the ranking
-                          // ranked while the audit batch is written; answered once it is committed
-            let audited = audit_reads_later(store, &caller, &route, [(Some(id), None)]);
-            let list = RecommendationList {
+            // the connection back to the pool before the ranking, which runs while the
+            // audit batch is written (the answer waits for its commit)
+            drop(pooled);
+            audit.reads(store, &caller, &route, [(Some(id), None)]);
+            Ok(RecommendationList {
                 items: snapshot.recommend(&ctx, q.instrument.as_deref(), limit, &rules, &scoring),
                 as_of,
-            };
-            Ok((list, audited))
+            })
         })
         .await?;
-    audited.committed().await?;
     Ok(HttpResponse::Ok().json(list))
 }

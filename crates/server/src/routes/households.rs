@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{audit_entries, audit_reads, merge_patch, not_allowed, today, with_etag};
+use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, route_of, ApiJson, Pagination};
@@ -254,11 +254,11 @@ pub async fn get_household(
     let id = id.into_inner();
     let route = route_of(&req);
     let rec = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             store
                 .read(|conn| {
                     let rec = repo::get(conn, id)?;
-                    audit_reads(store, &caller, &route, subjects(&rec))?;
+                    audit.reads(store, &caller, &route, subjects(&rec));
                     Ok(rec)
                 })
                 .map_err(missing("household"))
@@ -287,10 +287,10 @@ pub async fn list_households(
     let route = route_of(&req);
     let q = q.into_inner();
     let list = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             Ok(store.read(|conn| {
                 let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
-                audit_reads(store, &caller, &route, page.items.iter().flat_map(subjects))?;
+                audit.reads(store, &caller, &route, page.items.iter().flat_map(subjects));
                 Ok(HouseholdList {
                     items: page.items.iter().map(respond).collect(),
                     next_cursor: page.next,

@@ -63,30 +63,6 @@ pub fn audit_entries(
         .collect()
 }
 
-/// Audits a read of these customers/households (group commit, see
-/// `passgenau_store::audit_group`); returns once the entries are written. Not for use
-/// inside a write transaction (the audit writer would wait for its lock): writes append
-/// their entries in their own transaction.
-pub fn audit_reads(
-    store: &passgenau_store::Store,
-    caller: &Caller,
-    route: &str,
-    subjects: impl IntoIterator<Item = (Option<Uuid>, Option<Uuid>)>,
-) -> passgenau_store::error::StoreResult<()> {
-    store.audit_reads(audit_entries(caller, Action::Read, route, subjects))
-}
-
-/// [`audit_reads`] that returns at once: the handler awaits the ticket before it answers
-/// (`Ticket::committed`), so no database thread waits for the batch.
-pub fn audit_reads_later(
-    store: &passgenau_store::Store,
-    caller: &Caller,
-    route: &str,
-    subjects: impl IntoIterator<Item = (Option<Uuid>, Option<Uuid>)>,
-) -> passgenau_store::audit_group::Ticket {
-    store.audit_reads_later(audit_entries(caller, Action::Read, route, subjects))
-}
-
 /// Today's date in UTC, the default reference date of derived values.
 /// The years plans and reports cover; the spec states the same bounds (`minimum`,
 /// `maximum` of every `year` parameter).

@@ -17,7 +17,7 @@ use sha2::Digest;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{audit_entries, audit_reads, not_allowed, today};
+use super::{audit_entries, not_allowed, today};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{route_of, ApiJson, Pagination};
@@ -274,16 +274,16 @@ pub async fn list_proposals(
     let page = p.uuid_page()?;
     let route = route_of(&req);
     let list = state
-        .db(move |store| {
+        .db_audited(move |store, audit| {
             let mut conn = store.conn()?;
             runs::get(&mut conn, id).map_err(missing("allocation run"))?;
             let page = runs::proposals(&mut conn, id, &page)?;
-            audit_reads(
+            audit.reads(
                 store,
                 &caller,
                 &route,
                 page.items.iter().map(|p| (Some(p.customer_id), None)),
-            )?;
+            );
             Ok(ProposalList {
                 items: page.items.iter().map(proposal_response).collect(),
                 next_cursor: page.next,
