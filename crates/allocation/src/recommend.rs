@@ -33,7 +33,7 @@ pub struct CustomerContext {
 }
 
 /// One open offer with its occupancy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Candidate<'a> {
     pub id: Uuid,
     pub offer: &'a OfferData,
@@ -110,71 +110,123 @@ fn eligible_points(
     rules: &RuleParams,
     cfg: &ScoringConfig,
 ) -> Vec<(i64, usize)> {
-    let subject = Subject {
-        customer_id: ctx.id,
-        customer: &ctx.data,
-        household: &ctx.household,
-        history: &ctx.history,
-    };
-    // Instrument rules depend on the instrument and the day only: each pair is judged
-    // once. Candidates that arrive grouped by instrument and reference day (as the offer
-    // snapshot holds them) reuse the previous verdict, target groups and instrument
-    // points without a lookup, and a group the customer is not eligible for costs one
-    // comparison per offer.
     let parts = PointParts::new(cfg, facts);
-    let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::default();
-    // the customer's target groups per reference day, derived once per day
-    let mut groups_on: HashMap<NaiveDate, usize> = HashMap::default();
-    let mut groups: Vec<Vec<TargetGroup>> = Vec::new();
-    let mut run: Option<Run> = None;
-
+    let mut judge = Judge::new(ctx, today, rules);
+    let mut instrument = InstrumentPoints::default();
     let mut scored: Vec<(i64, usize)> = Vec::with_capacity(candidates.len() / 2);
     for (i, c) in candidates.iter().enumerate() {
-        let on = eligibility::reference_day(c.offer, today);
-        let code = c.offer.instrument_code.as_str();
-        let same_run = matches!(&run, Some(r) if r.on == on && crate::same_text(r.code, code));
-        if !same_run {
-            let ok = *instrument_ok
-                .entry((code, on))
-                .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules));
-            let passing = ok.then(|| {
-                let g = *groups_on.entry(on).or_insert_with(|| {
-                    groups.push(target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
-                    groups.len() - 1
-                });
-                (parts.instrument(code), g)
-            });
-            run = Some(Run { code, on, passing });
-        }
-        let Some(Run {
-            passing: Some((instrument_points, g)),
-            ..
-        }) = run
-        else {
-            continue;
-        };
-        let free = i64::from(c.offer.max_places) - c.active;
-        if free <= 0 || ctx.active_offers.contains(&c.id) {
-            continue;
-        }
-        if !eligibility::offer_passes(&subject, &groups[g], c.offer, c.provider, on, rules) {
+        if !judge.admits(c) {
             continue;
         }
         let state = OfferState { occupied: c.active };
         scored.push((
-            parts.customer + instrument_points + parts.offer(c.offer, state, today),
+            parts.customer
+                + instrument.of(&parts, &c.offer.instrument_code)
+                + parts.offer(c.offer, state, today),
             i,
         ));
     }
     scored
 }
 
-/// A run of candidates with the same instrument and reference day.
-struct Run<'a> {
-    code: &'a str,
-    on: NaiveDate,
-    /// If the instrument's rules pass: its points and the index of the day's target groups.
-    passing: Option<(i64, usize)>,
+/// Which candidates one customer may be placed in: a free place, none held already, the
+/// instrument's and the offer's rules as of the offer's reference day. Instrument rules
+/// depend on the instrument and the day only: each pair is judged once, and the previous
+/// pair's verdict is reused without a lookup, so candidates grouped by instrument and day
+/// (as the offer snapshot holds them) cost one comparison each while the instrument fails.
+/// The customer's target groups are derived once per day.
+struct Judge<'a> {
+    ctx: &'a CustomerContext,
+    subject: Subject<'a>,
+    today: NaiveDate,
+    rules: &'a RuleParams,
+    instrument_ok: HashMap<(&'a str, NaiveDate), bool>,
+    groups_on: HashMap<NaiveDate, usize>,
+    groups: Vec<Vec<TargetGroup>>,
+    /// The last (instrument, day) judged, and the index of the day's target groups if its
+    /// rules pass.
+    last: Option<(&'a str, NaiveDate, Option<usize>)>,
+}
+
+impl<'a> Judge<'a> {
+    fn new(ctx: &'a CustomerContext, today: NaiveDate, rules: &'a RuleParams) -> Self {
+        Judge {
+            ctx,
+            subject: Subject {
+                customer_id: ctx.id,
+                customer: &ctx.data,
+                household: &ctx.household,
+                history: &ctx.history,
+            },
+            today,
+            rules,
+            instrument_ok: HashMap::default(),
+            groups_on: HashMap::default(),
+            groups: Vec::new(),
+            last: None,
+        }
+    }
+
+    /// If the rules of instrument `code` pass on day `on`: the index of that day's groups.
+    fn instrument(&mut self, code: &'a str, on: NaiveDate) -> Option<usize> {
+        if let Some((c, d, verdict)) = self.last {
+            if d == on && crate::same_text(c, code) {
+                return verdict;
+            }
+        }
+        let (subject, rules) = (&self.subject, self.rules);
+        let ok = *self
+            .instrument_ok
+            .entry((code, on))
+            .or_insert_with(|| eligibility::instrument_passes(subject, code, on, rules));
+        let verdict = ok.then(|| {
+            let (ctx, groups) = (self.ctx, &mut self.groups);
+            *self.groups_on.entry(on).or_insert_with(|| {
+                groups.push(target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
+                groups.len() - 1
+            })
+        });
+        self.last = Some((code, on, verdict));
+        verdict
+    }
+
+    /// Whether the customer may be placed in the candidate.
+    fn admits(&mut self, c: &Candidate<'a>) -> bool {
+        let on = eligibility::reference_day(c.offer, self.today);
+        let Some(g) = self.instrument(&c.offer.instrument_code, on) else {
+            return false;
+        };
+        i64::from(c.offer.max_places) > c.active
+            && !self.ctx.active_offers.contains(&c.id)
+            && eligibility::offer_passes(
+                &self.subject,
+                &self.groups[g],
+                c.offer,
+                c.provider,
+                on,
+                self.rules,
+            )
+    }
+}
+
+/// The instrument's part of the score, computed again only when the instrument changes
+/// (the candidates come grouped by instrument).
+#[derive(Default)]
+struct InstrumentPoints<'a> {
+    last: Option<(&'a str, i64)>,
+}
+
+impl<'a> InstrumentPoints<'a> {
+    fn of(&mut self, parts: &PointParts, code: &'a str) -> i64 {
+        match self.last {
+            Some((c, p)) if crate::same_text(c, code) => p,
+            _ => {
+                let p = parts.instrument(code);
+                self.last = Some((code, p));
+                p
+            }
+        }
+    }
 }
 
 fn recent_instruments(ctx: &CustomerContext, today: NaiveDate) -> Vec<String> {
@@ -355,40 +407,22 @@ pub fn recommend_arranged(
     let known = Known::of(ctx, today);
     let facts = known.facts(ctx);
     let parts = PointParts::new(cfg, &facts);
-    let subject = Subject {
-        customer_id: ctx.id,
-        customer: &ctx.data,
-        household: &ctx.household,
-        history: &ctx.history,
-    };
     // Each group's bound for this customer: the customer's and the instrument's part
     // (`fixed`), the most its place can give, and the bound of its best offer.
-    let mut instrument_points: Option<(&str, i64)> = None;
+    let mut instrument = InstrumentPoints::default();
     let mut groups: Vec<(i64, i64, i64, &Group)> = arrangement
         .groups
         .iter()
         .filter(|g| only.is_none_or(|code| crate::same_text(code, &g.code)))
         .map(|g| {
-            let ip = match instrument_points {
-                Some((code, p)) if crate::same_text(code, &g.code) => p,
-                _ => {
-                    let p = parts.instrument(&g.code);
-                    instrument_points = Some((&g.code, p));
-                    p
-                }
-            };
-            let fixed = parts.customer + ip;
+            let fixed = parts.customer + instrument.of(&parts, &g.code);
             let place = place_bound(cfg, &ctx.data, &g.district);
             (fixed + place + g.best, fixed, place, g)
         })
         .collect();
     groups.sort_unstable_by_key(|g| std::cmp::Reverse(g.0));
 
-    // Instrument rules depend on the instrument and the day only: each pair is judged once,
-    // and the customer's target groups once per day.
-    let mut instrument_ok: HashMap<(&str, NaiveDate), bool> = HashMap::default();
-    let mut groups_on: HashMap<NaiveDate, usize> = HashMap::default();
-    let mut day_groups: Vec<Vec<TargetGroup>> = Vec::new();
+    let mut judge = Judge::new(ctx, today, rules);
     let mut best = Best {
         limit,
         heap: BinaryHeap::with_capacity(limit.min(candidates.len()) + 1),
@@ -403,27 +437,10 @@ pub fn recommend_arranged(
             }
             let i = arrangement.order[k] as usize;
             let c = &candidates[i];
-            let free = i64::from(c.offer.max_places) - c.active;
-            if free <= 0 || ctx.active_offers.contains(&c.id) {
+            if !judge.admits(c) {
                 continue;
             }
-            let on = eligibility::reference_day(c.offer, today);
-            let code = g.code.as_str();
-            if !*instrument_ok
-                .entry((code, on))
-                .or_insert_with(|| eligibility::instrument_passes(&subject, code, on, rules))
-            {
-                continue;
-            }
-            let gi = *groups_on.entry(on).or_insert_with(|| {
-                day_groups.push(target_groups::derive(ctx.id, &ctx.data, &ctx.household, on));
-                day_groups.len() - 1
-            });
-            if !eligibility::offer_passes(&subject, &day_groups[gi], c.offer, c.provider, on, rules) {
-                continue;
-            }
-            let state = OfferState { occupied: c.active };
-            let offer_points = parts.offer(c.offer, state, today);
+            let offer_points = parts.offer(c.offer, OfferState { occupied: c.active }, today);
             debug_assert!(
                 offer_points <= place + arrangement.bounds[k],
                 "bound below the offer's part"

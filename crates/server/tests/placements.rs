@@ -859,12 +859,10 @@ async fn committed_budget_follows_every_status(b: Backend) {
     };
     let committed = || -> i64 {
         store
-            .read(passgenau_store::plans::committed_per_line)
+            .read(|conn| passgenau_store::plans::budget_line(conn, year, "AVGS_MAT"))
             .unwrap()
-            .into_iter()
-            .find(|(y, code, _)| *y == year && code == "AVGS_MAT")
-            .map(|(_, _, cents)| cents)
             .expect("the plan line")
+            .committed_cents
     };
     assert_eq!(committed(), 150_000, "a plan line written after its placement");
     let expect = |s: PlacementStatus, cost: i64| if s.commits_budget() { cost } else { 0 };

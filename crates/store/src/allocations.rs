@@ -189,26 +189,6 @@ pub fn has_active(conn: &mut DbConnection, customer_id: Uuid, offer_id: Uuid) ->
     .get_result(conn)?)
 }
 
-/// Cost committed against the budget of an instrument in a year, summed over its
-/// placements (placements read the running total of the plan line instead:
-/// `plans::lock_budget_line`; the invariant checks compare the two).
-pub fn committed_cents(conn: &mut DbConnection, code: &str, year: i32) -> StoreResult<i64> {
-    // SUM(BIGINT) is NUMERIC on PostgreSQL and INTEGER on SQLite: cast to one type.
-    let committing: Vec<&str> = PlacementStatus::ALL
-        .into_iter()
-        .filter(|s| s.commits_budget())
-        .map(PlacementStatus::as_str)
-        .collect();
-    Ok(allocations::table
-        .filter(allocations::instrument_code.eq(code))
-        .filter(allocations::budget_year.eq(year))
-        .filter(allocations::status.eq_any(committing))
-        .select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "CAST(COALESCE(SUM(cost_cents), 0) AS BIGINT)",
-        ))
-        .get_result(conn)?)
-}
-
 pub fn insert(conn: &mut DbConnection, r: &AllocationRecord) -> StoreResult<()> {
     diesel::insert_into(allocations::table)
         .values(AllocationRow::from(r))

@@ -33,10 +33,8 @@ struct Pending {
     entries: Vec<AuditEntry>,
     /// One per request whose entries are in `entries`.
     waiting: Vec<oneshot::Sender<Outcome>>,
-    /// Writers writing a batch now.
-    writers: usize,
-    /// Whether an exclusive step holds the group (no batch is written meanwhile).
-    exclusive: bool,
+    /// Whether the writer (writing a batch) or an exclusive step holds the group now.
+    writing: bool,
 }
 
 #[derive(Default)]
@@ -81,22 +79,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Ends a batch's hold on the group when dropped.
+/// Ends a batch's (or an exclusive step's) hold on the group when dropped.
 struct Release<'a>(&'a AuditGroup);
 
 impl Drop for Release<'_> {
     fn drop(&mut self) {
-        lock(&self.0.pending).writers -= 1;
-        self.0.changed.notify_all();
-    }
-}
-
-/// Ends an exclusive step's hold on the group when dropped.
-struct ReleaseExclusive<'a>(&'a AuditGroup);
-
-impl Drop for ReleaseExclusive<'_> {
-    fn drop(&mut self) {
-        lock(&self.0.pending).exclusive = false;
+        lock(&self.0.pending).writing = false;
         self.0.changed.notify_all();
     }
 }
@@ -109,12 +97,12 @@ impl AuditGroup {
     /// written after it (the SQLite checkpoint thread's short exclusive step).
     pub(crate) fn exclusive<T>(&self, f: impl FnOnce() -> T) -> T {
         let mut st = lock(&self.pending);
-        while st.writers > 0 || st.exclusive {
+        while st.writing {
             st = self.changed.wait(st).unwrap_or_else(PoisonError::into_inner);
         }
-        st.exclusive = true;
+        st.writing = true;
         drop(st);
-        let _release = ReleaseExclusive(self);
+        let _release = Release(self);
         f()
     }
 
@@ -135,17 +123,17 @@ impl AuditGroup {
     /// Waits up to [`IDLE_CHECK`] for a batch and takes it (holding the group), or None.
     fn take(&self) -> Option<(Vec<AuditEntry>, Vec<oneshot::Sender<Outcome>>)> {
         let mut st = lock(&self.pending);
-        if st.entries.is_empty() || st.exclusive {
+        if st.entries.is_empty() || st.writing {
             st = self
                 .changed
-                .wait_timeout_while(st, IDLE_CHECK, |st| st.entries.is_empty() || st.exclusive)
+                .wait_timeout_while(st, IDLE_CHECK, |st| st.entries.is_empty() || st.writing)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        if st.entries.is_empty() || st.exclusive {
+        if st.entries.is_empty() || st.writing {
             return None;
         }
-        st.writers += 1;
+        st.writing = true;
         Some((std::mem::take(&mut st.entries), std::mem::take(&mut st.waiting)))
     }
 }
@@ -164,7 +152,7 @@ fn write_batch(conn: &mut DbConnection, batch: &[AuditEntry]) -> Outcome {
 
 /// Starts the writer thread of `group`, with a connection of its own (made again after an
 /// error, so a restarted PostgreSQL is used again); it ends once the store is gone.
-pub(crate) fn start_writer(manager: Manager, group: Weak<AuditGroup>) -> std::io::Result<()> {
+fn start_writer(manager: Manager, group: Weak<AuditGroup>) -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("audit-writer".into())
         .spawn(move || {
@@ -175,19 +163,22 @@ pub(crate) fn start_writer(manager: Manager, group: Weak<AuditGroup>) -> std::io
                 let result = {
                     // however the write ends (even by a panic), the next batch may follow
                     let _release = Release(&group);
-                    if conn.is_none() {
-                        conn = manager.establish().ok();
-                    }
                     let t0 = std::time::Instant::now();
-                    let result = match conn.as_mut() {
-                        Some(c) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_batch(c, &batch)))
-                            .unwrap_or_else(|_| Err("the audit batch could not be written".into())),
-                        None => Err("no database connection for the audit log".into()),
+                    // the connection is kept only while batches succeed
+                    let result = match conn.take().map_or_else(|| manager.establish(), Ok) {
+                        Ok(mut c) => {
+                            let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                write_batch(&mut c, &batch)
+                            }))
+                            .unwrap_or_else(|_| Err("the audit batch could not be written".into()));
+                            conn = written.is_ok().then_some(c);
+                            written
+                        }
+                        Err(e) => Err(format!("no database connection for the audit log: {e}")),
                     };
                     tracing::debug!(entries = batch.len(), us = t0.elapsed().as_micros() as u64, "audit batch");
                     if let Err(e) = &result {
                         tracing::warn!(error = %e, entries = batch.len(), "audit batch failed; its requests fail");
-                        conn = None;
                     }
                     result
                 };
@@ -222,7 +213,7 @@ mod tests {
             group.exclusive(|| panic!("in the exclusive step"))
         }));
         assert!(hit.is_err());
-        assert!(!lock(&group.pending).exclusive);
+        assert!(!lock(&group.pending).writing);
         assert_eq!(group.exclusive(|| 7), 7);
     }
 

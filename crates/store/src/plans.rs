@@ -149,11 +149,26 @@ pub struct BudgetLine {
     pub committed_cents: i64,
 }
 
-/// Locks the plan line of an instrument in a year (PostgreSQL: `FOR UPDATE`, held to the
-/// end of the transaction; SQLite: the transaction holds the database's write lock) and
-/// returns its budget, or `None` when no plan line or no cap is set. Invariant 2: every
-/// placement that commits budget checks and adds to it under this lock.
+/// The budget of an instrument in a year and what is committed against it; `None` when no
+/// plan line or no cap is set. Read without a lock: for estimates (cohort runs), not for
+/// a decision that commits budget (see [`lock_budget_line`]).
+pub fn budget_line(conn: &mut DbConnection, year: i32, code: &str) -> StoreResult<Option<BudgetLine>> {
+    read_budget_line(conn, year, code, false)
+}
+
+/// [`budget_line`] under the line's lock (PostgreSQL: `FOR UPDATE`, held to the end of
+/// the transaction; SQLite: the transaction holds the database's write lock). Invariant 2:
+/// every placement that commits budget checks and adds to it under this lock.
 pub fn lock_budget_line(conn: &mut DbConnection, year: i32, code: &str) -> StoreResult<Option<BudgetLine>> {
+    read_budget_line(conn, year, code, true)
+}
+
+fn read_budget_line(
+    conn: &mut DbConnection,
+    year: i32,
+    code: &str,
+    lock: bool,
+) -> StoreResult<Option<BudgetLine>> {
     #[derive(diesel::QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
@@ -161,11 +176,16 @@ pub fn lock_budget_line(conn: &mut DbConnection, year: i32, code: &str) -> Store
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         committed_cents: i64,
     }
-    let sql = match conn {
-        DbConnection::Postgresql(_) => {
+    let sql = match (&*conn, lock) {
+        (DbConnection::Postgresql(_), true) => {
             "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = $1 AND code = $2 FOR UPDATE"
         }
-        DbConnection::Sqlite(_) => "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = ? AND code = ?",
+        (DbConnection::Postgresql(_), false) => {
+            "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = $1 AND code = $2"
+        }
+        (DbConnection::Sqlite(_), _) => {
+            "SELECT budget_cents, committed_cents FROM plan_instruments WHERE year = ? AND code = ?"
+        }
     };
     let row: Option<Row> = crate::on_backend!(conn, |c| diesel::sql_query(sql)
         .bind::<diesel::sql_types::Integer, _>(year)
@@ -178,27 +198,4 @@ pub fn lock_budget_line(conn: &mut DbConnection, year: i32, code: &str) -> Store
             committed_cents: r.committed_cents,
         })
     }))
-}
-
-/// The committed cost of every plan line as the database keeps it, `(year, code, cents)`
-/// (for the invariant checks, which compare it with the sum over the placements).
-pub fn committed_per_line(conn: &mut DbConnection) -> StoreResult<Vec<(i32, String, i64)>> {
-    Ok(plan_instruments::table
-        .select((
-            plan_instruments::year,
-            plan_instruments::code,
-            plan_instruments::committed_cents,
-        ))
-        .order((plan_instruments::year, plan_instruments::code))
-        .load(conn)?)
-}
-
-/// The budget of an instrument in a year; `None` when no plan or no cap is set.
-pub fn budget(conn: &mut DbConnection, year: i32, code: &str) -> StoreResult<Option<i64>> {
-    Ok(plan_instruments::table
-        .find((year, code))
-        .select(plan_instruments::budget_cents)
-        .first::<Option<i64>>(conn)
-        .optional()?
-        .flatten())
 }

@@ -177,7 +177,7 @@ pub async fn get_recommendations(
             let mut pooled = store.conn()?;
             let conn = &mut *pooled;
             let ctx = context(conn, id)?;
-            let snapshot = cache.get(conn, as_of, today(), &scoring)?;
+            let snapshot = cache.get(conn, as_of, today())?;
             // the connection back to the pool before the ranking, which runs while the
             // audit batch is written (the answer waits for its commit)
             drop(pooled);

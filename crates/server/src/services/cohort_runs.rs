@@ -203,13 +203,12 @@ pub fn execute(
         *e = (*e).max(o.offer.cost_per_place_cents);
     }
     for (code, cost) in dearest {
-        if let Some(budget) = plans::budget(conn, year, code).map_err(err)? {
+        if let Some(line) = plans::budget_line(conn, year, code).map_err(err)? {
             if cost > 0 {
-                let committed = allocations::committed_cents(conn, code, year).map_err(err)?;
                 budgets.insert(
                     code.to_string(),
                     BudgetCap {
-                        places: ((budget - committed) / cost).max(0),
+                        places: ((line.budget_cents - line.committed_cents) / cost).max(0),
                     },
                 );
             }

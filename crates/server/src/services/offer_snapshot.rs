@@ -8,7 +8,7 @@
 //! recommendation of the instance once a second.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -34,8 +34,9 @@ pub struct Snapshot {
     /// left out. Ordered by instrument and reference day, so the ranking judges each
     /// instrument's rules once per run of offers (see `passgenau_allocation::recommend`).
     entries: Vec<(Uuid, OfferData, ProviderData, i64)>,
-    /// The entries arranged for the pruned ranking of `day` (made when cached).
-    arrangement: Option<Arrangement>,
+    /// The entries arranged for the pruned ranking of `day`, made by the first
+    /// recommendation against the snapshot (cohort runs do not need it).
+    arrangement: OnceLock<Arrangement>,
 }
 
 impl Snapshot {
@@ -64,14 +65,8 @@ impl Snapshot {
             taken: Instant::now(),
             day,
             entries,
-            arrangement: None,
+            arrangement: OnceLock::new(),
         })
-    }
-
-    /// Arranges the entries for the recommendations of its day under `cfg`.
-    pub fn arranged(mut self, cfg: &ScoringConfig) -> Snapshot {
-        self.arrangement = Some(Arrangement::new(&self.candidates(|_| true), self.day, cfg));
-        self
     }
 
     /// The best `limit` offers for the customer as of the snapshot's day, only of
@@ -85,13 +80,10 @@ impl Snapshot {
         cfg: &ScoringConfig,
     ) -> Vec<Recommendation> {
         let candidates = self.candidates(|_| true);
-        match &self.arrangement {
-            Some(a) => recommend_arranged(ctx, &candidates, a, only, limit, self.day, rules, cfg),
-            None => {
-                let a = Arrangement::new(&candidates, self.day, cfg);
-                recommend_arranged(ctx, &candidates, &a, only, limit, self.day, rules, cfg)
-            }
-        }
+        let arrangement = self
+            .arrangement
+            .get_or_init(|| Arrangement::new(&candidates, self.day, cfg));
+        recommend_arranged(ctx, &candidates, arrangement, only, limit, self.day, rules, cfg)
     }
 
     /// The offers that pass `keep`, with their provider and occupancy, for the engine.
@@ -133,7 +125,6 @@ impl SnapshotCache {
         conn: &mut DbConnection,
         day: NaiveDate,
         today: NaiveDate,
-        cfg: &ScoringConfig,
     ) -> StoreResult<Arc<Snapshot>> {
         if day != today {
             return Ok(Arc::new(Snapshot::load(conn, day)?));
@@ -151,14 +142,14 @@ impl SnapshotCache {
                 }
                 let _flag = Refreshing(&self.refreshing);
                 drop(slot);
-                let fresh = Arc::new(Snapshot::load(conn, day)?.arranged(cfg));
+                let fresh = Arc::new(Snapshot::load(conn, day)?);
                 *self.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
                 return Ok(fresh);
             }
         }
         // none yet, another day, or too old: load under the lock, so one request loads
         // and the others wait for it
-        let fresh = Arc::new(Snapshot::load(conn, day)?.arranged(cfg));
+        let fresh = Arc::new(Snapshot::load(conn, day)?);
         *slot = Some(fresh.clone());
         Ok(fresh)
     }
