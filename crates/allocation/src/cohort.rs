@@ -70,6 +70,10 @@ pub struct CohortResult {
     pub optimal: bool,
 }
 
+/// A plan stopped by its progress callback before it finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
+
 /// A budget cap shared by the offers of one instrument, in places.
 #[derive(Debug, Clone, Copy)]
 pub struct BudgetCap {
@@ -78,7 +82,8 @@ pub struct BudgetCap {
 
 /// Plans the cohort. `customers` and `offers` should come sorted by ID: the run is then
 /// deterministic. `budgets` caps the places per instrument code. `progress(done, total)`
-/// is called while pairs are scored.
+/// is called while pairs are scored; when it returns `false` the plan stops there and
+/// returns [`Stopped`] (the caller is shutting down or no longer owns the run).
 #[allow(clippy::too_many_arguments)]
 pub fn plan(
     customers: &[CustomerContext],
@@ -88,8 +93,8 @@ pub fn plan(
     rules: &RuleParams,
     cfg: &ScoringConfig,
     corridor: CorridorCosts,
-    progress: &mut dyn FnMut(usize, usize),
-) -> CohortResult {
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<CohortResult, Stopped> {
     let c_n = customers.len();
     let o_n = offers.len();
     // instrument budget nodes, in code order
@@ -116,8 +121,8 @@ pub fn plan(
             pair_arcs.push((a, ci, oi, score));
         }
         ranked.push(r);
-        if ci % 256 == 255 || ci + 1 == c_n {
-            progress(ci + 1, c_n);
+        if (ci % 256 == 255 || ci + 1 == c_n) && !progress(ci + 1, c_n) {
+            return Err(Stopped);
         }
     }
     for (oi, c) in offers.iter().enumerate() {
@@ -158,7 +163,7 @@ pub fn plan(
         ..Default::default()
     };
     if sol.status != Status::Optimal {
-        return result;
+        return Ok(result);
     }
     // proposals, in customer order
     let mut chosen: Vec<Option<(usize, i64)>> = vec![None; c_n];
@@ -194,5 +199,5 @@ pub fn plan(
         });
     }
     result.assigned = result.proposals.len();
-    result
+    Ok(result)
 }

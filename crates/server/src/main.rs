@@ -156,8 +156,8 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 // PostgreSQL: a thread waits for each round trip, so one per connection.
                 passgenau_store::Backend::Postgres => pool_size as usize,
             });
-            state.start_worker();
-            actix_web::rt::System::new().block_on(async move {
+            let worker = state.start_worker();
+            let served = actix_web::rt::System::new().block_on(async move {
                 // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
                 // (up to the shutdown timeout), then return, and the process exits 0.
                 let ops_state = state.clone();
@@ -181,7 +181,11 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                     }
                     None => api.await,
                 }
-            })?;
+            });
+            // requests are drained; the cohort worker finishes or hands back its run (30 s of
+            // draining + 8 s stay within docker-compose.yml's stop_grace_period of 40 s)
+            worker.stop(std::time::Duration::from_secs(8));
+            served?;
             tracing::info!("stopped");
             Ok(())
         }
@@ -290,7 +294,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            state
+            let claim = state
                 .store
                 .read(|conn| passgenau_store::runs::mark_running(conn, id))?;
             let outcome = execute(
@@ -298,12 +302,15 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 &state.rules,
                 &state.scoring,
                 id,
+                &claim,
                 &req,
                 &mut |done, total| {
                     bar.set_length(total as u64);
                     bar.set_position(done as u64);
+                    true
                 },
-            );
+            )
+            .and_then(|o| o.ok_or_else(|| "the run stopped before it finished".to_string()));
             bar.finish_and_clear();
             match outcome {
                 Ok(o) => {
@@ -314,7 +321,9 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                     Ok(())
                 }
                 Err(e) => {
-                    let _ = state.store.read(|conn| passgenau_store::runs::fail(conn, id, &e));
+                    let _ = state
+                        .store
+                        .read(|conn| passgenau_store::runs::fail(conn, id, &claim, &e));
                     Err(e.into())
                 }
             }

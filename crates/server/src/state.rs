@@ -30,13 +30,13 @@ pub struct AppState {
 
 impl AppState {
     /// Starts the background worker of cohort runs (once per instance).
-    pub fn start_worker(&self) {
+    pub fn start_worker(&self) -> crate::services::cohort_runs::Worker {
         crate::services::cohort_runs::start_worker(
             self.store.clone(),
             self.rules.clone(),
             self.scoring.clone(),
             self.run_signal.clone(),
-        );
+        )
     }
 }
 

@@ -8,7 +8,10 @@ use common::{Backend, TestApp};
 use passgenau_domain::user::Role;
 use serde_json::{json, Value};
 
-on_both_backends!(cohort_run_proposes_and_a_person_decides);
+on_both_backends!(
+    cohort_run_proposes_and_a_person_decides,
+    a_run_taken_over_is_finished_only_by_its_new_worker
+);
 
 async fn wait_done(t: &TestApp, id: &str) -> Value {
     for _ in 0..300 {
@@ -241,4 +244,97 @@ async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
         .await;
     let run = wait_done(&t, f.body["id"].as_str().unwrap()).await;
     assert_eq!(run["customers"], 3, "{run}");
+}
+
+/// A worker that went quiet loses its run to the next one that claims it; from then on
+/// its heartbeat, its result and its hand-back are refused, so the run is finished once.
+async fn a_run_taken_over_is_finished_only_by_its_new_worker(b: Backend) {
+    use passgenau_server::services::cohort_runs::{execute, RunRequest};
+    use passgenau_store::runs;
+    let t = TestApp::new(b).unwrap();
+    let mut body = t.offer_body();
+    body["starts_on"] = json!("2026-01-01");
+    body["ends_on"] = json!("2030-12-31");
+    assert_eq!(
+        t.post("/api/v1/offers", Role::Admin, body).await.status,
+        StatusCode::CREATED
+    );
+    let customer = t.create_customer("K-claim").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let req = RunRequest {
+        customer_ids: Some(vec![customer.parse().unwrap()]),
+        ..Default::default()
+    };
+    let store = &t.state.store;
+    let id = uuid::Uuid::now_v7();
+    store
+        .read(|c| runs::create(c, id, &serde_json::to_string(&req).unwrap(), "ifk"))
+        .unwrap();
+    let minute_ago = passgenau_store::records::now() - chrono::Duration::seconds(60);
+    let first = store.read(|c| runs::claim(c, minute_ago)).unwrap().unwrap();
+    let old = first.claim.clone().unwrap();
+    assert_eq!(first.status, "running");
+    assert!(
+        store.read(|c| runs::claim(c, minute_ago)).unwrap().is_none(),
+        "claimed once"
+    );
+    assert!(store.read(|c| runs::progress(c, id, &old, 1, 2)).unwrap());
+    // its heartbeat is older than this cut-off: taken over
+    let soon = passgenau_store::records::now() + chrono::Duration::seconds(1);
+    let second = store.read(|c| runs::claim(c, soon)).unwrap().unwrap();
+    let new = second.claim.clone().unwrap();
+    assert_ne!(old, new);
+    assert_eq!(second.progress_done, 0, "the new worker starts afresh");
+    // the old worker is refused everywhere
+    assert!(!store.read(|c| runs::progress(c, id, &old, 2, 2)).unwrap());
+    assert!(!store.read(|c| runs::release(c, id, &old)).unwrap());
+    assert!(!store.read(|c| runs::fail(c, id, &old, "late")).unwrap());
+    let late = execute(
+        store,
+        &t.state.rules,
+        &t.state.scoring,
+        id,
+        &old,
+        &req,
+        &mut |_, _| true,
+    );
+    assert!(late.is_err(), "{late:?}");
+    assert_eq!(t.count("run_proposals"), 0, "the late result is not stored");
+    assert_eq!(store.read(|c| runs::get(c, id)).unwrap().status, "running");
+    // a worker that stops hands its run back; the next claim starts it again
+    let stopped = execute(
+        store,
+        &t.state.rules,
+        &t.state.scoring,
+        id,
+        &new,
+        &req,
+        &mut |_, _| false,
+    );
+    assert_eq!(stopped.unwrap().map(|o| o.assigned), None);
+    assert!(store.read(|c| runs::release(c, id, &new)).unwrap());
+    let queued = store.read(|c| runs::get(c, id)).unwrap();
+    assert_eq!((queued.status.as_str(), queued.claim), ("queued", None));
+    let third = store.read(|c| runs::claim(c, minute_ago)).unwrap().unwrap();
+    let latest = third.claim.unwrap();
+    let done = execute(
+        store,
+        &t.state.rules,
+        &t.state.scoring,
+        id,
+        &latest,
+        &req,
+        &mut |_, _| true,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(done.assigned, 1);
+    assert_eq!(t.count("run_proposals"), 1);
+    assert_eq!(store.read(|c| runs::get(c, id)).unwrap().status, "done");
+    assert!(
+        !store.read(|c| runs::release(c, id, &latest)).unwrap(),
+        "a done run stays done"
+    );
 }

@@ -506,3 +506,106 @@ fn sigterm_drains_in_flight_requests() {
     let state = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 1).unwrap();
     assert_eq!(state.store.read(passgenau_store::customers::count).unwrap(), 1);
 }
+
+/// SIGTERM while a cohort run is being scored: the worker stops at its next batch of
+/// customers and hands the run back to the queue, the server exits 0, and a restarted
+/// server runs it to the end at once (not only after `STALE_AFTER`), one proposal per
+/// customer and nothing from the interrupted attempt.
+#[test]
+fn sigterm_hands_a_running_run_back_and_a_restart_finishes_it() {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+        claim: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        proposals: i64,
+        #[diesel(sql_type = BigInt)]
+        customers: i64,
+    }
+    let db = TestDb::new(Backend::Sqlite).unwrap();
+    // a cohort large enough that scoring it takes seconds in a test build
+    let seeded = std::process::Command::new(env!("CARGO_BIN_EXE_passgenau"))
+        .args(["seed", "demo", "--customers", "8000"])
+        .env("DATABASE_URL", &db.url)
+        .env("PASSGENAU_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(seeded.success());
+    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let server = Server::start(&db.url, TEST_SECRET);
+    let (status, queued) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/allocation-runs",
+        Some(&ifk),
+        Some(&json!({"filter": {}})),
+    );
+    assert_eq!(status, 202, "{queued}");
+    let id = queued["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/allocation-runs/{id}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (_, run) = request(&server.addr, "GET", &path, Some(&ifk), None);
+        assert_ne!(
+            run["status"], "done",
+            "the run ended before the test could stop it: {run}"
+        );
+        if run["status"] == "running" && run["progress"]["done"].as_i64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not start: {run}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let stopping = std::time::Instant::now();
+    assert_eq!(server.terminate(), Some(0));
+    assert!(
+        stopping.elapsed() < std::time::Duration::from_secs(15),
+        "stopped in {:?}",
+        stopping.elapsed()
+    );
+    let store = passgenau_store::Store::open(&db.url, &Default::default()).unwrap();
+    let row = |id: &str| -> Row {
+        let sql = format!(
+            "SELECT status, claim, (SELECT COUNT(*) FROM run_proposals p WHERE p.run_id = r.id) AS proposals, \
+             (SELECT COUNT(DISTINCT p.customer_id) FROM run_proposals p WHERE p.run_id = r.id) AS customers \
+             FROM allocation_runs r WHERE r.id = '{id}'"
+        );
+        store
+            .read(|conn| Ok(diesel::sql_query(&sql).get_result::<Row>(conn)?))
+            .unwrap()
+    };
+    let back = row(&id);
+    assert_eq!(
+        (back.status.as_str(), back.claim.as_deref(), back.proposals),
+        ("queued", None, 0),
+        "handed back to the queue, nothing stored"
+    );
+    let again = Server::start(&db.url, TEST_SECRET);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let run = loop {
+        let (_, run) = request(&again.addr, "GET", &path, Some(&ifk), None);
+        if run["status"] == "done" || run["status"] == "failed" {
+            break run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish: {run}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(run["status"], "done", "{run}");
+    let done = row(&id);
+    assert!(done.proposals > 0);
+    assert_eq!(done.proposals, run["assigned"].as_i64().unwrap());
+    assert_eq!(done.proposals, done.customers, "one proposal per customer");
+    assert_eq!(again.terminate(), Some(0));
+}

@@ -30,6 +30,8 @@ pub struct RunRow {
     pub optimal: Option<bool>,
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
+    /// The claim of the worker running it (see [`claim`]); none while queued.
+    pub claim: Option<String>,
 }
 
 pub fn create(conn: &mut DbConnection, id: Uuid, request: &str, created_by: &str) -> StoreResult<()> {
@@ -56,7 +58,9 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<RunRow> {
 
 /// Claims the oldest queued run for this worker: a conditional update, so of several
 /// instances exactly one wins. Also takes back runs whose worker stopped sending
-/// heartbeats (`stale_before`), so a crashed instance's run resumes elsewhere.
+/// heartbeats (`stale_before`), so a crashed instance's run resumes elsewhere. The row
+/// returned carries a fresh `claim`: [`progress`], [`finish`], [`fail`] and [`release`]
+/// act only while it is still the run's claim.
 pub fn claim(
     conn: &mut DbConnection,
     stale_before: chrono::DateTime<chrono::Utc>,
@@ -66,7 +70,10 @@ pub fn claim(
             .filter(allocation_runs::status.eq("running"))
             .filter(allocation_runs::heartbeat_at.lt(to_db_time(stale_before))),
     )
-    .set(allocation_runs::status.eq("queued"))
+    .set((
+        allocation_runs::status.eq("queued"),
+        allocation_runs::claim.eq(None::<String>),
+    ))
     .execute(conn)?;
     let candidates: Vec<String> = allocation_runs::table
         .filter(allocation_runs::status.eq("queued"))
@@ -75,47 +82,90 @@ pub fn claim(
         .limit(5)
         .load(conn)?;
     for id in candidates {
-        let t = to_db_time(now());
-        let n = diesel::update(
-            allocation_runs::table
-                .filter(allocation_runs::id.eq(&id))
-                .filter(allocation_runs::status.eq("queued")),
-        )
-        .set((
-            allocation_runs::status.eq("running"),
-            allocation_runs::started_at.eq(t),
-            allocation_runs::heartbeat_at.eq(t),
-        ))
-        .execute(conn)?;
-        if n == 1 {
-            return get(conn, uuid_from_str(&id)?).map(Some);
+        if let Some(run) = take(conn, &id, true)? {
+            return Ok(Some(run));
         }
     }
     Ok(None)
 }
 
-/// Marks a run as running in this process (the CLI plans its own run directly).
-pub fn mark_running(conn: &mut DbConnection, id: Uuid) -> StoreResult<()> {
-    let t = to_db_time(now());
-    diesel::update(allocation_runs::table.find(id.to_string()))
-        .set((
-            allocation_runs::status.eq("running"),
-            allocation_runs::started_at.eq(t),
-            allocation_runs::heartbeat_at.eq(t),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// Marks a run as running in this process (the CLI plans its own run directly) and
+/// returns its claim.
+pub fn mark_running(conn: &mut DbConnection, id: Uuid) -> StoreResult<String> {
+    take(conn, &id.to_string(), false)?
+        .and_then(|run| run.claim)
+        .ok_or(StoreError::NotFound)
 }
 
-pub fn progress(conn: &mut DbConnection, id: Uuid, done: i64, total: i64) -> StoreResult<()> {
-    diesel::update(allocation_runs::table.find(id.to_string()))
+/// Sets the run running under a new claim; `only_queued` makes it conditional.
+fn take(conn: &mut DbConnection, id: &str, only_queued: bool) -> StoreResult<Option<RunRow>> {
+    let t = to_db_time(now());
+    let claim = Uuid::now_v7().to_string();
+    let set = (
+        allocation_runs::status.eq("running"),
+        allocation_runs::started_at.eq(t),
+        allocation_runs::heartbeat_at.eq(t),
+        allocation_runs::progress_done.eq(0i64),
+        allocation_runs::claim.eq(&claim),
+    );
+    let target = allocation_runs::table.filter(allocation_runs::id.eq(id));
+    let n = if only_queued {
+        diesel::update(target.filter(allocation_runs::status.eq("queued")))
+            .set(set)
+            .execute(conn)?
+    } else {
+        diesel::update(target).set(set).execute(conn)?
+    };
+    if n == 1 {
+        get(conn, uuid_from_str(id)?).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// The run `id` while it is running under `claim`.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn claimed<'a>(id: String, claim: &'a str) -> _ {
+    allocation_runs::table
+        .filter(allocation_runs::id.eq(id))
+        .filter(allocation_runs::claim.eq(claim))
+        .filter(allocation_runs::status.eq("running"))
+}
+
+fn lost_claim() -> StoreError {
+    StoreError::Conflict {
+        code: "run_claim_lost",
+        message: "the run was handed to another worker".into(),
+    }
+}
+
+/// Records progress and the heartbeat. `Ok(false)`: the claim is no longer this
+/// worker's (the run was taken over or handed back), so it should stop.
+pub fn progress(conn: &mut DbConnection, id: Uuid, claim: &str, done: i64, total: i64) -> StoreResult<bool> {
+    let n = diesel::update(claimed(id.to_string(), claim))
         .set((
             allocation_runs::progress_done.eq(done),
             allocation_runs::progress_total.eq(total),
             allocation_runs::heartbeat_at.eq(to_db_time(now())),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(n == 1)
+}
+
+/// Hands a run back to the queue (its worker is stopping): the next worker that looks,
+/// in this instance after a restart or in another, starts it again at once. `Ok(false)`:
+/// it was no longer this worker's.
+pub fn release(conn: &mut DbConnection, id: Uuid, claim: &str) -> StoreResult<bool> {
+    let n = diesel::update(claimed(id.to_string(), claim))
+        .set((
+            allocation_runs::status.eq("queued"),
+            allocation_runs::claim.eq(None::<String>),
+            allocation_runs::started_at.eq(None::<chrono::NaiveDateTime>),
+            allocation_runs::heartbeat_at.eq(None::<chrono::NaiveDateTime>),
+            allocation_runs::progress_done.eq(0i64),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
 }
 
 /// The figures of a finished run.
@@ -130,8 +180,10 @@ pub struct Outcome {
     pub duration_ms: i64,
 }
 
-pub fn finish(conn: &mut DbConnection, id: Uuid, o: &Outcome) -> StoreResult<()> {
-    diesel::update(allocation_runs::table.find(id.to_string()))
+/// Marks the run done. Fails with `run_claim_lost` (and, inside the transaction that
+/// stores the proposals, undoes them) when the claim is no longer this worker's.
+pub fn finish(conn: &mut DbConnection, id: Uuid, claim: &str, o: &Outcome) -> StoreResult<()> {
+    let n = diesel::update(claimed(id.to_string(), claim))
         .set((
             allocation_runs::status.eq("done"),
             allocation_runs::finished_at.eq(to_db_time(now())),
@@ -144,18 +196,23 @@ pub fn finish(conn: &mut DbConnection, id: Uuid, o: &Outcome) -> StoreResult<()>
             allocation_runs::duration_ms.eq(o.duration_ms),
         ))
         .execute(conn)?;
-    Ok(())
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(lost_claim())
+    }
 }
 
-pub fn fail(conn: &mut DbConnection, id: Uuid, error: &str) -> StoreResult<()> {
-    diesel::update(allocation_runs::table.find(id.to_string()))
+/// Marks the run failed, if the claim is still this worker's.
+pub fn fail(conn: &mut DbConnection, id: Uuid, claim: &str, error: &str) -> StoreResult<bool> {
+    let n = diesel::update(claimed(id.to_string(), claim))
         .set((
             allocation_runs::status.eq("failed"),
             allocation_runs::finished_at.eq(to_db_time(now())),
             allocation_runs::error.eq(error),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(n == 1)
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -246,6 +246,7 @@ diesel::table! {
         optimal -> Nullable<Bool>,
         duration_ms -> Nullable<BigInt>,
         error -> Nullable<Text>,
+        claim -> Nullable<Text>,
     }
 }
 

@@ -6,6 +6,7 @@
 //! again by the next worker that looks, in this instance or another.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -52,17 +53,27 @@ pub struct RunRequest {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Wakes the worker when a run is queued.
+/// Wakes the worker when a run is queued, and tells it to stop.
 #[derive(Default)]
 pub struct Signal {
     pending: Mutex<bool>,
     cv: Condvar,
+    stopping: AtomicBool,
 }
 
 impl Signal {
     pub fn notify(&self) {
         *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = true;
         self.cv.notify_all();
+    }
+
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.notify();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 
     fn wait(&self, timeout: Duration) {
@@ -75,64 +86,150 @@ impl Signal {
     }
 }
 
-/// Starts this instance's worker thread.
-pub fn start_worker(store: Store, rules: Arc<RuleParams>, scoring: Arc<ScoringConfig>, signal: Arc<Signal>) {
-    std::thread::Builder::new()
-        .name("cohort-runs".into())
-        .spawn(move || loop {
-            let stale =
-                passgenau_store::records::now() - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
-            match store.read(|conn| runs::claim(conn, stale)) {
-                Ok(Some(run)) => {
-                    let id = match Uuid::parse_str(&run.id) {
-                        Ok(id) => id,
-                        Err(_) => continue,
-                    };
-                    let outcome = serde_json::from_str::<RunRequest>(&run.request)
-                        .map_err(|e| format!("stored request unreadable: {e}"))
-                        .and_then(|req| {
-                            let mut last = Instant::now();
-                            execute(&store, &rules, &scoring, id, &req, &mut |done, total| {
-                                if last.elapsed() > Duration::from_millis(500) || done == total {
-                                    last = Instant::now();
-                                    let _ = store
-                                        .read(|conn| runs::progress(conn, id, done as i64, total as i64));
-                                }
-                            })
-                        });
-                    if let Ok(o) = &outcome {
-                        crate::observe::metrics().cohort_run(o.duration_ms as f64 / 1000.0);
-                    }
-                    if let Err(e) = outcome {
-                        tracing::warn!(run = %id, error = %e, "cohort run failed");
-                        let _ = store.read(|conn| runs::fail(conn, id, &e));
-                    }
-                }
-                Ok(None) => signal.wait(Duration::from_secs(1)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cohort worker cannot reach the database");
-                    std::thread::sleep(Duration::from_secs(2));
-                }
-            }
-        })
-        .expect("start the cohort worker");
+/// The run a worker holds: its ID and claim.
+type Held = Arc<Mutex<Option<(Uuid, String)>>>;
+
+/// This instance's worker thread, to be stopped at shutdown.
+pub struct Worker {
+    thread: std::thread::JoinHandle<()>,
+    signal: Arc<Signal>,
+    held: Held,
+    store: Store,
 }
 
-/// Loads the cohort and the offers, plans, stores the proposals and marks the run done.
+impl Worker {
+    /// Stops the worker when the server shuts down. A run still being scored stops at the
+    /// next batch of customers and goes back to the queue; one being solved or stored is
+    /// waited for up to `grace`, and handed back if it is not done by then. Either way a
+    /// restarted server, or another instance, takes it up at once instead of after
+    /// [`STALE_AFTER`].
+    pub fn stop(self, grace: Duration) {
+        self.signal.stop();
+        let until = Instant::now() + grace;
+        while !self.thread.is_finished() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if self.thread.is_finished() {
+            let _ = self.thread.join();
+            return;
+        }
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some((id, claim)) = held {
+            match self.store.read(|conn| runs::release(conn, id, &claim)) {
+                Ok(true) => tracing::info!(run = %id, "cohort run handed back to the queue at shutdown"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(run = %id, error = %e, "cohort run could not be handed back"),
+            }
+        }
+    }
+}
+
+/// Starts this instance's worker thread.
+pub fn start_worker(
+    store: Store,
+    rules: Arc<RuleParams>,
+    scoring: Arc<ScoringConfig>,
+    signal: Arc<Signal>,
+) -> Worker {
+    let held: Held = Arc::default();
+    let thread = {
+        let (store, signal, held) = (store.clone(), signal.clone(), held.clone());
+        std::thread::Builder::new()
+            .name("cohort-runs".into())
+            .spawn(move || {
+                while !signal.stopping() {
+                    let stale = passgenau_store::records::now()
+                        - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
+                    match store.read(|conn| runs::claim(conn, stale)) {
+                        Ok(Some(run)) => {
+                            let (Ok(id), Some(claim)) = (Uuid::parse_str(&run.id), run.claim.clone()) else {
+                                continue;
+                            };
+                            *held.lock().unwrap_or_else(|p| p.into_inner()) = Some((id, claim.clone()));
+                            work(&store, &rules, &scoring, &signal, id, &claim, &run.request);
+                            *held.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                        }
+                        Ok(None) => signal.wait(Duration::from_secs(1)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cohort worker cannot reach the database");
+                            signal.wait(Duration::from_secs(2));
+                        }
+                    }
+                }
+            })
+            .expect("start the cohort worker")
+    };
+    Worker {
+        thread,
+        signal,
+        held,
+        store,
+    }
+}
+
+/// Runs one claimed run to its end: done, failed, handed back (stopping) or given up
+/// (taken over by another worker).
+fn work(
+    store: &Store,
+    rules: &RuleParams,
+    scoring: &ScoringConfig,
+    signal: &Signal,
+    id: Uuid,
+    claim: &str,
+    request: &str,
+) {
+    let mut lost = false;
+    let mut last = Instant::now();
+    let outcome = serde_json::from_str::<RunRequest>(request)
+        .map_err(|e| format!("stored request unreadable: {e}"))
+        .and_then(|req| {
+            execute(store, rules, scoring, id, claim, &req, &mut |done, total| {
+                if signal.stopping() {
+                    return false;
+                }
+                if last.elapsed() > Duration::from_millis(500) || done == total {
+                    last = Instant::now();
+                    if let Ok(false) =
+                        store.read(|conn| runs::progress(conn, id, claim, done as i64, total as i64))
+                    {
+                        lost = true;
+                        return false;
+                    }
+                }
+                true
+            })
+        });
+    match outcome {
+        Ok(Some(o)) => crate::observe::metrics().cohort_run(o.duration_ms as f64 / 1000.0),
+        Ok(None) if lost => tracing::warn!(run = %id, "cohort run was taken over by another worker; stopped"),
+        Ok(None) => match store.read(|conn| runs::release(conn, id, claim)) {
+            Ok(_) => tracing::info!(run = %id, "cohort run handed back to the queue at shutdown"),
+            Err(e) => tracing::warn!(run = %id, error = %e, "cohort run could not be handed back"),
+        },
+        Err(e) => {
+            tracing::warn!(run = %id, error = %e, "cohort run failed");
+            let _ = store.read(|conn| runs::fail(conn, id, claim, &e));
+        }
+    }
+}
+
+/// Loads the cohort and the offers, plans, stores the proposals and marks the run done,
+/// all under the worker's `claim`. `Ok(None)`: `progress` stopped it before the end.
 pub fn execute(
     store: &Store,
     rules: &RuleParams,
     scoring: &ScoringConfig,
     run_id: Uuid,
+    claim: &str,
     req: &RunRequest,
-    progress: &mut dyn FnMut(usize, usize),
-) -> Result<Outcome, String> {
+    progress: &mut dyn FnMut(usize, usize) -> bool,
+) -> Result<Option<Outcome>, String> {
     let started = Instant::now();
     let today = chrono::Utc::now().date_naive();
     let day = req.as_of.unwrap_or(today);
     let err = |e: passgenau_store::StoreError| e.to_string();
-    let mut conn = store.conn().map_err(err)?;
-    let conn = &mut *conn;
+    let mut pooled = store.conn().map_err(err)?;
+    let conn = &mut *pooled;
     // the cohort
     let mut records: Vec<CustomerRecord> = match &req.customer_ids {
         Some(ids) => customers::get_many(conn, ids).map_err(err)?,
@@ -214,7 +311,9 @@ pub fn execute(
             }
         }
     }
-    let result = cohort::plan(
+    // the pool gets its connection back while the plan is made
+    drop(pooled);
+    let Ok(result) = cohort::plan(
         &contexts,
         &offers,
         &budgets,
@@ -223,7 +322,9 @@ pub fn execute(
         scoring,
         CorridorCosts::default(),
         progress,
-    );
+    ) else {
+        return Ok(None);
+    };
     if !result.optimal {
         return Err("the solver could not certify an optimal assignment".into());
     }
@@ -255,9 +356,10 @@ pub fn execute(
     };
     store
         .write(|conn| -> Result<(), passgenau_store::StoreError> {
-            runs::insert_proposals(conn, &proposals)?;
-            runs::finish(conn, run_id, &outcome)
+            // the claim first: a run handed on meanwhile stores nothing
+            runs::finish(conn, run_id, claim, &outcome)?;
+            runs::insert_proposals(conn, &proposals)
         })
         .map_err(err)?;
-    Ok(outcome)
+    Ok(Some(outcome))
 }
