@@ -27,7 +27,11 @@ port=18090
 PASSGENAU_LOG=warn "$bin" --database-url "$url" serve --bind 127.0.0.1:$port &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
-sleep 1
+# wait until it answers (a fixed sleep was too short on a slow day)
+for _ in $(seq 100); do
+  curl -sf "127.0.0.1:$port/healthz" >/dev/null && break
+  sleep 0.1
+done
 run() { "$load" --addr 127.0.0.1:$port "$@" | sed -n 1p; }
 rss() { echo "server resident memory: $(awk '/VmRSS/ {print $2/1024 " MB"}' /proc/$pid/status)"; }
 
