@@ -265,7 +265,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             instruments,
             as_of,
         } => {
-            use passgenau_server::services::cohort_runs::{execute, RunFilter, RunRequest};
+            use passgenau_server::services::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
             let target_group = target_group
                 .map(|g| {
@@ -297,6 +297,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             let claim = state
                 .store
                 .read(|conn| passgenau_store::runs::mark_running(conn, id))?;
+            let mut beat = Heartbeat::new(&state.store, id, &claim);
             let outcome = execute(
                 &state.store,
                 &state.rules,
@@ -307,10 +308,11 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 &mut |done, total| {
                     bar.set_length(total as u64);
                     bar.set_position(done as u64);
-                    true
+                    // the heartbeat keeps a server's worker from taking the run over
+                    beat.beat(done, total)
                 },
             )
-            .and_then(|o| o.ok_or_else(|| "the run stopped before it finished".to_string()));
+            .and_then(|o| o.ok_or_else(|| "the run was taken over by another worker".to_string()));
             bar.finish_and_clear();
             match outcome {
                 Ok(o) => {

@@ -167,6 +167,44 @@ pub fn start_worker(
     }
 }
 
+/// Reports a run's progress, which is also its heartbeat, at most every 500 ms and at the
+/// end, under the worker's claim.
+pub struct Heartbeat<'a> {
+    store: &'a Store,
+    id: Uuid,
+    claim: &'a str,
+    last: Instant,
+    /// The claim is no longer this worker's: the run was taken over or handed back.
+    pub lost: bool,
+}
+
+impl<'a> Heartbeat<'a> {
+    pub fn new(store: &'a Store, id: Uuid, claim: &'a str) -> Self {
+        Self {
+            store,
+            id,
+            claim,
+            last: Instant::now(),
+            lost: false,
+        }
+    }
+
+    /// For the plan's progress callback: `false` once the claim is lost.
+    pub fn beat(&mut self, done: usize, total: usize) -> bool {
+        if !self.lost && (self.last.elapsed() > Duration::from_millis(500) || done == total) {
+            self.last = Instant::now();
+            let (id, claim) = (self.id, self.claim);
+            if let Ok(false) = self
+                .store
+                .read(|conn| runs::progress(conn, id, claim, done as i64, total as i64))
+            {
+                self.lost = true;
+            }
+        }
+        !self.lost
+    }
+}
+
 /// Runs one claimed run to its end: done, failed, handed back (stopping) or given up
 /// (taken over by another worker).
 fn work(
@@ -178,27 +216,15 @@ fn work(
     claim: &str,
     request: &str,
 ) {
-    let mut lost = false;
-    let mut last = Instant::now();
+    let mut beat = Heartbeat::new(store, id, claim);
     let outcome = serde_json::from_str::<RunRequest>(request)
         .map_err(|e| format!("stored request unreadable: {e}"))
         .and_then(|req| {
             execute(store, rules, scoring, id, claim, &req, &mut |done, total| {
-                if signal.stopping() {
-                    return false;
-                }
-                if last.elapsed() > Duration::from_millis(500) || done == total {
-                    last = Instant::now();
-                    if let Ok(false) =
-                        store.read(|conn| runs::progress(conn, id, claim, done as i64, total as i64))
-                    {
-                        lost = true;
-                        return false;
-                    }
-                }
-                true
+                !signal.stopping() && beat.beat(done, total)
             })
         });
+    let lost = beat.lost;
     match outcome {
         Ok(Some(o)) => crate::observe::metrics().cohort_run(o.duration_ms as f64 / 1000.0),
         Ok(None) if lost => tracing::warn!(run = %id, "cohort run was taken over by another worker; stopped"),
