@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     cohort_run_proposes_and_a_person_decides,
-    a_run_taken_over_is_finished_only_by_its_new_worker
+    a_run_taken_over_is_finished_only_by_its_new_worker,
+    a_stopped_worker_hands_its_run_back
 );
 
 async fn wait_done(t: &TestApp, id: &str) -> Value {
@@ -337,4 +338,66 @@ async fn a_run_taken_over_is_finished_only_by_its_new_worker(b: Backend) {
         !store.read(|c| runs::release(c, id, &latest)).unwrap(),
         "a done run stays done"
     );
+}
+
+/// A worker told to stop with no time left hands its run back at once; the run's own
+/// thread, still scoring, then stops at its next batch and stores nothing. The next worker
+/// runs it to the end.
+async fn a_stopped_worker_hands_its_run_back(b: Backend) {
+    use passgenau_store::runs;
+    let t = TestApp::new_empty(b).unwrap();
+    let store = t.state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        passgenau_server::seed::demo(
+            &store,
+            &passgenau_server::seed::DemoOptions {
+                customers: 3000,
+                seed: 7,
+                force: false,
+                progress: false,
+            },
+        )
+        .map(drop)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let store = &t.state.store;
+    let id = uuid::Uuid::now_v7();
+    store
+        .read(|c| runs::create(c, id, r#"{"filter": {}}"#, "ifk"))
+        .unwrap();
+    let worker = t.state.start_worker();
+    let mut run = store.read(|c| runs::get(c, id)).unwrap();
+    // its first heartbeat (after 500 ms): the worker holds it and is scoring
+    for _ in 0..1000 {
+        if run.status != "queued" && run.progress_done > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        run = store.read(|c| runs::get(c, id)).unwrap();
+    }
+    assert_eq!(run.status, "running", "{run:?}");
+    assert!(run.progress_done < run.progress_total, "{run:?}");
+    tokio::task::spawn_blocking(move || worker.stop(std::time::Duration::ZERO))
+        .await
+        .unwrap();
+    let back = store.read(|c| runs::get(c, id)).unwrap();
+    assert_eq!((back.status.as_str(), back.claim.as_deref()), ("queued", None));
+    // the old thread notices at its next batch (256 customers) and gives up
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(store.read(|c| runs::get(c, id)).unwrap().status, "queued");
+    assert_eq!(t.count("run_proposals"), 0);
+    let _next = t.state.start_worker();
+    t.state.run_signal.notify();
+    let mut done = back;
+    for _ in 0..1200 {
+        done = store.read(|c| runs::get(c, id)).unwrap();
+        if done.status == "done" || done.status == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(done.status, "done", "{done:?}");
+    assert_eq!(t.count("run_proposals"), done.assigned.unwrap());
 }

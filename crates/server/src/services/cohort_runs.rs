@@ -53,27 +53,17 @@ pub struct RunRequest {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Wakes the worker when a run is queued, and tells it to stop.
+/// Wakes the worker when a run is queued.
 #[derive(Default)]
 pub struct Signal {
     pending: Mutex<bool>,
     cv: Condvar,
-    stopping: AtomicBool,
 }
 
 impl Signal {
     pub fn notify(&self) {
         *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = true;
         self.cv.notify_all();
-    }
-
-    fn stop(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
-        self.notify();
-    }
-
-    fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
     }
 
     fn wait(&self, timeout: Duration) {
@@ -93,6 +83,7 @@ type Held = Arc<Mutex<Option<(Uuid, String)>>>;
 pub struct Worker {
     thread: std::thread::JoinHandle<()>,
     signal: Arc<Signal>,
+    stopping: Arc<AtomicBool>,
     held: Held,
     store: Store,
 }
@@ -104,7 +95,8 @@ impl Worker {
     /// restarted server, or another instance, takes it up at once instead of after
     /// [`STALE_AFTER`].
     pub fn stop(self, grace: Duration) {
-        self.signal.stop();
+        self.stopping.store(true, Ordering::SeqCst);
+        self.signal.notify();
         let until = Instant::now() + grace;
         while !self.thread.is_finished() && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
@@ -132,12 +124,13 @@ pub fn start_worker(
     signal: Arc<Signal>,
 ) -> Worker {
     let held: Held = Arc::default();
+    let stopping = Arc::new(AtomicBool::new(false));
     let thread = {
-        let (store, signal, held) = (store.clone(), signal.clone(), held.clone());
+        let (store, signal, stopping, held) = (store.clone(), signal.clone(), stopping.clone(), held.clone());
         std::thread::Builder::new()
             .name("cohort-runs".into())
             .spawn(move || {
-                while !signal.stopping() {
+                while !stopping.load(Ordering::SeqCst) {
                     let stale = passgenau_store::records::now()
                         - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
                     match store.read(|conn| runs::claim(conn, stale)) {
@@ -146,7 +139,7 @@ pub fn start_worker(
                                 continue;
                             };
                             *held.lock().unwrap_or_else(|p| p.into_inner()) = Some((id, claim.clone()));
-                            work(&store, &rules, &scoring, &signal, id, &claim, &run.request);
+                            work(&store, &rules, &scoring, &stopping, id, &claim, &run.request);
                             *held.lock().unwrap_or_else(|p| p.into_inner()) = None;
                         }
                         Ok(None) => signal.wait(Duration::from_secs(1)),
@@ -162,6 +155,7 @@ pub fn start_worker(
     Worker {
         thread,
         signal,
+        stopping,
         held,
         store,
     }
@@ -211,7 +205,7 @@ fn work(
     store: &Store,
     rules: &RuleParams,
     scoring: &ScoringConfig,
-    signal: &Signal,
+    stopping: &AtomicBool,
     id: Uuid,
     claim: &str,
     request: &str,
@@ -221,7 +215,7 @@ fn work(
         .map_err(|e| format!("stored request unreadable: {e}"))
         .and_then(|req| {
             execute(store, rules, scoring, id, claim, &req, &mut |done, total| {
-                !signal.stopping() && beat.beat(done, total)
+                !stopping.load(Ordering::SeqCst) && beat.beat(done, total)
             })
         });
     let lost = beat.lost;
