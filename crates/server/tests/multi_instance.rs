@@ -485,10 +485,23 @@ fn sigterm_drains_in_flight_requests() {
     .to_string();
     let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
     let head = format!(
-        "POST /api/v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ifk}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST /api/v1/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {ifk}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
+    // "100 Continue": the server has taken the request up (not just the kernel the
+    // connection), however slow the machine is at this moment
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
     s.write_all(&body.as_bytes()[..10]).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(200));
     // the request is in flight: its body is still arriving
