@@ -107,12 +107,17 @@ impl Worker {
         }
         let held = self.held.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some((id, claim)) = held {
-            match self.store.read(|conn| runs::release(conn, id, &claim)) {
-                Ok(true) => tracing::info!(run = %id, "cohort run handed back to the queue at shutdown"),
-                Ok(false) => {}
-                Err(e) => tracing::warn!(run = %id, error = %e, "cohort run could not be handed back"),
-            }
+            release(&self.store, id, &claim);
         }
+    }
+}
+
+/// Hands a run back to the queue at shutdown (nothing if it is no longer this claim's).
+fn release(store: &Store, id: Uuid, claim: &str) {
+    match store.read(|conn| runs::release(conn, id, claim)) {
+        Ok(true) => tracing::info!(run = %id, "cohort run handed back to the queue at shutdown"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(run = %id, error = %e, "cohort run could not be handed back"),
     }
 }
 
@@ -222,10 +227,7 @@ fn work(
     match outcome {
         Ok(Some(o)) => crate::observe::metrics().cohort_run(o.duration_ms as f64 / 1000.0),
         Ok(None) if lost => tracing::warn!(run = %id, "cohort run was taken over by another worker; stopped"),
-        Ok(None) => match store.read(|conn| runs::release(conn, id, claim)) {
-            Ok(_) => tracing::info!(run = %id, "cohort run handed back to the queue at shutdown"),
-            Err(e) => tracing::warn!(run = %id, error = %e, "cohort run could not be handed back"),
-        },
+        Ok(None) => release(store, id, claim),
         Err(e) => {
             tracing::warn!(run = %id, error = %e, "cohort run failed");
             let _ = store.read(|conn| runs::fail(conn, id, claim, &e));
