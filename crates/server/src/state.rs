@@ -73,7 +73,7 @@ impl Audited {
     ) {
         let entries =
             crate::routes::audit_entries(caller, passgenau_store::audit::Action::Read, route, subjects);
-        self.0.push(store.audit_reads_later(entries));
+        self.0.push(store.audit_reads(entries));
     }
 }
 

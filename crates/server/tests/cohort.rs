@@ -390,14 +390,7 @@ async fn a_stopped_worker_hands_its_run_back(b: Backend) {
     assert_eq!(t.count("run_proposals"), 0);
     let _next = t.state.start_worker();
     t.state.run_signal.notify();
-    let mut done = back;
-    for _ in 0..1200 {
-        done = store.read(|c| runs::get(c, id)).unwrap();
-        if done.status == "done" || done.status == "failed" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(done.status, "done", "{done:?}");
-    assert_eq!(t.count("run_proposals"), done.assigned.unwrap());
+    let done = wait_done(&t, &id.to_string()).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(Some(t.count("run_proposals")), done["assigned"].as_i64());
 }

@@ -223,7 +223,7 @@ fn sqlite_wal_stays_bounded_under_steady_commits() {
                     // scattered keys: each commit touches other index pages
                     let entry =
                         common::read_entry(format!("writer-{i}"), format!("test {k}"), uuid::Uuid::new_v4());
-                    store.audit_reads(vec![entry]).unwrap();
+                    store.audit_reads(vec![entry]).wait().unwrap();
                 }
             })
         })

@@ -451,22 +451,30 @@ fn a_started_server_resumes_queued_runs() {
     let server = Server::start(&db.url, TEST_SECRET);
     let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
-    let mut status = String::new();
-    for _ in 0..200 {
-        let (_, r) = request(
-            &server.addr,
+    let run = run_when_ended(&server.addr, &ifk, &id.to_string(), 10);
+    assert_eq!(run["status"], "done", "{run}");
+}
+
+/// The run once it is done or failed, read over HTTP; panics after `seconds`.
+fn run_when_ended(addr: &str, token: &str, id: &str, seconds: u64) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        let (_, run) = request(
+            addr,
             "GET",
             &format!("/api/v1/allocation-runs/{id}"),
-            Some(&ifk),
+            Some(token),
             None,
         );
-        status = r["status"].as_str().unwrap_or_default().to_string();
-        if status == "done" {
-            break;
+        if run["status"] == "done" || run["status"] == "failed" {
+            return run;
         }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish: {run}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    assert_eq!(status, "done");
 }
 
 /// SIGTERM while a request is in flight: the server stops accepting, finishes that
@@ -603,18 +611,7 @@ fn sigterm_hands_a_running_run_back_and_a_restart_finishes_it() {
         "handed back to the queue, nothing stored"
     );
     let again = Server::start(&db.url, TEST_SECRET);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    let run = loop {
-        let (_, run) = request(&again.addr, "GET", &path, Some(&ifk), None);
-        if run["status"] == "done" || run["status"] == "failed" {
-            break run;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run did not finish: {run}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let run = run_when_ended(&again.addr, &ifk, &id, 120);
     assert_eq!(run["status"], "done", "{run}");
     let done = row(&id);
     assert!(done.proposals > 0);

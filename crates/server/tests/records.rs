@@ -996,7 +996,7 @@ async fn concurrent_reads_are_each_audited(b: Backend) {
             std::thread::spawn(move || {
                 for k in 0..25 {
                     let entry = common::read_entry(format!("thread-{i}"), format!("test {k}"), id);
-                    store.audit_reads(vec![entry]).unwrap();
+                    store.audit_reads(vec![entry]).wait().unwrap();
                 }
             })
         })

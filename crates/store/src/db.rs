@@ -352,16 +352,11 @@ impl Store {
         })
     }
 
-    /// Records the audit entries of a read, committed together with those of concurrent
-    /// reads (group commit, see [`crate::audit_group`]); returns once they are written.
+    /// Hands the audit entries of a read to the group commit (see
+    /// [`crate::audit_group`]) and returns at once: the caller does its other work while
+    /// the batch is written, and answers only once the ticket says it is committed.
     /// Writes keep their entries in their own transaction ([`crate::audit::append`]).
-    pub fn audit_reads(&self, entries: Vec<crate::audit::AuditEntry>) -> StoreResult<()> {
-        self.audit_reads_later(entries).wait()
-    }
-
-    /// Like [`Store::audit_reads`], but returns at once: the caller does its other work
-    /// while the batch is written, and answers only once the ticket says it is committed.
-    pub fn audit_reads_later(&self, entries: Vec<crate::audit::AuditEntry>) -> crate::audit_group::Ticket {
+    pub fn audit_reads(&self, entries: Vec<crate::audit::AuditEntry>) -> crate::audit_group::Ticket {
         self.reads.submit(entries)
     }
 

@@ -82,7 +82,7 @@ pub fn claim(
         .limit(5)
         .load(conn)?;
     for id in candidates {
-        if let Some(run) = take(conn, &id, true)? {
+        if let Some(run) = take(conn, &id)? {
             return Ok(Some(run));
         }
     }
@@ -90,32 +90,36 @@ pub fn claim(
 }
 
 /// Marks a run as running in this process (the CLI plans its own run directly) and
-/// returns its claim.
+/// returns its claim. The run was queued a moment before: should a server's worker have
+/// claimed it meanwhile, that worker runs it and this fails with `run_claimed`.
 pub fn mark_running(conn: &mut DbConnection, id: Uuid) -> StoreResult<String> {
-    take(conn, &id.to_string(), false)?
+    take(conn, &id.to_string())?
         .and_then(|run| run.claim)
-        .ok_or(StoreError::NotFound)
+        .ok_or_else(|| StoreError::Conflict {
+            code: "run_claimed",
+            message: format!(
+                "a server's worker has taken run {id}: follow it with GET /api/v1/allocation-runs/{id}"
+            ),
+        })
 }
 
-/// Sets the run running under a new claim; `only_queued` makes it conditional.
-fn take(conn: &mut DbConnection, id: &str, only_queued: bool) -> StoreResult<Option<RunRow>> {
+/// Sets a queued run running under a new claim; `None` if it is not queued (any more).
+fn take(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRow>> {
     let t = to_db_time(now());
     let claim = Uuid::now_v7().to_string();
-    let set = (
+    let n = diesel::update(
+        allocation_runs::table
+            .filter(allocation_runs::id.eq(id))
+            .filter(allocation_runs::status.eq("queued")),
+    )
+    .set((
         allocation_runs::status.eq("running"),
         allocation_runs::started_at.eq(t),
         allocation_runs::heartbeat_at.eq(t),
         allocation_runs::progress_done.eq(0i64),
         allocation_runs::claim.eq(&claim),
-    );
-    let target = allocation_runs::table.filter(allocation_runs::id.eq(id));
-    let n = if only_queued {
-        diesel::update(target.filter(allocation_runs::status.eq("queued")))
-            .set(set)
-            .execute(conn)?
-    } else {
-        diesel::update(target).set(set).execute(conn)?
-    };
+    ))
+    .execute(conn)?;
     if n == 1 {
         get(conn, uuid_from_str(id)?).map(Some)
     } else {
