@@ -282,9 +282,10 @@ type HistoryRow = (
 
 /// A customer's placements as the eligibility rules read them, with the offer's provider.
 pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<PastPlacement>, Vec<Uuid>)> {
-    let rows: Vec<HistoryRow> = allocations::table
+    let key = customer_id.to_string();
+    let rows: Vec<HistoryRow> = crate::on_backend!(conn, |c| allocations::table
         .inner_join(offers::table)
-        .filter(allocations::customer_id.eq(customer_id.to_string()))
+        .filter(allocations::customer_id.eq(&key))
         .select((
             allocations::instrument_code,
             offers::provider_id,
@@ -293,7 +294,7 @@ pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<P
             allocations::ended_on,
             allocations::offer_id,
         ))
-        .load(conn)?;
+        .load(c))?;
     let mut past = Vec::with_capacity(rows.len());
     let mut active_offers = Vec::new();
     for (code, provider, status, started_on, ended_on, offer) in rows {

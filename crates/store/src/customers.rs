@@ -134,11 +134,12 @@ pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<(
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<CustomerRecord> {
-    customers::table
-        .find(id.to_string())
+    let key = id.to_string();
+    let row: CustomerRow = crate::on_backend!(conn, |c| customers::table
+        .find(&key)
         .select(CustomerRow::as_select())
-        .get_result(conn)?
-        .try_into()
+        .get_result(c))?;
+    row.try_into()
 }
 
 /// Customers by ID, in no particular order; unknown IDs are left out.

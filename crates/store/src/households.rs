@@ -135,14 +135,13 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<HouseholdRecord> {
 pub fn members(conn: &mut DbConnection, household_id: Uuid) -> StoreResult<Vec<HouseholdMember>> {
     // `=` rather than `IN (…)`: diesel does not cache statements with a bound list, so
     // SQLite re-prepared this one on every recommendation and eligibility request.
-    household_members::table
-        .filter(household_members::household_id.eq(household_id.to_string()))
+    let key = household_id.to_string();
+    let rows: Vec<MemberRow> = crate::on_backend!(conn, |c| household_members::table
+        .filter(household_members::household_id.eq(&key))
         .order(household_members::id.asc())
         .select(MemberRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|r| member(r).map(|(_, m)| m))
-        .collect()
+        .load(c))?;
+    rows.into_iter().map(|r| member(r).map(|(_, m)| m)).collect()
 }
 
 /// Members of many households at once, keyed by household.

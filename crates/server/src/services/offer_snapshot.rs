@@ -26,6 +26,21 @@ pub const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
 /// While one request reloads an expired snapshot, the others use it up to this age.
 pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5);
 
+/// An open offer with its provider and its active placements.
+type Entries = Vec<(Uuid, OfferData, ProviderData, i64)>;
+type Candidates<'a> = Vec<passgenau_allocation::Candidate<'a>>;
+
+self_cell::self_cell!(
+    /// The snapshot's offers and the engine's view of all of them, borrowed from them and
+    /// made once when the snapshot is taken: building the 2,000 candidates on every
+    /// recommendation was ≈ 5 % of its CPU in profiles.
+    struct Offers {
+        owner: Entries,
+        #[covariant]
+        dependent: Candidates,
+    }
+);
+
 pub struct Snapshot {
     pub taken: Instant,
     pub day: NaiveDate,
@@ -33,7 +48,7 @@ pub struct Snapshot {
     /// the snapshot is taken (not per request). Offers whose provider is unknown are
     /// left out. Ordered by instrument and reference day, so the ranking judges each
     /// instrument's rules once per run of offers (see `passgenau_allocation::recommend`).
-    entries: Vec<(Uuid, OfferData, ProviderData, i64)>,
+    offers: Offers,
     /// The entries arranged for the pruned ranking of `day`, made by the first
     /// recommendation against the snapshot (cohort runs do not need it).
     arrangement: OnceLock<Arrangement>,
@@ -61,10 +76,21 @@ impl Snapshot {
                 b_id,
             ))
         });
+        let offers = Offers::new(entries, |entries| {
+            entries
+                .iter()
+                .map(|(id, offer, provider, active)| passgenau_allocation::Candidate {
+                    id: *id,
+                    offer,
+                    provider,
+                    active: *active,
+                })
+                .collect()
+        });
         Ok(Snapshot {
             taken: Instant::now(),
             day,
-            entries,
+            offers,
             arrangement: OnceLock::new(),
         })
     }
@@ -79,24 +105,20 @@ impl Snapshot {
         rules: &RuleParams,
         cfg: &ScoringConfig,
     ) -> Vec<Recommendation> {
-        let candidates = self.candidates(|_| true);
+        let candidates = self.offers.borrow_dependent();
         let arrangement = self
             .arrangement
-            .get_or_init(|| Arrangement::new(&candidates, self.day, cfg));
-        recommend_arranged(ctx, &candidates, arrangement, only, limit, self.day, rules, cfg)
+            .get_or_init(|| Arrangement::new(candidates, self.day, cfg));
+        recommend_arranged(ctx, candidates, arrangement, only, limit, self.day, rules, cfg)
     }
 
     /// The offers that pass `keep`, with their provider and occupancy, for the engine.
     pub fn candidates(&self, keep: impl Fn(&OfferData) -> bool) -> Vec<passgenau_allocation::Candidate<'_>> {
-        self.entries
+        self.offers
+            .borrow_dependent()
             .iter()
-            .filter(|(_, offer, _, _)| keep(offer))
-            .map(|(id, offer, provider, active)| passgenau_allocation::Candidate {
-                id: *id,
-                offer,
-                provider,
-                active: *active,
-            })
+            .filter(|c| keep(c.offer))
+            .cloned()
             .collect()
     }
 }
