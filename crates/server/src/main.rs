@@ -296,7 +296,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             );
             let claim = state
                 .store
-                .read(|conn| passgenau_store::runs::mark_running(conn, id))?;
+                .write(|conn| passgenau_store::runs::mark_running(conn, id))?;
             let mut beat = Heartbeat::new(&state.store, id, &claim);
             let outcome = execute(
                 &state.store,
@@ -325,7 +325,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 Err(e) => {
                     let _ = state
                         .store
-                        .read(|conn| passgenau_store::runs::fail(conn, id, &claim, &e));
+                        .write(|conn| passgenau_store::runs::fail(conn, id, &claim, &e));
                     Err(e.into())
                 }
             }

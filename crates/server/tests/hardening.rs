@@ -178,6 +178,53 @@ async fn sqlite_writers_of_one_instance_queue() {
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
 }
 
+/// The cohort worker's own writes (claiming a run, heartbeats, hand-backs) queue with the
+/// instance's other writers. They used to go past the queue to SQLite's busy handler,
+/// which gives up after the busy timeout while another writer holds the lock: the claim
+/// failed with "database is locked" (seen under 64 placement clients, with the default
+/// timeout of 5 s), and the worker tried again only 2 s later. Here a writer of the same
+/// instance holds the lock for 300 ms with a busy timeout of 50 ms: the worker waits its
+/// turn and finishes the run well before its retry would even have started.
+#[test]
+fn sqlite_cohort_worker_writes_queue_with_the_other_writers() {
+    use diesel::connection::SimpleConnection;
+    use passgenau_store::{runs, StoreError};
+    use std::time::{Duration, Instant};
+    let (_db, state, _token) = sqlite_with_busy_timeout(50, 8);
+    let store = state.store.clone();
+    let id = uuid::Uuid::now_v7();
+    store
+        .write(|c| runs::create(c, id, r#"{"filter": {}}"#, "ifk"))
+        .unwrap();
+    let (held_tx, held) = std::sync::mpsc::channel();
+    let writer = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store
+                .write(|c| {
+                    c.batch_execute("UPDATE settings SET key = key")?;
+                    held_tx.send(()).unwrap();
+                    std::thread::sleep(Duration::from_millis(300));
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+        })
+    };
+    held.recv().unwrap();
+    let started = Instant::now();
+    let worker = state.start_worker();
+    let mut run = store.read(|c| runs::get(c, id)).unwrap();
+    while run.status != "done" && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+        run = store.read(|c| runs::get(c, id)).unwrap();
+    }
+    let took = started.elapsed();
+    writer.join().unwrap();
+    worker.stop(Duration::ZERO);
+    assert_eq!(run.status, "done", "{run:?}");
+    assert!(took < Duration::from_millis(1800), "done after {took:?}");
+}
+
 /// SQLite's WAL is checkpointed by a thread of its own, beside the requests. Under steady
 /// commits from several threads while others read, it must still be restarted from its
 /// beginning now and then: passive checkpoints alone never caught up and the file grew

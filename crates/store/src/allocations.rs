@@ -153,11 +153,14 @@ pub fn lock_offer(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<()> {
 
 /// Active placements (reserved, confirmed, started) of an offer.
 pub fn count_active(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<i64> {
-    Ok(allocations::table
-        .filter(allocations::offer_id.eq(offer_id.to_string()))
+    // on the concrete connection (see `on_backend!`): it runs inside every placement's
+    // write transaction, where SQLite's one writer waits for it
+    let key = offer_id.to_string();
+    Ok(crate::on_backend!(conn, |c| allocations::table
+        .filter(allocations::offer_id.eq(&key))
         .filter(allocations::status.eq_any(active_strs()))
         .count()
-        .get_result(conn)?)
+        .get_result(c))?)
 }
 
 /// Active placements per offer, for many offers at once.
@@ -282,6 +285,7 @@ type HistoryRow = (
 
 /// A customer's placements as the eligibility rules read them, with the offer's provider.
 pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<PastPlacement>, Vec<Uuid>)> {
+    // on the concrete connection: see `on_backend!`
     let key = customer_id.to_string();
     let rows: Vec<HistoryRow> = crate::on_backend!(conn, |c| allocations::table
         .inner_join(offers::table)

@@ -134,6 +134,7 @@ pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<(
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<CustomerRecord> {
+    // on the concrete connection: see `on_backend!`
     let key = id.to_string();
     let row: CustomerRow = crate::on_backend!(conn, |c| customers::table
         .find(&key)

@@ -135,6 +135,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<HouseholdRecord> {
 pub fn members(conn: &mut DbConnection, household_id: Uuid) -> StoreResult<Vec<HouseholdMember>> {
     // `=` rather than `IN (…)`: diesel does not cache statements with a bound list, so
     // SQLite re-prepared this one on every recommendation and eligibility request.
+    // on the concrete connection: see `on_backend!`
     let key = household_id.to_string();
     let rows: Vec<MemberRow> = crate::on_backend!(conn, |c| household_members::table
         .filter(household_members::household_id.eq(&key))

@@ -122,11 +122,13 @@ pub fn insert(conn: &mut DbConnection, rec: &OfferRecord) -> StoreResult<()> {
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<OfferRecord> {
-    offers::table
-        .find(id.to_string())
+    // on the concrete connection: see `on_backend!`
+    let key = id.to_string();
+    let row: OfferRow = crate::on_backend!(conn, |c| offers::table
+        .find(&key)
         .select(OfferRow::as_select())
-        .get_result(conn)?
-        .try_into()
+        .get_result(c))?;
+    row.try_into()
 }
 
 /// Applies an [`OfferFilter`] to a boxed offers query (a macro: the boxed query's type

@@ -70,11 +70,13 @@ pub fn insert(conn: &mut DbConnection, rec: &ProviderRecord) -> StoreResult<()> 
 }
 
 pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<ProviderRecord> {
-    providers::table
-        .find(id.to_string())
+    // on the concrete connection: see `on_backend!`
+    let key = id.to_string();
+    let row: ProviderRow = crate::on_backend!(conn, |c| providers::table
+        .find(&key)
         .select(ProviderRow::as_select())
-        .get_result(conn)?
-        .try_into()
+        .get_result(c))?;
+    row.try_into()
 }
 
 pub fn exists(conn: &mut DbConnection, id: Uuid) -> StoreResult<bool> {

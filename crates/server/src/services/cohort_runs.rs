@@ -114,7 +114,7 @@ impl Worker {
 
 /// Hands a run back to the queue at shutdown (nothing if it is no longer this claim's).
 fn release(store: &Store, id: Uuid, claim: &str) {
-    match store.read(|conn| runs::release(conn, id, claim)) {
+    match store.write(|conn| runs::release(conn, id, claim)) {
         Ok(true) => tracing::info!(run = %id, "cohort run handed back to the queue at shutdown"),
         Ok(false) => {}
         Err(e) => tracing::warn!(run = %id, error = %e, "cohort run could not be handed back"),
@@ -138,7 +138,10 @@ pub fn start_worker(
                 while !stopping.load(Ordering::SeqCst) {
                     let stale = passgenau_store::records::now()
                         - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
-                    match store.read(|conn| runs::claim(conn, stale)) {
+                    // the worker's writes (this claim, heartbeats, hand-backs) queue with
+                    // the instance's other writers (`Store::write`): past the queue,
+                    // SQLite's busy handler lost to them and the claim failed as locked
+                    match store.write(|conn| runs::claim(conn, stale)) {
                         Ok(Some(run)) => {
                             let (Ok(id), Some(claim)) = (Uuid::parse_str(&run.id), run.claim.clone()) else {
                                 continue;
@@ -195,7 +198,7 @@ impl<'a> Heartbeat<'a> {
             let (id, claim) = (self.id, self.claim);
             if let Ok(false) = self
                 .store
-                .read(|conn| runs::progress(conn, id, claim, done as i64, total as i64))
+                .write(|conn| runs::progress(conn, id, claim, done as i64, total as i64))
             {
                 self.lost = true;
             }
@@ -230,7 +233,7 @@ fn work(
         Ok(None) => release(store, id, claim),
         Err(e) => {
             tracing::warn!(run = %id, error = %e, "cohort run failed");
-            let _ = store.read(|conn| runs::fail(conn, id, claim, &e));
+            let _ = store.write(|conn| runs::fail(conn, id, claim, &e));
         }
     }
 }
