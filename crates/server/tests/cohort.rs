@@ -271,7 +271,7 @@ async fn a_run_taken_over_is_finished_only_by_its_new_worker(b: Backend) {
     let store = &t.state.store;
     let id = uuid::Uuid::now_v7();
     store
-        .read(|c| runs::create(c, id, &serde_json::to_string(&req).unwrap(), "ifk"))
+        .write(|c| runs::create(c, id, &serde_json::to_string(&req).unwrap(), "ifk"))
         .unwrap();
     let minute_ago = passgenau_store::records::now() - chrono::Duration::seconds(60);
     let first = store.read(|c| runs::claim(c, minute_ago)).unwrap().unwrap();
@@ -365,7 +365,7 @@ async fn a_stopped_worker_hands_its_run_back(b: Backend) {
     let store = &t.state.store;
     let id = uuid::Uuid::now_v7();
     store
-        .read(|c| runs::create(c, id, r#"{"filter": {}}"#, "ifk"))
+        .write(|c| runs::create(c, id, r#"{"filter": {}}"#, "ifk"))
         .unwrap();
     let worker = t.state.start_worker();
     let mut run = store.read(|c| runs::get(c, id)).unwrap();

@@ -445,7 +445,7 @@ fn a_started_server_resumes_queued_runs() {
     let body = json!({"filter": {"district": "nowhere"}}).to_string();
     state
         .store
-        .read(|conn| passgenau_store::runs::create(conn, id, &body, "ifk"))
+        .write(|conn| passgenau_store::runs::create(conn, id, &body, "ifk"))
         .unwrap();
     drop(state);
     let server = Server::start(&db.url, TEST_SECRET);

@@ -16,11 +16,12 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 
 /// Runs one expression on the concrete connection of either backend. For the few query
 /// forms `MultiConnection` cannot express (`ON CONFLICT`, multi-row inserts) the same
-/// generic diesel expression is compiled once per backend. The hot reads of a
-/// recommendation (customer, household members, placement history) run this way too:
-/// `MultiConnection` renders a query's whole SQL text on every execution, even for a
-/// statement it has cached (≈ 10 % of a recommendation's CPU in profiles); the concrete
-/// connection finds its cached statement by the query's type.
+/// generic diesel expression is compiled once per backend. The reads on hot paths
+/// (recommendations, placements) run this way too: `MultiConnection` renders a query's
+/// whole SQL text on every execution, even for a statement it has cached (≈ 10 % of a
+/// recommendation's CPU in profiles), while the concrete connection finds its cached
+/// statement by the query's type. A macro rather than a generic function, because
+/// `as_select()` fixes the backend of the expression it is part of.
 #[macro_export]
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
