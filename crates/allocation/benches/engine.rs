@@ -6,7 +6,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use passgenau_allocation::recommend::{recommend_arranged, Arrangement};
 use passgenau_allocation::{recommend, Candidate, CustomerContext, ScoringConfig};
 use passgenau_domain::catalogue;
-use passgenau_domain::eligibility::{self, PastPlacement, RuleParams, Subject};
+use passgenau_domain::eligibility::{self, PastPlacement, RuleBook, Subject};
 use passgenau_domain::offer::{Entry, OfferData, OfferStatus};
 use passgenau_domain::provider::ProviderData;
 use passgenau_domain::{CustomerData, Gender, GermanLevel, Spell, TargetGroup, VocationalQualification};
@@ -42,6 +42,10 @@ fn customer() -> CustomerData {
             Spell::new(d("2018-08-01"), None),
         ],
         employment_spells: vec![Spell::new(d("2018-07-01"), Some(d("2018-07-31")))],
+        self_employment_spells: vec![],
+        prior_participations: vec![],
+        job_ready: false,
+        seriously_impeded_placement: false,
     }
 }
 
@@ -53,9 +57,11 @@ fn bench(c: &mut Criterion) {
         provider_id: Uuid::nil(),
         started_on: Some(d("2025-05-01")),
         ended_on: Some(d("2025-08-31")),
+        active: false,
+        offer_period: (d("2025-05-01"), d("2025-08-31")),
     }];
     let codes: Vec<String> = catalogue::builtin().into_iter().map(|i| i.code).collect();
-    let rules = RuleParams::default();
+    let rules = RuleBook::default();
     c.bench_function("eligibility: one customer, whole catalogue", |b| {
         b.iter(|| {
             let s = Subject {
@@ -63,6 +69,7 @@ fn bench(c: &mut Criterion) {
                 customer: &data,
                 household: &[],
                 history: &history,
+                decided_on: today,
             };
             black_box(eligibility::for_instruments(
                 &s,
@@ -100,6 +107,8 @@ fn bench(c: &mut Criterion) {
             min_age: None,
             max_age: None,
             min_german_level: if i % 4 == 0 { Some(GermanLevel::A2) } else { None },
+            max_german_level: None,
+            measure_approved_until: Some(d("2030-01-01")),
             status: OfferStatus::Open,
         })
         .collect();

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use passgenau_domain::eligibility::RuleParams;
+use passgenau_domain::eligibility::RuleBook;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -58,6 +58,35 @@ pub struct Proposal {
     pub explanation: ProposalExplanation,
 }
 
+/// Customers of the run who got no proposal, by why (each counted once, under the first
+/// reason that applies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LeftOut {
+    /// No open offer with a free place whose rules they meet.
+    pub no_eligible_offer: usize,
+    /// Every eligible offer overlaps a placement they hold now ([`conflicts`]).
+    pub active_placement_conflict: usize,
+    /// Eligible offers, but their places or the budget went to customers for whom they
+    /// raise the cohort's total fit more.
+    pub not_assigned: usize,
+}
+
+/// Whether a candidate overlaps in time with a placement the customer holds now
+/// (reserved, confirmed or started): a person attends one measure at a time, so a cohort
+/// run never proposes a second one for the same days. This is the Jobcenter's practice
+/// (the customer must be available for the measure, § 45 Abs. 1 SGB III "Teilnahme"), not
+/// a statute of its own; a specialist placing online still may, and decides it.
+pub fn conflicts(ctx: &CustomerContext, c: &Candidate, today: NaiveDate) -> bool {
+    let from = passgenau_domain::eligibility::reference_day(c.offer, today);
+    let to = c.offer.ends_on;
+    ctx.history.iter().filter(|p| p.active).any(|p| {
+        let (offer_from, offer_to) = p.offer_period;
+        let held_from = p.started_on.unwrap_or(offer_from);
+        let held_to = p.ended_on.unwrap_or(offer_to);
+        held_from <= to && from <= held_to
+    })
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CohortResult {
     pub proposals: Vec<Proposal>,
@@ -68,6 +97,7 @@ pub struct CohortResult {
     pub objective: i64,
     pub assigned: usize,
     pub optimal: bool,
+    pub left_out: LeftOut,
 }
 
 /// A plan stopped by its progress callback before it finished.
@@ -90,7 +120,7 @@ pub fn plan(
     offers: &[Candidate],
     budgets: &HashMap<String, BudgetCap>,
     today: NaiveDate,
-    rules: &RuleParams,
+    rules: &RuleBook,
     cfg: &ScoringConfig,
     corridor: CorridorCosts,
     progress: &mut dyn FnMut(usize, usize) -> bool,
@@ -112,10 +142,18 @@ pub fn plan(
     net.supply[sink] = -(c_n as i64);
     let mut pair_arcs: Vec<(usize, usize, usize, i64)> = Vec::new(); // (arc, customer, offer, score)
     let mut ranked: Vec<Vec<(i64, usize)>> = Vec::with_capacity(c_n);
+    let mut left_out = LeftOut::default();
     for (ci, ctx) in customers.iter().enumerate() {
         net.add_arc(source, 1 + ci, 1, 0);
         net.add_arc(1 + ci, sink, 1, 0);
-        let r = rank_points(ctx, offers, today, rules, cfg);
+        let mut r = rank_points(ctx, offers, today, rules, cfg);
+        let eligible_any = !r.is_empty();
+        r.retain(|&(_, oi)| !conflicts(ctx, &offers[oi], today));
+        if !eligible_any {
+            left_out.no_eligible_offer += 1;
+        } else if r.is_empty() {
+            left_out.active_placement_conflict += 1;
+        }
         for &(score, oi) in &r {
             let a = net.add_arc(1 + ci, 1 + c_n + oi, 1, -score);
             pair_arcs.push((a, ci, oi, score));
@@ -163,6 +201,7 @@ pub fn plan(
         ..Default::default()
     };
     if sol.status != Status::Optimal {
+        result.left_out = left_out;
         return Ok(result);
     }
     // proposals, in customer order
@@ -199,5 +238,8 @@ pub fn plan(
         });
     }
     result.assigned = result.proposals.len();
+    left_out.not_assigned =
+        c_n - result.assigned - left_out.no_eligible_offer - left_out.active_placement_conflict;
+    result.left_out = left_out;
     Ok(result)
 }

@@ -8,7 +8,7 @@ use std::collections::BinaryHeap;
 use hashbrown::HashMap;
 
 use chrono::{Months, NaiveDate};
-use passgenau_domain::eligibility::{self, PastPlacement, RuleParams, Subject};
+use passgenau_domain::eligibility::{self, PastPlacement, RuleBook, Subject};
 use passgenau_domain::household::HouseholdMember;
 use passgenau_domain::offer::OfferData;
 use passgenau_domain::provider::ProviderData;
@@ -59,7 +59,7 @@ pub fn rank_points(
     ctx: &CustomerContext,
     candidates: &[Candidate],
     today: NaiveDate,
-    rules: &RuleParams,
+    rules: &RuleBook,
     cfg: &ScoringConfig,
 ) -> Vec<(i64, usize)> {
     let known = Known::of(ctx, today);
@@ -107,7 +107,7 @@ fn eligible_points(
     facts: &CustomerFacts,
     candidates: &[Candidate],
     today: NaiveDate,
-    rules: &RuleParams,
+    rules: &RuleBook,
     cfg: &ScoringConfig,
 ) -> Vec<(i64, usize)> {
     let parts = PointParts::new(cfg, facts);
@@ -139,7 +139,7 @@ struct Judge<'a> {
     ctx: &'a CustomerContext,
     subject: Subject<'a>,
     today: NaiveDate,
-    rules: &'a RuleParams,
+    rules: &'a RuleBook,
     instrument_ok: HashMap<(&'a str, NaiveDate), bool>,
     groups_on: HashMap<NaiveDate, usize>,
     groups: Vec<Vec<TargetGroup>>,
@@ -149,7 +149,7 @@ struct Judge<'a> {
 }
 
 impl<'a> Judge<'a> {
-    fn new(ctx: &'a CustomerContext, today: NaiveDate, rules: &'a RuleParams) -> Self {
+    fn new(ctx: &'a CustomerContext, today: NaiveDate, rules: &'a RuleBook) -> Self {
         Judge {
             ctx,
             subject: Subject {
@@ -157,6 +157,7 @@ impl<'a> Judge<'a> {
                 customer: &ctx.data,
                 household: &ctx.household,
                 history: &ctx.history,
+                decided_on: today,
             },
             today,
             rules,
@@ -264,7 +265,7 @@ pub fn recommend(
     candidates: &[Candidate],
     limit: usize,
     today: NaiveDate,
-    rules: &RuleParams,
+    rules: &RuleBook,
     cfg: &ScoringConfig,
 ) -> Vec<Recommendation> {
     let arrangement = Arrangement::new(candidates, today, cfg);
@@ -397,7 +398,7 @@ pub fn recommend_arranged(
     only: Option<&str>,
     limit: usize,
     today: NaiveDate,
-    rules: &RuleParams,
+    rules: &RuleBook,
     cfg: &ScoringConfig,
 ) -> Vec<Recommendation> {
     if !arrangement.fits(candidates, today, cfg) {
@@ -502,6 +503,10 @@ mod tests {
             benefit_spells: vec![Spell::new(d("2015-03-01"), None)],
             unemployment_spells: vec![Spell::new(d("2018-08-01"), None)],
             employment_spells: vec![],
+            self_employment_spells: vec![],
+            prior_participations: vec![],
+            job_ready: false,
+            seriously_impeded_placement: false,
         }
     }
 
@@ -546,6 +551,8 @@ mod tests {
                 min_age: (i % 11 == 0).then_some(25),
                 max_age: (i % 13 == 0).then_some(30),
                 min_german_level: (i % 4 == 0).then_some(GermanLevel::B2),
+                max_german_level: None,
+                measure_approved_until: (i % 5 != 0).then_some(d("2027-12-31")),
                 status: OfferStatus::Open,
             })
             .collect();
@@ -569,7 +576,7 @@ mod tests {
                 eligibility::reference_day(c.offer, today),
             )
         });
-        let rules = RuleParams::default();
+        let rules = RuleBook::default();
         // the defaults, and factors a Jobcenter may set to zero or below (the bounds of the
         // pruned ranking must hold for those too)
         let unusual = ScoringConfig {
@@ -596,6 +603,8 @@ mod tests {
                     provider_id: Uuid::nil(),
                     started_on: Some(d("2025-05-01")),
                     ended_on: Some(d("2025-08-31")),
+                    active: false,
+                    offer_period: (d("2025-05-01"), d("2025-08-31")),
                 }],
                 active_offers: vec![ids[3]],
             };
@@ -604,6 +613,7 @@ mod tests {
                 customer: &ctx.data,
                 household: &ctx.household,
                 history: &ctx.history,
+                decided_on: today,
             };
             // the reference: full rules with reasons, the explained score, a plain sort
             let mut expected: Vec<(i64, NaiveDate, Uuid)> = candidates

@@ -238,7 +238,12 @@ fn offer_factors<E: FnMut(&'static str, &dyn Fn() -> String, i64)>(
     emit: &mut E,
 ) {
     let mut push = nonzero(emit);
-    for g in offer.target_groups.iter().filter(|g| facts.groups.contains(g)) {
+    // a group that may not decide (migration_background) adds no points
+    for g in offer
+        .target_groups
+        .iter()
+        .filter(|g| g.may_decide() && facts.groups.contains(g))
+    {
         push(
             "offer_target_group",
             &|| g.as_str().into(),
@@ -314,7 +319,8 @@ fn below_corridor(offer: &OfferData, state: OfferState) -> bool {
 /// at their best. The ranking visits offers in the order of this bound and stops where no
 /// offer left can enter the list shown, so it must never be below the real part (tested).
 pub fn offer_bound(cfg: &ScoringConfig, offer: &OfferData, state: OfferState, today: NaiveDate) -> i64 {
-    let groups = cfg.offer_target_group.max(0) * offer.target_groups.len() as i64;
+    let deciding = offer.target_groups.iter().filter(|g| g.may_decide()).count();
+    let groups = cfg.offer_target_group.max(0) * deciding as i64;
     let german = if offer.min_german_level.is_some() {
         cfg.german_fit.max(0)
     } else {
@@ -415,6 +421,10 @@ mod tests {
             benefit_spells: vec![Spell::new(d("2015-01-01"), None)],
             unemployment_spells: vec![],
             employment_spells: vec![],
+            self_employment_spells: vec![],
+            prior_participations: vec![],
+            job_ready: false,
+            seriously_impeded_placement: false,
         }
     }
 
@@ -435,6 +445,8 @@ mod tests {
             min_age: None,
             max_age: None,
             min_german_level: Some(GermanLevel::A2),
+            max_german_level: None,
+            measure_approved_until: None,
             status: OfferStatus::Open,
         }
     }

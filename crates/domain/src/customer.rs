@@ -4,6 +4,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::participation::PriorParticipation;
 use crate::spells::Spell;
 use crate::validation::{is_postal_code, Checker, FieldError, Validate};
 
@@ -83,9 +84,26 @@ pub struct CustomerData {
     /// Periods of registered unemployment (§ 16 SGB III).
     #[serde(default)]
     pub unemployment_spells: Vec<Spell>,
-    /// Periods of employment.
+    /// Periods of employment (subject to social insurance or marginal); each may name its
+    /// employer (`employer_id`, a provider) for the same-firm exclusions.
     #[serde(default)]
     pub employment_spells: Vec<Spell>,
+    /// Periods of self-employment (§ 16i Abs. 3 Satz 1 Nr. 3 SGB II counts them like
+    /// employment).
+    #[serde(default)]
+    pub self_employment_spells: Vec<Spell>,
+    /// Participations from before the system, counted by the rules like placements.
+    #[serde(default)]
+    pub prior_participations: Vec<PriorParticipation>,
+    /// The specialist's recorded assessment that the customer can take up work directly.
+    /// From 1.7.2026 a measure for such a customer needs a recorded exception
+    /// (Vermittlungsvorrang, § 3 Abs. 1 SGB II i.d.F. des 13. SGB II-ÄndG).
+    #[serde(default)]
+    pub job_ready: bool,
+    /// The specialist's recorded assessment that the customer's placement is seriously
+    /// impeded (§ 45 Abs. 2 Satz 2 SGB III: MAG up to 12 weeks).
+    #[serde(default)]
+    pub seriously_impeded_placement: bool,
 }
 
 /// German level as people write it (`B1`, `keine`, `Muttersprache`).
@@ -115,14 +133,10 @@ pub fn qualification_label(q: VocationalQualification) -> &'static str {
 /// Most spells a history may hold; more is a data error, not a life.
 pub const MAX_SPELLS: usize = 200;
 
-/// Age in completed years on `on` (a person born on 29 February turns a year older on
-/// 1 March in common years, § 187(2), § 188(2) BGB as applied by the BA).
+/// Age in completed years on `on` (§ 187 Abs. 2 Satz 2, § 188 Abs. 2 BGB; see
+/// [`crate::dates::completed_years`]).
 pub fn age_on(date_of_birth: NaiveDate, on: NaiveDate) -> i32 {
-    let mut age = on.year() - date_of_birth.year();
-    if (on.month(), on.day()) < (date_of_birth.month(), date_of_birth.day()) {
-        age -= 1;
-    }
-    age
+    crate::dates::completed_years(date_of_birth, on)
 }
 
 impl CustomerData {
@@ -131,7 +145,7 @@ impl CustomerData {
     }
 }
 
-fn check_spells(c: &mut Checker, field: &str, spells: &[Spell]) {
+fn check_spells(c: &mut Checker, field: &str, spells: &[Spell], employer_allowed: bool) {
     if spells.len() > MAX_SPELLS {
         c.fail(field, format!("at most {MAX_SPELLS} spells"));
     }
@@ -140,6 +154,12 @@ fn check_spells(c: &mut Checker, field: &str, spells: &[Spell]) {
             if to < s.from {
                 c.fail(&format!("{field}[{i}].to"), "must not be before `from`");
             }
+        }
+        if s.employer_id.is_some() && !employer_allowed {
+            c.fail(
+                &format!("{field}[{i}].employer_id"),
+                "only employment spells name an employer",
+            );
         }
     }
 }
@@ -166,19 +186,43 @@ impl Validate for CustomerData {
             }
         }
         c.optional_text("district", self.district.as_deref(), 100);
-        check_spells(&mut c, "benefit_spells", &self.benefit_spells);
-        check_spells(&mut c, "unemployment_spells", &self.unemployment_spells);
-        check_spells(&mut c, "employment_spells", &self.employment_spells);
+        check_spells(&mut c, "benefit_spells", &self.benefit_spells, false);
+        check_spells(&mut c, "unemployment_spells", &self.unemployment_spells, false);
+        check_spells(&mut c, "employment_spells", &self.employment_spells, true);
+        check_spells(
+            &mut c,
+            "self_employment_spells",
+            &self.self_employment_spells,
+            false,
+        );
         for (field, spells) in [
             ("benefit_spells", &self.benefit_spells),
             ("unemployment_spells", &self.unemployment_spells),
             ("employment_spells", &self.employment_spells),
+            ("self_employment_spells", &self.self_employment_spells),
         ] {
             if spells.iter().any(|s| s.from < self.date_of_birth) {
                 c.fail(field, "a spell cannot start before the date of birth");
             }
         }
         c.finish()
+    }
+}
+
+impl CustomerData {
+    /// What only the day of recording can tell: a date of birth and prior participations
+    /// not in the future, and prior participations of known instruments (`known`).
+    pub fn validate_on(&self, today: NaiveDate, known: &dyn Fn(&str) -> bool) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = check_not_future("date_of_birth", self.date_of_birth, today)
+            .into_iter()
+            .collect();
+        errors.extend(crate::participation::check_prior(
+            &self.prior_participations,
+            self.date_of_birth,
+            today,
+            known,
+        ));
+        errors
     }
 }
 

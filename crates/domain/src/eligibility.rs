@@ -1,23 +1,397 @@
 //! Eligibility: one rule set per instrument, evaluated as of a reference date from the
 //! customer's history, each rule answering passed or failed with a reason a person can
-//! read and the legal source that anyone can check.
+//! read, the legal source that anyone can check, and the period the rule is valid for.
 //!
-//! Rules carry the period they are valid for, so a decision can be recomputed as the law
-//! stood on its date (§ 16i made permanent on 1.1.2023; FbW funded by the Agentur für
-//! Arbeit from 1.1.2025). Figures that are administrative practice, not law, are
-//! [`RuleParams`] and come from configuration.
+//! Every rule is a [`Rule`] constant below: its identifier, source, validity and what a
+//! failure means ([`Kind`]): a legal limit nobody overrides, a discretion the law leaves
+//! to the deciding specialist (who may decide otherwise with a recorded reason), or a
+//! competence of another authority (the customer is referred). `docs/legal-rules.md`
+//! lists them all with the sources that were read.
+//!
+//! Dates are counted as the BGB counts them ([`crate::dates`]). Figures that are
+//! administrative practice are [`RuleParams`]; they are versioned with validity dates
+//! ([`RuleBook`]), so a decision as of a past day uses the parameters of that day.
 
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::customer::{age_on, CustomerData, VocationalQualification};
+use crate::customer::{CustomerData, VocationalQualification};
+use crate::dates::{
+    self, completed_years, day_before, days_inclusive, fmt_date, months_as_days, period_end,
+    period_end_years, years_as_days,
+};
 use crate::household::{minor_children, HouseholdMember};
 use crate::offer::{OfferData, OfferStatus};
+pub use crate::participation::PastPlacement;
+use crate::participation::{self, Participation};
 use crate::provider::ProviderData;
 use crate::spells::{covered_days, Spell};
-use crate::target_groups::{self, unemployed_for_months, TargetGroup};
+use crate::target_groups::{self, Counting, TargetGroup};
+
+/// The version of the rule set in this build. A stored verdict names it, so a later
+/// reader knows which rules decided.
+pub const RULES_VERSION: &str = "2026-12-01";
+
+const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    match NaiveDate::from_ymd_opt(y, m, d) {
+        Some(day) => day,
+        None => panic!("invalid constant date"),
+    }
+}
+
+/// Haushaltsfinanzierungsgesetz 2024 (G v. 22.12.2023, BGBl. 2023 I Nr. 412): from this
+/// day the Agentur für Arbeit, not the Jobcenter, decides FbW and Reha for eLb
+/// (§ 16 Abs. 1 Satz 2 Nr. 4 SGB II a.F. repealed; § 5 Abs. 4, § 22 Abs. 4 SGB III).
+pub const AGENTUR_DECIDES_FBW_REHA_FROM: NaiveDate = date(2025, 1, 1);
+/// The placement-first rule of the 13. SGB II-Änderungsgesetz ("Neue Grundsicherung",
+/// passed by the Bundestag on 5.3.2026) applies from this day.
+pub const PLACEMENT_FIRST_FROM: NaiveDate = date(2026, 7, 1);
+/// § 54a Abs. 2 SGB III: an EQ lasts 4 to 12 months from this day, 6 to 12 before.
+pub const EQ_FOUR_MONTHS_FROM: NaiveDate = date(2024, 4, 1);
+
+/// What a failed rule means for the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A legal prerequisite or limit: nobody may decide otherwise.
+    Limit,
+    /// A discretion the law leaves to the deciding specialist: they may decide
+    /// otherwise with a recorded reason (an exception).
+    Discretion,
+    /// Another authority decides (FbW and Reha from 2025: the Agentur für Arbeit): the
+    /// Jobcenter refers the customer.
+    Competence,
+}
+
+/// One rule: what it is called, where it comes from, when it is valid, and what a failure
+/// means. Its outcome for a customer is a [`Reason`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub id: &'static str,
+    pub source: &'static str,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub kind: Kind,
+}
+
+const fn rule(id: &'static str, source: &'static str, valid_from: Option<NaiveDate>, kind: Kind) -> Rule {
+    Rule {
+        id,
+        source,
+        valid_from,
+        valid_until: None,
+        kind,
+    }
+}
+
+const SINCE_2005: Option<NaiveDate> = Some(date(2005, 1, 1));
+const SINCE_2019: Option<NaiveDate> = Some(date(2019, 1, 1));
+use Kind::{Competence, Discretion, Limit};
+
+/// Every rule of this build, for the documentation and its test.
+pub const RULES: &[Rule] = &[
+    ELB_AGE,
+    ELB_BENEFIT,
+    PLACEMENT_FIRST,
+    P16I_IN_FORCE,
+    P16I_AGE,
+    P16I_BENEFIT,
+    P16I_SHORT_EMPLOYMENT,
+    P16I_CAP,
+    P16I_PLANNED_LENGTH,
+    P16E_IN_FORCE,
+    P16E_UNEMPLOYED,
+    P16E_CONTRACT,
+    FORMER_EMPLOYER,
+    AGH_CAP,
+    AGH_EXTENSION_LIMIT,
+    AVGS_DISCRETION,
+    AVGS_PROVIDER_APPROVED,
+    AVGS_MEASURE_APPROVED,
+    MAG_DURATION,
+    FBW_COMPETENCE,
+    FBW_NECESSITY,
+    FBW_THREE_YEARS,
+    FBW_PROVIDER_APPROVED,
+    FBW_MEASURE_APPROVED,
+    REHA_COMPETENCE,
+    REHA_STATUS,
+    ESG_WORK,
+    ESG_DURATION,
+    EGZ_DURATION,
+    EGZ_SEVERELY_AFFECTED,
+    EQ_DURATION,
+    EQ_SAME_FIRM,
+    ASA_AGE,
+    ASA_QUALIFICATION,
+    BAE_AGE,
+    BAE_QUALIFICATION,
+    P16H_AGE,
+    P16C_SELF_EMPLOYED,
+    P16F_HEALTH_SCOPE,
+    OFFER_OPEN,
+    OFFER_AGE,
+    OFFER_GERMAN_MIN,
+    OFFER_GERMAN_MAX,
+    OFFER_TARGET_GROUPS,
+];
+
+// ---- general rules -------------------------------------------------------------------
+
+pub const ELB_AGE: Rule = rule(
+    "elb.age",
+    "§ 7 Abs. 1 Satz 1 Nr. 1, § 7a SGB II; §§ 187 Abs. 2, 188 Abs. 2 BGB",
+    SINCE_2005,
+    Limit,
+);
+pub const ELB_BENEFIT: Rule = rule(
+    "elb.benefit_on_day",
+    "§ 7 Abs. 1 Satz 1 SGB II (eLb on the decision day: a benefit spell running)",
+    SINCE_2005,
+    Limit,
+);
+pub const PLACEMENT_FIRST: Rule = rule(
+    "placement_first",
+    "§ 3 Abs. 1 SGB II i.d.F. des 13. SGB II-Änderungsgesetzes (Vermittlungsvorrang; in force 1.7.2026)",
+    Some(PLACEMENT_FIRST_FROM),
+    Discretion,
+);
+
+// ---- § 16i SGB II --------------------------------------------------------------------
+
+pub const P16I_IN_FORCE: Rule = rule(
+    "p16i.in_force",
+    "§ 16i SGB II (Teilhabechancengesetz v. 17.12.2018, BGBl. I S. 2583; unbefristet seit 1.1.2023, § 81 SGB II a.F. weggefallen)",
+    SINCE_2019,
+    Limit,
+);
+pub const P16I_AGE: Rule = rule(
+    "p16i.age_25",
+    "§ 16i Abs. 3 Satz 1 Nr. 1 SGB II",
+    SINCE_2019,
+    Limit,
+);
+pub const P16I_BENEFIT: Rule = rule(
+    "p16i.benefit_years",
+    "§ 16i Abs. 3 Satz 1 Nr. 2, Satz 3 SGB II; § 191 BGB",
+    SINCE_2019,
+    Limit,
+);
+pub const P16I_SHORT_EMPLOYMENT: Rule = rule(
+    "p16i.short_employment_only",
+    "§ 16i Abs. 3 Satz 1 Nr. 3 SGB II; 'kurzzeitig': practice (parameter)",
+    SINCE_2019,
+    Limit,
+);
+pub const P16I_CAP: Rule = rule(
+    "p16i.cap_5_years",
+    "§ 16i Abs. 3 Satz 1 Nr. 4, Abs. 2 Satz 1 SGB II; § 191 BGB",
+    SINCE_2019,
+    Limit,
+);
+pub const P16I_PLANNED_LENGTH: Rule = rule(
+    "p16i.planned_length",
+    "§ 16i Abs. 3 Satz 1 Nr. 4, Abs. 8 SGB II; §§ 188, 191 BGB",
+    SINCE_2019,
+    Limit,
+);
+
+// ---- § 16e SGB II --------------------------------------------------------------------
+
+pub const P16E_IN_FORCE: Rule = rule(
+    "p16e.in_force",
+    "§ 16e SGB II i.d.F. des Teilhabechancengesetzes (seit 1.1.2019)",
+    SINCE_2019,
+    Limit,
+);
+pub const P16E_UNEMPLOYED: Rule = rule(
+    "p16e.unemployed_2_years",
+    "§ 16e Abs. 1 Satz 1, 2 SGB II i.V.m. § 18 SGB III",
+    SINCE_2019,
+    Limit,
+);
+pub const P16E_CONTRACT: Rule = rule(
+    "p16e.contract_2_years",
+    "§ 16e Abs. 1 Satz 1 SGB II (Arbeitsverhältnis für mindestens zwei Jahre)",
+    SINCE_2019,
+    Limit,
+);
+/// EGZ and § 16e: not at a former employer with more than three months of insured
+/// employment in the four years before the start.
+pub const FORMER_EMPLOYER: Rule = rule(
+    "former_employer_4_years",
+    "§ 92 Abs. 1 Nr. 2 SGB III (for § 16e: § 16e Abs. 3 Satz 1 SGB II); § 191 BGB",
+    SINCE_2019,
+    Limit,
+);
+
+// ---- § 16d SGB II (AGH) --------------------------------------------------------------
+
+pub const AGH_CAP: Rule = rule(
+    "agh.cap_24_months",
+    "§ 16d Abs. 6 Satz 1, 2 SGB II (five years from the first entry); § 191 BGB",
+    Some(date(2016, 8, 1)),
+    Discretion,
+);
+pub const AGH_EXTENSION_LIMIT: Rule = rule(
+    "agh.extension_limit",
+    "§ 16d Abs. 6 Satz 3 SGB II (at most 12 more months)",
+    Some(date(2016, 8, 1)),
+    Limit,
+);
+
+// ---- § 16 Abs. 1 SGB II i.V.m. § 45 SGB III ------------------------------------------
+
+pub const AVGS_DISCRETION: Rule = rule(
+    "avgs.discretionary",
+    "§ 16 Abs. 1 Satz 2 Nr. 2 SGB II i.V.m. § 45 Abs. 1 SGB III (Ermessen)",
+    SINCE_2005,
+    Limit,
+);
+pub const AVGS_PROVIDER_APPROVED: Rule = rule(
+    "avgs.provider_approved",
+    "§ 45 Abs. 4 Satz 3 Nr. 1, § 176 Abs. 1, § 178 SGB III (AZAV)",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+pub const AVGS_MEASURE_APPROVED: Rule = rule(
+    "avgs.measure_approved",
+    "§ 45 Abs. 4 Satz 3 Nr. 1, § 179 SGB III (AZAV)",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+pub const MAG_DURATION: Rule = rule(
+    "mag.duration",
+    "§ 45 Abs. 2 Satz 2, Abs. 8 SGB III",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+
+// ---- FbW and Reha --------------------------------------------------------------------
+
+pub const FBW_COMPETENCE: Rule = rule(
+    "fbw.competence",
+    "§ 16 Abs. 1 SGB II i.d.F. des Haushaltsfinanzierungsgesetzes 2024 (BGBl. 2023 I Nr. 412); § 66a i.V.m. § 66 Abs. 1 SGB II",
+    Some(AGENTUR_DECIDES_FBW_REHA_FROM),
+    Competence,
+);
+pub const FBW_NECESSITY: Rule = rule(
+    "fbw.necessity",
+    "§ 81 Abs. 1 Satz 1 Nr. 1, 2 SGB III",
+    SINCE_2005,
+    Limit,
+);
+pub const FBW_THREE_YEARS: Rule = rule(
+    "fbw.three_year_rule",
+    "§ 81 Abs. 2 Satz 2 SGB III; § 191 BGB",
+    SINCE_2005,
+    Discretion,
+);
+pub const FBW_PROVIDER_APPROVED: Rule = rule(
+    "fbw.provider_approved",
+    "§ 81 Abs. 1 Satz 1 Nr. 3, § 176 Abs. 1, § 178 SGB III (AZAV)",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+pub const FBW_MEASURE_APPROVED: Rule = rule(
+    "fbw.measure_approved",
+    "§ 81 Abs. 1 Satz 1 Nr. 3, § 179 SGB III (AZAV)",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+pub const REHA_COMPETENCE: Rule = rule(
+    "reha.competence",
+    "§ 16 Abs. 1 Satz 3 SGB II a.F. (repealed by the Haushaltsfinanzierungsgesetz 2024); § 66a i.V.m. § 66 Abs. 1 SGB II",
+    Some(AGENTUR_DECIDES_FBW_REHA_FROM),
+    Competence,
+);
+pub const REHA_STATUS: Rule = rule(
+    "reha.status",
+    "§ 19 SGB III, §§ 112 ff. SGB III",
+    SINCE_2005,
+    Limit,
+);
+
+// ---- others --------------------------------------------------------------------------
+
+pub const ESG_WORK: Rule = rule("esg.takes_up_work", "§ 16b Abs. 1 SGB II", SINCE_2005, Limit);
+pub const ESG_DURATION: Rule = rule(
+    "esg.max_24_months_per_job",
+    "§ 16b Abs. 2 Satz 1 SGB II (höchstens 24 Monate, soweit eine Erwerbstätigkeit besteht)",
+    SINCE_2005,
+    Limit,
+);
+pub const EGZ_DURATION: Rule = rule(
+    "egz.duration",
+    "§ 89 Satz 2, 3, § 90 Abs. 1, 2 SGB III",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+pub const EGZ_SEVERELY_AFFECTED: Rule = rule(
+    "egz.besonders_betroffen",
+    "§ 90 Abs. 2 SGB III (besonders betroffene schwerbehinderte Menschen, § 187 Abs. 1 Nr. 3 SGB IX)",
+    Some(date(2012, 4, 1)),
+    Discretion,
+);
+pub const EQ_DURATION: Rule = rule(
+    "eq.duration",
+    "§ 54a Abs. 2 Satz 1 SGB III (4 to 12 months since 1.4.2024, 6 to 12 before)",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+pub const EQ_SAME_FIRM: Rule = rule(
+    "eq.same_firm",
+    "§ 54a Abs. 5 SGB III",
+    Some(date(2012, 4, 1)),
+    Limit,
+);
+pub const ASA_AGE: Rule = rule(
+    "asa.age",
+    "§§ 74 ff. SGB III; age limit: practice (parameter)",
+    SINCE_2005,
+    Limit,
+);
+pub const ASA_QUALIFICATION: Rule = rule("asa.no_qualification", "§ 74 Abs. 1 SGB III", SINCE_2005, Limit);
+pub const BAE_AGE: Rule = rule(
+    "bae.age",
+    "§ 76 SGB III; age limit: practice (parameter)",
+    SINCE_2005,
+    Limit,
+);
+pub const BAE_QUALIFICATION: Rule = rule("bae.no_qualification", "§ 76 Abs. 1 SGB III", SINCE_2005, Limit);
+pub const P16H_AGE: Rule = rule(
+    "p16h.age",
+    "§ 16h Abs. 1 Satz 1 SGB II (das 25. Lebensjahr noch nicht vollendet)",
+    Some(date(2016, 8, 1)),
+    Limit,
+);
+pub const P16C_SELF_EMPLOYED: Rule = rule("p16c.self_employed", "§ 16c Abs. 1 SGB II", SINCE_2005, Limit);
+pub const P16F_HEALTH_SCOPE: Rule = rule(
+    "p16f.health_scope",
+    "§ 16f SGB II; health promotion and rehabilitation from 1.7.2026 (13. SGB II-Änderungsgesetz)",
+    Some(date(2009, 1, 1)),
+    Limit,
+);
+
+// ---- the offer's own properties ------------------------------------------------------
+
+pub const OFFER_OPEN: Rule = rule("offer.open", "offer", None, Limit);
+pub const OFFER_AGE: Rule = rule("offer.age_limits", "offer", None, Limit);
+pub const OFFER_GERMAN_MIN: Rule = rule("offer.german_level", "offer", None, Limit);
+pub const OFFER_GERMAN_MAX: Rule = rule(
+    "offer.german_learners",
+    "offer (people learning German)",
+    None,
+    Limit,
+);
+pub const OFFER_TARGET_GROUPS: Rule = rule(
+    "offer.target_groups",
+    "offer (AMIP 2021 target groups)",
+    None,
+    Limit,
+);
 
 /// The outcome of one rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -29,65 +403,98 @@ pub struct Reason {
     pub detail: String,
     /// The legal source (or `practice` for configured administrative practice).
     pub source: String,
-    /// A failed rule that an admin may override with a recorded reason (§ 16d Abs. 6
-    /// Satz 2 SGB II for the AGH cap; the FbW three-year rule's exceptions).
+    /// A failed rule that the deciding specialist may decide otherwise, with a recorded
+    /// reason (a discretion the law leaves, e.g. § 16d Abs. 6 Satz 3 SGB II).
     #[serde(default)]
     pub overridable: bool,
+    /// What a failure means: `limit`, `discretion` or `competence` (referral).
+    #[serde(default = "default_kind")]
+    pub kind: Kind,
+    /// The first day the rule is valid (`null`: as long as the record goes back).
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    /// The last day the rule is valid (`null`: no end known).
+    #[serde(default)]
+    pub valid_until: Option<NaiveDate>,
+}
+
+fn default_kind() -> Kind {
+    Kind::Limit
 }
 
 impl Reason {
-    fn new(rule: &str, passed: bool, source: &str, detail: String) -> Self {
+    fn of(rule: &Rule, passed: bool, detail: String) -> Self {
         Reason {
-            rule: rule.to_string(),
+            rule: rule.id.to_string(),
             passed,
             detail,
-            source: source.to_string(),
-            overridable: false,
+            source: rule.source.to_string(),
+            overridable: !passed && rule.kind == Kind::Discretion,
+            kind: rule.kind,
+            valid_from: rule.valid_from,
+            valid_until: rule.valid_until,
         }
     }
+}
 
-    fn overridable(mut self) -> Self {
-        self.overridable = !self.passed;
-        self
-    }
+/// Who decides on the instrument for this customer on the decision day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    Jobcenter,
+    /// The Agentur für Arbeit (FbW and Reha from 1.1.2025): refer the customer.
+    Agentur,
 }
 
 /// Eligibility for one instrument (and, when checked for a placement, one offer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Eligibility {
     pub instrument_code: String,
+    /// Every rule passed and the Jobcenter decides.
     pub eligible: bool,
+    /// `agentur`: not the Jobcenter's to grant — refer the customer (the reasons say why).
+    pub decided_by: DecidedBy,
     pub reasons: Vec<Reason>,
 }
 
 impl Eligibility {
     fn from_reasons(code: &str, reasons: Vec<Reason>) -> Self {
+        let referral = reasons.iter().any(|r| !r.passed && r.kind == Kind::Competence);
         Eligibility {
             instrument_code: code.to_string(),
             eligible: reasons.iter().all(|r| r.passed),
+            decided_by: if referral {
+                DecidedBy::Agentur
+            } else {
+                DecidedBy::Jobcenter
+            },
             reasons,
         }
     }
 
-    /// Whether every failed rule may be overridden (and at least one failed).
+    /// Whether every failed rule leaves the decision to the specialist's discretion (and
+    /// at least one failed): an exception with a recorded reason may then place.
     pub fn overridable(&self) -> bool {
         !self.eligible && self.reasons.iter().filter(|r| !r.passed).all(|r| r.overridable)
     }
 }
 
-/// Administrative practice, configurable (domain rules: "parameters").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// Administrative practice and legal figures that may change, configurable (domain
+/// rules: "parameters").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleParams {
-    /// § 16i: employment in the qualifying period counts as "kurzzeitig" up to this many
-    /// days in total (Fachliche Weisungen; practice).
+    /// § 16i Abs. 3 Satz 1 Nr. 3: employment and self-employment in the qualifying period
+    /// count as "kurzzeitig" up to this many days in total (Fachliche Weisungen; practice).
     pub p16i_short_employment_max_days: i64,
-    /// § 16d Abs. 6: months of AGH that an override may add beyond the 24-month cap.
+    /// § 16d Abs. 6 Satz 3: months of AGH an exception may add beyond the 24 (at most 12).
     pub agh_extension_months: u32,
-    /// § 45 Abs. 2 SGB III: MAG at an employer at most 6 weeks, 12 for LZA or severe
-    /// barriers (the weeks are law; kept here so a change needs no release).
+    /// § 45 Abs. 2 Satz 2 SGB III: MAG at an employer at most 6 weeks; § 45 Abs. 8: 12 for
+    /// LZA or a recorded assessment of seriously impeded placement.
     pub mag_max_weeks: i64,
     pub mag_max_weeks_extended: i64,
+    /// AsA and BaE: the age below which young people are admitted (practice, not law).
+    pub youth_max_age_exclusive: i32,
 }
 
 impl Default for RuleParams {
@@ -97,46 +504,163 @@ impl Default for RuleParams {
             agh_extension_months: 12,
             mag_max_weeks: 6,
             mag_max_weeks_extended: 12,
+            youth_max_age_exclusive: 25,
         }
     }
 }
 
-/// An earlier or running placement of the customer, as the rules need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PastPlacement {
-    pub instrument_code: String,
-    pub provider_id: Uuid,
-    /// Entry date (*Eintritt*); `None` if the placement never started.
-    pub started_on: Option<NaiveDate>,
-    /// Exit date; `None` while running.
-    pub ended_on: Option<NaiveDate>,
+impl RuleParams {
+    /// The bounds the law sets on the parameters.
+    pub fn check(&self) -> Result<(), String> {
+        if self.agh_extension_months > 12 {
+            return Err("agh_extension_months: at most 12 (§ 16d Abs. 6 Satz 3 SGB II)".into());
+        }
+        if !(1..=6).contains(&self.mag_max_weeks)
+            || !(self.mag_max_weeks..=12).contains(&self.mag_max_weeks_extended)
+        {
+            return Err(
+                "mag_max_weeks: 1 to 6, mag_max_weeks_extended: mag_max_weeks to 12 (§ 45 Abs. 2, 8 SGB III)"
+                    .into(),
+            );
+        }
+        if self.p16i_short_employment_max_days < 0 {
+            return Err("p16i_short_employment_max_days: not negative".into());
+        }
+        if !(15..=35).contains(&self.youth_max_age_exclusive) {
+            return Err("youth_max_age_exclusive: 15 to 35".into());
+        }
+        Ok(())
+    }
 }
 
-/// Whom the rules are evaluated for.
+/// One version of the parameters and the first day it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParamVersion {
+    pub valid_from: NaiveDate,
+    pub params: RuleParams,
+}
+
+/// The parameters over time: each version applies from its `valid_from` until the next
+/// one's. The rules of a day use the version in force that day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleBook {
+    versions: Vec<ParamVersion>,
+}
+
+impl Default for RuleBook {
+    fn default() -> Self {
+        RuleBook::single(RuleParams::default())
+    }
+}
+
+/// The first day the record knows: SGB II in force (1.1.2005). A single set of
+/// parameters is dated from it.
+pub const RECORD_START: NaiveDate = date(2005, 1, 1);
+
+impl RuleBook {
+    /// One set of parameters for every day.
+    pub fn single(params: RuleParams) -> Self {
+        RuleBook {
+            versions: vec![ParamVersion {
+                valid_from: RECORD_START,
+                params,
+            }],
+        }
+    }
+
+    /// Versions in any order; the earliest also applies to every day before it (the
+    /// record has nothing older). Refuses none, two on one day, or parameters out of the
+    /// law's bounds.
+    pub fn new(mut versions: Vec<ParamVersion>) -> Result<Self, String> {
+        if versions.is_empty() {
+            return Err("at least one parameter version".into());
+        }
+        versions.sort_by_key(|v| v.valid_from);
+        if versions.windows(2).any(|w| w[0].valid_from == w[1].valid_from) {
+            return Err("two parameter versions valid from the same day".into());
+        }
+        for v in &versions {
+            v.params
+                .check()
+                .map_err(|e| format!("parameters valid from {}: {e}", v.valid_from))?;
+        }
+        Ok(RuleBook { versions })
+    }
+
+    /// The version in force on `day`.
+    pub fn version_on(&self, day: NaiveDate) -> &ParamVersion {
+        let i = self.versions.partition_point(|v| v.valid_from <= day);
+        &self.versions[i.saturating_sub(1)]
+    }
+
+    /// The parameters in force on `day`.
+    pub fn on(&self, day: NaiveDate) -> &RuleParams {
+        &self.version_on(day).params
+    }
+
+    pub fn versions(&self) -> &[ParamVersion] {
+        &self.versions
+    }
+}
+
+/// Whom the rules are evaluated for, and when the decision is taken.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
     pub customer_id: Uuid,
     pub customer: &'a CustomerData,
     pub household: &'a [HouseholdMember],
     pub history: &'a [PastPlacement],
+    /// The day the decision is taken (today, or the `as_of` of a look back). Who decides
+    /// follows it (§ 66a with § 66 Abs. 1 SGB II: a benefit granted before the change
+    /// stays with the Jobcenter); the prerequisites are judged on the reference day.
+    pub decided_on: NaiveDate,
 }
 
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).expect("valid constant date")
-}
+impl<'a> Subject<'a> {
+    /// Every participation that started: placements in the system and prior ones.
+    pub fn participations(&self) -> impl Iterator<Item = Participation<'a>> + 'a {
+        participation::all(self.history, &self.customer.prior_participations)
+    }
 
-fn months_ago(on: NaiveDate, months: u32) -> NaiveDate {
-    on.checked_sub_months(Months::new(months))
-        .unwrap_or(NaiveDate::MIN)
-}
+    fn age_on(&self, on: NaiveDate) -> i32 {
+        completed_years(self.customer.date_of_birth, on)
+    }
 
-fn fmt_date(date: NaiveDate) -> String {
-    date.format("%d.%m.%Y").to_string()
+    /// Periods of § 45 measures (they do not interrupt unemployment, § 18 Abs. 1 Satz 2
+    /// SGB III).
+    fn measure_spells(&self) -> Vec<Spell> {
+        self.participations()
+            .filter(|p| target_groups::is_section_45_measure(p.instrument_code))
+            .map(|p| p.spell())
+            .collect()
+    }
+
+    /// The unemployment running on `on`, counted for a benefit that requires long-term
+    /// unemployment (§ 18 Abs. 1 and 2 SGB III).
+    fn unemployment_for_benefit(&self, on: NaiveDate) -> Option<(NaiveDate, i64)> {
+        let work: Vec<Spell> = self
+            .customer
+            .employment_spells
+            .iter()
+            .chain(&self.customer.self_employment_spells)
+            .copied()
+            .collect();
+        target_groups::unemployment_on(
+            &self.customer.unemployment_spells,
+            &self.measure_spells(),
+            &work,
+            on,
+            Counting::ForBenefit,
+        )
+    }
 }
 
 /// § 7a SGB II: the age limit is 65 for births before 1947, rising by one month per year
-/// of birth to 66 (1958), then by two months to 67 for births from 1964; it is reached at
-/// the end of the month in which that age is completed.
+/// of birth to 66 (1958), then by two months to 67 for births from 1964. It is reached at
+/// the end of the month in which that age is completed — and an age is completed at the
+/// end of the day before the birthday (§ 187 Abs. 2 Satz 2, § 188 Abs. 2 BGB): born on
+/// 1 May 1960, 65 + 16 months are completed on 31 August 2026, the limit is that day.
 pub fn statutory_age_limit_date(date_of_birth: NaiveDate) -> NaiveDate {
     let y = date_of_birth.year();
     let months: u32 = match y {
@@ -145,139 +669,30 @@ pub fn statutory_age_limit_date(date_of_birth: NaiveDate) -> NaiveDate {
         1959..=1963 => 66 * 12 + 2 * (y - 1958) as u32,
         _ => 67 * 12,
     };
-    let reached = date_of_birth
-        .checked_add_months(Months::new(months))
-        .unwrap_or(NaiveDate::MAX);
-    // end of that month
-    let first_of_next = reached
-        .with_day(1)
-        .and_then(|f| f.checked_add_months(Months::new(1)))
-        .unwrap_or(NaiveDate::MAX);
-    first_of_next.pred_opt().unwrap_or(reached)
+    dates::end_of_month(dates::age_completed_on(date_of_birth, months))
 }
 
-/// Calendar months in `[from, to)` (month by month back from `to`) with benefit receipt on
-/// at least one day.
-pub fn benefit_months(spells: &[Spell], to_exclusive: NaiveDate, months: u32) -> u32 {
-    (0..months)
-        .filter(|k| {
-            let end = months_ago(to_exclusive, *k).pred_opt().unwrap_or(NaiveDate::MIN);
-            let start = months_ago(to_exclusive, k + 1);
-            covered_days(spells, start, end) > 0
-        })
-        .count() as u32
+/// Receives rule outcomes; the detail text is built only when the sink asks for it.
+pub trait RuleSink {
+    /// Returns `false` to stop evaluating further rules.
+    fn check(&mut self, rule: &Rule, passed: bool, detail: &dyn Fn() -> String) -> bool;
 }
 
-/// Length of `[from, to]` (inclusive) in calendar months: whole months first, the rest as
-/// a fraction of the following month (1.1.–31.12. is exactly 12 months, § 188 BGB).
-pub fn calendar_months(from: NaiveDate, to: NaiveDate) -> f64 {
-    let Some(end) = to.succ_opt() else { return 0.0 };
-    if end <= from {
-        return 0.0;
+impl RuleSink for Vec<Reason> {
+    fn check(&mut self, rule: &Rule, passed: bool, detail: &dyn Fn() -> String) -> bool {
+        self.push(Reason::of(rule, passed, detail()));
+        true
     }
-    let mut whole = 0u32;
-    while from
-        .checked_add_months(Months::new(whole + 1))
-        .is_some_and(|m| m <= end)
-    {
-        whole += 1;
+}
+
+/// Records whether all rules passed, stopping at the first failure.
+struct AllPass(bool);
+
+impl RuleSink for AllPass {
+    fn check(&mut self, _: &Rule, passed: bool, _: &dyn Fn() -> String) -> bool {
+        self.0 &= passed;
+        passed
     }
-    let anchor = from.checked_add_months(Months::new(whole)).unwrap_or(end);
-    let next = anchor.checked_add_months(Months::new(1)).unwrap_or(end);
-    let month_len = (next - anchor).num_days().max(1) as f64;
-    whole as f64 + (end - anchor).num_days() as f64 / month_len
-}
-
-/// Months of participation in placements of `codes` within `[start, end]`.
-fn participation_months(history: &[PastPlacement], codes: &[&str], start: NaiveDate, end: NaiveDate) -> f64 {
-    history
-        .iter()
-        .filter(|p| codes.contains(&p.instrument_code.as_str()))
-        .filter_map(|p| {
-            p.started_on
-                .map(|s| (s.max(start), p.ended_on.unwrap_or(end).min(end)))
-        })
-        .filter(|(a, b)| a <= b)
-        .map(|(a, b)| calendar_months(a, b))
-        .sum()
-}
-
-/// A rule that holds only between `from` and `until` (its period of validity).
-#[allow(clippy::too_many_arguments)]
-fn in_force(
-    sink: &mut dyn RuleSink,
-    rule: &str,
-    source: &str,
-    on: NaiveDate,
-    from: NaiveDate,
-    until: Option<NaiveDate>,
-    what: &str,
-    when_not: &str,
-) -> bool {
-    let ok = on >= from && until.is_none_or(|u| on <= u);
-    sink.check(rule, ok, source, false, &|| {
-        let period = match until {
-            Some(u) => format!("{} to {}", fmt_date(from), fmt_date(u)),
-            None => format!("since {}", fmt_date(from)),
-        };
-        if ok {
-            format!("{what} is in force on {} ({period})", fmt_date(on))
-        } else {
-            format!(
-                "{what} is not in force on {} (only {period}){when_not}",
-                fmt_date(on)
-            )
-        }
-    })
-}
-
-/// eLb (§ 7 Abs. 1 Nr. 1, § 7a SGB II): at least 15 and below the statutory age limit.
-fn elb_age(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) -> bool {
-    let age = age_on(s.customer.date_of_birth, on);
-    let limit = statutory_age_limit_date(s.customer.date_of_birth);
-    let ok = age >= 15 && on <= limit;
-    sink.check("elb.age", ok, "§ 7 Abs. 1 Nr. 1, § 7a SGB II", false, &|| {
-        format!(
-            "aged {age} on {}; eLb from 15 until the age limit ({})",
-            fmt_date(on),
-            fmt_date(limit)
-        )
-    })
-}
-
-fn age_at_least(
-    sink: &mut dyn RuleSink,
-    rule: &str,
-    source: &str,
-    s: &Subject,
-    on: NaiveDate,
-    min: i32,
-) -> bool {
-    let age = age_on(s.customer.date_of_birth, on);
-    sink.check(rule, age >= min, source, false, &|| {
-        format!("aged {age} on {} (at least {min} required)", fmt_date(on))
-    })
-}
-
-fn age_below(
-    sink: &mut dyn RuleSink,
-    rule: &str,
-    source: &str,
-    s: &Subject,
-    on: NaiveDate,
-    max_exclusive: i32,
-) -> bool {
-    let age = age_on(s.customer.date_of_birth, on);
-    sink.check(rule, age < max_exclusive, source, false, &|| {
-        format!("aged {age} on {} (under {max_exclusive} required)", fmt_date(on))
-    })
-}
-
-fn no_qualification(s: &Subject) -> bool {
-    matches!(
-        s.customer.vocational_qualification,
-        VocationalQualification::None | VocationalQualification::Partial
-    )
 }
 
 /// Continues with the next rule only while the sink wants more.
@@ -289,273 +704,410 @@ macro_rules! rule {
     };
 }
 
+macro_rules! emit {
+    ($sink:expr, $rule:expr, $passed:expr, $detail:expr $(,)?) => {
+        rule!($sink.check(&$rule, $passed, &|| $detail))
+    };
+}
+
+/// A rule that holds only within its period of validity; `what` names the instrument.
+fn in_force(sink: &mut dyn RuleSink, r: &Rule, on: NaiveDate, what: &str) -> bool {
+    let ok = r.valid_from.is_none_or(|f| on >= f) && r.valid_until.is_none_or(|u| on <= u);
+    sink.check(r, ok, &|| {
+        let since = r.valid_from.map(fmt_date).unwrap_or_default();
+        if ok {
+            format!("{what} is in force on {} (since {since})", fmt_date(on))
+        } else {
+            format!("{what} is not in force on {} (only since {since})", fmt_date(on))
+        }
+    })
+}
+
+/// eLb (§ 7 Abs. 1 Satz 1 Nr. 1, § 7a SGB II): at least 15 and not past the age limit.
+fn elb_age(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) -> bool {
+    let age = s.age_on(on);
+    let limit = statutory_age_limit_date(s.customer.date_of_birth);
+    let ok = age >= 15 && on <= limit;
+    sink.check(&ELB_AGE, ok, &|| {
+        format!(
+            "aged {age} on {}; eLb from 15 until the age limit ({})",
+            fmt_date(on),
+            fmt_date(limit)
+        )
+    })
+}
+
+/// eLb on the decision day: in need, i.e. a benefit spell running on `on`.
+fn elb_benefit(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) -> bool {
+    let running = s.customer.benefit_spells.iter().find(|sp| sp.covers(on));
+    sink.check(&ELB_BENEFIT, running.is_some(), &|| match running {
+        Some(sp) => format!(
+            "receives benefits on {} (since {})",
+            fmt_date(on),
+            fmt_date(sp.from)
+        ),
+        None => {
+            let last = s
+                .customer
+                .benefit_spells
+                .iter()
+                .filter_map(|sp| sp.to)
+                .filter(|to| *to < on)
+                .max();
+            match last {
+                Some(to) => format!(
+                    "no benefits on {}: the last benefit spell ended on {}",
+                    fmt_date(on),
+                    fmt_date(to)
+                ),
+                None => format!("no benefit spell runs on {}", fmt_date(on)),
+            }
+        }
+    })
+}
+
+/// Instruments of direct integration into work: the placement-first rule does not hold
+/// them back (subsidies for work taken up).
+pub fn is_work_instrument(code: &str) -> bool {
+    matches!(code, "EGZ" | "ESG" | "P16E" | "P16I" | "P16C")
+}
+
+/// The placement-first rule (from 1.7.2026): a measure for a customer the specialist
+/// assessed as able to take up work directly needs a recorded exception.
+fn placement_first(sink: &mut dyn RuleSink, s: &Subject, code: &str, on: NaiveDate) -> bool {
+    if on < PLACEMENT_FIRST_FROM || is_work_instrument(code) {
+        return true;
+    }
+    let ok = !s.customer.job_ready;
+    sink.check(&PLACEMENT_FIRST, ok, &|| {
+        if ok {
+            "not assessed as job-ready: a measure may come first".into()
+        } else {
+            format!(
+                "assessed as job-ready: placement into work comes first; a measure needs a recorded exception \
+                 (more promising for lasting integration, e.g. vocational training under 30; aged {})",
+                s.age_on(on)
+            )
+        }
+    })
+}
+
+/// What the placement-first rule says of the customer on `on`, when it holds measures back:
+/// the recommendations show it, since the measures it holds back are not ranked.
+pub fn placement_first_notice(s: &Subject, on: NaiveDate) -> Option<Reason> {
+    let mut reasons = Vec::new();
+    // any measure's code: the rule reads only the customer and the day
+    placement_first(&mut reasons, s, "AVGS_MAT", on);
+    reasons.pop().filter(|r| !r.passed).map(|mut r| {
+        r.detail = format!(
+            "{}. Ranked here: offers of direct integration (EGZ, ESG, § 16e, § 16i, § 16c); a measure can be \
+             placed with a recorded exception.",
+            r.detail
+        );
+        r
+    })
+}
+
+fn age_below(sink: &mut dyn RuleSink, r: &Rule, s: &Subject, on: NaiveDate, max_exclusive: i32) -> bool {
+    let age = s.age_on(on);
+    sink.check(r, age < max_exclusive, &|| {
+        format!("aged {age} on {} (under {max_exclusive} required)", fmt_date(on))
+    })
+}
+
+fn no_qualification(s: &Subject) -> bool {
+    matches!(
+        s.customer.vocational_qualification,
+        VocationalQualification::None | VocationalQualification::Partial
+    )
+}
+
 // ---- § 16i SGB II --------------------------------------------------------------------
 
-/// § 16i Abs. 3 SGB II: lifetime cap of five years of subsidy (Abs. 2 Satz 2: "für bis zu
-/// fünf Jahre"); earlier § 16i months count.
-pub const P16I_LIFETIME_MONTHS: f64 = 60.0;
+/// § 16i Abs. 3 Satz 1 Nr. 2: six years within seven (§ 191 BGB: 2,190 of 2,555 days).
+pub const P16I_BENEFIT_DAYS: i64 = years_as_days(6);
+pub const P16I_WINDOW_DAYS: i64 = years_as_days(7);
+/// § 16i Abs. 3 Satz 3: the last five years (1,825 days) for a person with a minor child
+/// in the BG or a severe disability.
+pub const P16I_REDUCED_DAYS: i64 = years_as_days(5);
+/// § 16i Abs. 3 Satz 1 Nr. 4, Abs. 2: at most five years of subsidy (1,825 days).
+pub const P16I_CAP_DAYS: i64 = years_as_days(5);
 
 fn p16i(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams) {
-    const SRC: &str = "§ 16i Abs. 3 SGB II";
-    rule!(in_force(
-        sink,
-        "p16i.in_force",
-        "§ 16i SGB II (Teilhabechancengesetz; unbefristet seit 1.1.2023)",
-        on,
-        d(2019, 1, 1),
-        None,
-        "§ 16i SGB II",
-        "",
-    ));
-    rule!(age_at_least(
-        sink,
-        "p16i.age_25",
-        "§ 16i Abs. 3 Satz 1 Nr. 1 SGB II",
-        s,
-        on,
-        25,
-    ));
-    // 6 of the last 7 years; 5 years with a minor child in the BG or a severe disability
+    rule!(in_force(sink, &P16I_IN_FORCE, on, "§ 16i SGB II"));
+    rule!(sink.check(&P16I_AGE, s.age_on(on) >= 25, &|| format!(
+        "aged {} on {} (at least 25 required)",
+        s.age_on(on),
+        fmt_date(on)
+    )));
     let children = minor_children(s.household, on);
     let reduced = children > 0 || s.customer.severely_disabled;
-    let required = if reduced { 60 } else { 72 };
-    let got = benefit_months(&s.customer.benefit_spells, on, 84);
-    let why = if children > 0 {
-        " (reduced: minor child in the Bedarfsgemeinschaft)"
-    } else if s.customer.severely_disabled {
-        " (reduced: severe disability)"
+    let full = dates::covered_days_before(&s.customer.benefit_spells, on, P16I_WINDOW_DAYS);
+    let last_five = dates::covered_days_before(&s.customer.benefit_spells, on, P16I_REDUCED_DAYS);
+    let ok = full >= P16I_BENEFIT_DAYS || (reduced && last_five >= P16I_REDUCED_DAYS);
+    rule!(sink.check(&P16I_BENEFIT, ok, &|| {
+        let why = if children > 0 {
+            "a minor child in the Bedarfsgemeinschaft"
+        } else {
+            "a severe disability"
+        };
+        let alt = if reduced {
+            format!("; or, with {why}, benefits throughout the last 1,825 days: {last_five} of 1,825")
+        } else {
+            String::new()
+        };
+        format!("benefits on {full} of the last 2,555 days (2,190 required){alt}")
+    }));
+    // the qualifying period: the seven years (or, reduced, five) before the start
+    let window = if full >= P16I_BENEFIT_DAYS {
+        P16I_WINDOW_DAYS
     } else {
-        ""
+        P16I_REDUCED_DAYS
     };
+    let (from, to) = dates::window_before(on, window);
+    let work: Vec<Spell> = s
+        .customer
+        .employment_spells
+        .iter()
+        .chain(&s.customer.self_employment_spells)
+        .copied()
+        .collect();
+    let worked = covered_days(&work, from, to);
     rule!(sink.check(
-        "p16i.benefit_years",
-        got >= required,
-        "§ 16i Abs. 3 Satz 1 Nr. 2, Satz 3 SGB II",
-        false,
-        &|| format!("benefits in {got} of the last 84 months; {required} required{why}"),
+        &P16I_SHORT_EMPLOYMENT,
+        worked <= params.p16i_short_employment_max_days,
+        &|| format!(
+            "{worked} days of employment or self-employment in the qualifying period since {} (at most {} count as short)",
+            fmt_date(from),
+            params.p16i_short_employment_max_days
+        )
     ));
-    let window_start = months_ago(on, 84);
-    let yesterday = on.pred_opt().unwrap_or(on);
-    let employed = covered_days(&s.customer.employment_spells, window_start, yesterday);
-    rule!(sink.check(
-        "p16i.short_employment_only",
-        employed <= params.p16i_short_employment_max_days,
-        "§ 16i Abs. 3 Satz 1 Nr. 3 SGB II; kurzzeitig: practice",
-        false,
-        &|| {
-            format!(
-                "{employed} days of employment in the last 84 months (at most {} count as short)",
-                params.p16i_short_employment_max_days
-            )
-        },
-    ));
-    let used = participation_months(s.history, &["P16I"], NaiveDate::MIN, yesterday);
-    sink.check(
-        "p16i.lifetime_cap",
-        used < P16I_LIFETIME_MONTHS,
-        SRC,
-        false,
-        &|| format!("{used:.1} of {P16I_LIFETIME_MONTHS} months of § 16i subsidy used"),
+    let used = participation::days_in(s.participations(), &["P16I"], NaiveDate::MIN, day_before(on));
+    sink.check(&P16I_CAP, used < P16I_CAP_DAYS, &|| {
+        format!("{used} of {P16I_CAP_DAYS} days of § 16i subsidy used")
+    });
+}
+
+/// The planned length of a § 16i job must fit in what is left of the five years: with no
+/// earlier subsidy, five calendar years from the start (§ 188 Abs. 2 BGB); with one,
+/// 1,825 days in all (§ 191 BGB).
+fn p16i_planned<S: RuleSink + ?Sized>(sink: &mut S, s: &Subject, offer: &OfferData, on: NaiveDate) {
+    let used = participation::days_in(s.participations(), &["P16I"], NaiveDate::MIN, day_before(on));
+    let planned = days_inclusive(on, offer.ends_on);
+    let ok = if used == 0 {
+        offer.ends_on <= period_end_years(on, 5)
+    } else {
+        used + planned <= P16I_CAP_DAYS
+    };
+    emit!(
+        sink,
+        P16I_PLANNED_LENGTH,
+        ok,
+        format!(
+            "the job runs {} to {} ({planned} days); {used} days of § 16i subsidy used, five years in all",
+            fmt_date(on),
+            fmt_date(offer.ends_on)
+        ),
     );
 }
 
 // ---- § 16e SGB II --------------------------------------------------------------------
 
 fn p16e(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
-    rule!(in_force(
-        sink,
-        "p16e.in_force",
-        "§ 16e SGB II i.d.F. des Teilhabechancengesetzes",
-        on,
-        d(2019, 1, 1),
-        None,
-        "§ 16e SGB II (new version)",
-        "",
-    ));
+    rule!(in_force(sink, &P16E_IN_FORCE, on, "§ 16e SGB II (new version)"));
+    let found = s.unemployment_for_benefit(on);
     sink.check(
-        "p16e.unemployed_2_years",
-        unemployed_for_months(s.customer, on, 24),
-        "§ 16e Abs. 3 Nr. 1 SGB II; § 18 SGB III",
-        false,
-        &|| match target_groups::unemployed_since(s.customer, on) {
-            Some(from) => format!("unemployed since {} (at least 2 years required)", fmt_date(from)),
+        &P16E_UNEMPLOYED,
+        target_groups::lasted_months(found, on, 24),
+        &|| match found {
+            Some((from, 0)) => format!("unemployed since {} (at least 2 years required)", fmt_date(from)),
+            Some((from, ignored)) => format!(
+                "unemployed since {}, {ignored} days of interruptions left out (§ 18 Abs. 2 SGB III); at least 2 years required",
+                fmt_date(from)
+            ),
             None => format!("not unemployed on {}", fmt_date(on)),
         },
     );
 }
 
-// ---- § 16d SGB II (AGH) --------------------------------------------------------------
-
-/// § 16d Abs. 6 SGB II: at most 24 months within five years.
-pub const AGH_CAP_MONTHS: f64 = 24.0;
-
-fn agh(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
-    let start = months_ago(on, 60);
-    let yesterday = on.pred_opt().unwrap_or(on);
-    let used = participation_months(s.history, &["AGH"], start, yesterday);
-    sink.check(
-        "agh.cap_24_in_5_years",
-        used < AGH_CAP_MONTHS,
-        "§ 16d Abs. 6 SGB II",
-        true,
-        &|| format!("{used:.1} months of AGH in the last five years (cap {AGH_CAP_MONTHS}; up to 12 more by recorded exception)"),
+/// § 92 Abs. 1 Nr. 2 SGB III: no subsidy for a former employer with more than three months
+/// (90 days, § 191 BGB) of insured employment in the four years before the start.
+fn former_employer<S: RuleSink + ?Sized>(sink: &mut S, s: &Subject, offer: &OfferData, on: NaiveDate) {
+    let spells: Vec<Spell> = s
+        .customer
+        .employment_spells
+        .iter()
+        .filter(|sp| sp.employer_id == Some(offer.provider_id))
+        .copied()
+        .collect();
+    let start = on.checked_sub_months(Months::new(48)).unwrap_or(NaiveDate::MIN);
+    let days = covered_days(&spells, start, day_before(on));
+    emit!(
+        sink,
+        FORMER_EMPLOYER,
+        days <= months_as_days(3),
+        format!(
+            "{days} days employed by this employer in the four years before the start (more than 90 exclude)"
+        ),
     );
 }
 
-// ---- FbW -----------------------------------------------------------------------------
+// ---- § 16d SGB II (AGH) --------------------------------------------------------------
 
-/// From 1.1.2025 the Agentur für Arbeit funds FbW for eLb (domain rules; Haushalts-
-/// finanzierungsgesetz 2024): the Jobcenter refers instead of placing.
-pub const FBW_JOBCENTER_UNTIL: (i32, u32, u32) = (2024, 12, 31);
+/// § 16d Abs. 6 Satz 1: at most 24 months in all (720 days, § 191 BGB) within five years.
+pub const AGH_CAP_DAYS: i64 = months_as_days(24);
 
-fn fbw(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
-    let (y, m, dd) = FBW_JOBCENTER_UNTIL;
-    rule!(in_force(
-        sink,
-        "fbw.jobcenter_funds",
-        "§ 16 Abs. 1 SGB II i.V.m. §§ 81 ff. SGB III; ab 1.1.2025 Agentur für Arbeit",
-        on,
-        d(2005, 1, 1),
-        Some(d(y, m, dd)),
-        "FbW funding by the Jobcenter",
-        ": refer the customer to the Agentur für Arbeit",
-    ));
-    // Missing vocational qualification (§ 81 Abs. 2 SGB III) and the three-year rule:
-    // without a qualification and with less than three years of work experience, only if an
-    // apprenticeship is impossible or unreasonable, or for a shortage occupation.
-    if no_qualification(s) {
-        let worked: i64 = covered_days(&s.customer.employment_spells, NaiveDate::MIN, on);
-        let years = worked as f64 / 365.25;
-        sink.check(
-            "fbw.three_year_rule",
-            years >= 3.0,
-            "§ 81 Abs. 2 Satz 2 SGB III",
-            true,
-            &|| {
-                format!(
-                    "no vocational qualification and {years:.1} years of work experience; under 3 years only if an \
-                     apprenticeship is impossible or unreasonable, or for a shortage occupation (record the reason)"
-                )
-            },
-        );
-    } else {
-        sink.check("fbw.necessity", true, "§ 81 Abs. 1 SGB III", false, &|| {
-            "vocational qualification present: necessity is decided in counselling".into()
-        });
+/// The five-year period of § 16d Abs. 6 Satz 2 that `on` falls in: it begins with the
+/// entry into the first AGH; after it ends, the next begins with the next entry (or with
+/// `on`, when there is none before it).
+pub fn agh_period(entries: &[NaiveDate], on: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let mut sorted: Vec<NaiveDate> = entries.iter().copied().filter(|e| *e <= on).collect();
+    sorted.sort();
+    let mut start = match sorted.first() {
+        Some(first) => *first,
+        None => return (on, period_end_years(on, 5)),
+    };
+    loop {
+        let end = period_end_years(start, 5);
+        if on <= end {
+            return (start, end);
+        }
+        match sorted.iter().find(|e| **e > end) {
+            Some(next) => start = *next,
+            None => return (on, period_end_years(on, 5)),
+        }
     }
 }
 
-// ---- others --------------------------------------------------------------------------
-
-/// § 16b Abs. 2 SGB II: Einstiegsgeld for at most 24 months.
-pub const ESG_MAX_MONTHS: f64 = 24.0;
-/// §§ 88 ff. SGB III: EGZ up to 12 months (longer for disabled people, § 90).
-pub const EGZ_MAX_MONTHS: f64 = 12.0;
-
-fn esg(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
-    let unemployed = target_groups::unemployed_since(s.customer, on).is_some();
-    rule!(sink.check(
-        "esg.unemployed",
-        unemployed,
-        "§ 16b Abs. 1 SGB II",
-        false,
-        &|| {
-            if unemployed {
-                "unemployed: Einstiegsgeld may support taking up work".into()
-            } else {
-                format!("not unemployed on {}", fmt_date(on))
-            }
-        }
-    ));
-    let yesterday = on.pred_opt().unwrap_or(on);
-    let used = participation_months(s.history, &["ESG"], NaiveDate::MIN, yesterday);
-    sink.check(
-        "esg.max_24_months",
-        used < ESG_MAX_MONTHS,
-        "§ 16b Abs. 2 SGB II",
-        false,
-        &|| format!("{used:.1} of {ESG_MAX_MONTHS} months of Einstiegsgeld used"),
-    );
-}
-
-fn egz(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
-    let yesterday = on.pred_opt().unwrap_or(on);
-    let start = months_ago(on, 48);
-    let used = participation_months(s.history, &["EGZ"], start, yesterday);
-    let max = if s.customer.severely_disabled {
-        60.0
-    } else {
-        EGZ_MAX_MONTHS
-    };
-    sink.check(
-        "egz.duration",
-        used < max,
-        "§§ 88, 89, 90 SGB III",
-        false,
-        &|| format!("{used:.1} months of EGZ in the last four years (up to {max} months)"),
-    );
-}
-
-fn young_without_apprenticeship(
-    sink: &mut dyn RuleSink,
-    (age_rule, qualification_rule): (&str, &str),
-    source: &str,
-    s: &Subject,
-    on: NaiveDate,
-) {
-    rule!(age_below(sink, age_rule, source, s, on, 25));
-    sink.check(qualification_rule, no_qualification(s), source, false, &|| {
+fn agh(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams) {
+    let entries: Vec<NaiveDate> = s
+        .participations()
+        .filter(|p| p.instrument_code == "AGH")
+        .map(|p| p.from)
+        .collect();
+    let (start, end) = agh_period(&entries, on);
+    let used = participation::days_in(s.participations(), &["AGH"], start, day_before(on).min(end));
+    let extension = months_as_days(i64::from(params.agh_extension_months.min(12)));
+    rule!(sink.check(&AGH_CAP, used < AGH_CAP_DAYS, &|| {
         format!(
-            "vocational qualification: {}",
-            crate::customer::qualification_label(s.customer.vocational_qualification)
+            "{used} days of AGH in the five years {} to {} (cap 720 days = 24 months; up to {extension} more \
+             by the specialist's decision with a recorded reason while the prerequisites still hold)",
+            fmt_date(start),
+            fmt_date(end)
+        )
+    }));
+    sink.check(&AGH_EXTENSION_LIMIT, used < AGH_CAP_DAYS + extension, &|| {
+        format!(
+            "{used} days of AGH in the five-year period; never beyond {} days",
+            AGH_CAP_DAYS + extension
         )
     });
 }
 
-/// The instrument rules (without offer properties) for one instrument code. Unknown
-/// codes (admin additions) have only the general eLb rule.
-pub fn instrument_rules(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams) -> Vec<Reason> {
+// ---- FbW and Reha: who decides -------------------------------------------------------
+
+/// From 1.1.2025 the Agentur für Arbeit decides; a benefit granted before that day stays
+/// with the Jobcenter (§ 66a with § 66 Abs. 1 SGB II). A decision taken on or after
+/// 1.1.2025 is not granted before it, whatever the measure's start.
+fn competence(sink: &mut dyn RuleSink, r: &Rule, s: &Subject, what: &str) -> bool {
+    let ok = s.decided_on < AGENTUR_DECIDES_FBW_REHA_FROM;
+    sink.check(r, ok, &|| {
+        if ok {
+            format!(
+                "decided on {}, before 1.1.2025: the Jobcenter decides {what} (and finishes it, § 66a SGB II)",
+                fmt_date(s.decided_on)
+            )
+        } else {
+            format!(
+                "from 1.1.2025 the Agentur für Arbeit decides {what} for eLb: refer the customer; the Jobcenter \
+                 keeps supporting them during the measure and places them afterwards"
+            )
+        }
+    })
+}
+
+fn fbw(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
+    rule!(sink.check(&FBW_NECESSITY, true, &|| {
+        "necessity and counselling before the start are decided in the counselling interview".into()
+    }));
+    if no_qualification(s) {
+        // § 81 Abs. 2 Satz 2: without a qualification and with less than three years of
+        // work (1,095 days, § 191 BGB), only if an apprenticeship is impossible or
+        // unreasonable, or for a shortage occupation
+        let worked = covered_days(&s.customer.employment_spells, NaiveDate::MIN, day_before(on));
+        sink.check(&FBW_THREE_YEARS, worked >= years_as_days(3), &|| {
+            format!(
+                "no vocational qualification and {worked} days of work (1,095 = three years); with less, only if an \
+                 apprenticeship is impossible or unreasonable, or for a shortage occupation (record the reason)"
+            )
+        });
+    }
+}
+
+fn reha(sink: &mut dyn RuleSink, s: &Subject) {
+    let ok = s.customer.rehabilitant || s.customer.severely_disabled;
+    sink.check(&REHA_STATUS, ok, &|| {
+        if ok {
+            "rehabilitant or severely disabled".into()
+        } else {
+            "neither rehabilitant nor severely disabled".into()
+        }
+    });
+}
+
+// ---- the instruments -----------------------------------------------------------------
+
+/// The instrument rules (without offer properties) for one instrument code, as of `on`.
+/// Unknown codes (admin additions) have only the general rules.
+pub fn instrument_rules(s: &Subject, code: &str, on: NaiveDate, book: &RuleBook) -> Vec<Reason> {
     let mut r = Vec::new();
-    instrument_checks(s, code, on, params, &mut r);
+    instrument_checks(s, code, on, book.on(on), &mut r);
     r
 }
 
 /// Whether every instrument rule passes; stops at the first failure and builds no text
 /// (the ranking's hot path).
-pub fn instrument_passes(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams) -> bool {
+pub fn instrument_passes(s: &Subject, code: &str, on: NaiveDate, book: &RuleBook) -> bool {
     let mut all = AllPass(true);
-    instrument_checks(s, code, on, params, &mut all);
+    instrument_checks(s, code, on, book.on(on), &mut all);
     all.0
 }
 
 fn instrument_checks(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams, sink: &mut dyn RuleSink) {
+    // who decides comes first: a referral is the answer whatever else holds
+    match code {
+        "FBW" => rule!(competence(sink, &FBW_COMPETENCE, s, "FbW")),
+        "REHA" => rule!(competence(sink, &REHA_COMPETENCE, s, "vocational rehabilitation")),
+        _ => {}
+    }
     rule!(elb_age(sink, s, on));
+    rule!(elb_benefit(sink, s, on));
+    rule!(placement_first(sink, s, code, on));
     match code {
         "P16I" => p16i(sink, s, on, params),
         "P16E" => p16e(sink, s, on),
-        "AGH" => agh(sink, s, on),
+        "AGH" => agh(sink, s, on, params),
         "FBW" => fbw(sink, s, on),
-        "ESG" => esg(sink, s, on),
-        "EGZ" => egz(sink, s, on),
-        "ASA" => young_without_apprenticeship(
-            sink,
-            ("asa.age", "asa.no_qualification"),
-            "§§ 74 ff. SGB III",
-            s,
-            on,
-        ),
-        "BAE" => {
-            young_without_apprenticeship(sink, ("bae.age", "bae.no_qualification"), "§ 76 SGB III", s, on)
+        "REHA" => reha(sink, s),
+        "ESG" => {
+            sink.check(&ESG_WORK, true, &|| {
+                "Einstiegsgeld supports taking up employment or self-employment (the offer's job)".into()
+            });
         }
-        "EQ" => {
-            age_below(sink, "eq.age", "§ 54a Abs. 4 SGB III", s, on, 25);
+        "ASA" => {
+            rule!(age_below(sink, &ASA_AGE, s, on, params.youth_max_age_exclusive));
+            sink.check(&ASA_QUALIFICATION, no_qualification(s), &|| qualification_text(s));
+        }
+        "BAE" => {
+            rule!(age_below(sink, &BAE_AGE, s, on, params.youth_max_age_exclusive));
+            sink.check(&BAE_QUALIFICATION, no_qualification(s), &|| qualification_text(s));
         }
         "P16H" => {
-            age_below(sink, "p16h.age", "§ 16h Abs. 1 SGB II", s, on, 25);
+            age_below(sink, &P16H_AGE, s, on, 25);
         }
         "P16C" => {
             let ok = s.customer.solo_self_employed;
-            sink.check("p16c.self_employed", ok, "§ 16c SGB II", false, &|| {
+            sink.check(&P16C_SELF_EMPLOYED, ok, &|| {
                 if ok {
                     "self-employed".into()
                 } else {
@@ -563,94 +1115,38 @@ fn instrument_checks(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams
                 }
             });
         }
-        "REHA" => {
-            let ok = s.customer.rehabilitant || s.customer.severely_disabled;
-            sink.check(
-                "reha.status",
-                ok,
-                "§ 16 Abs. 1 SGB II i.V.m. §§ 112 ff. SGB III; § 19 SGB III",
-                false,
-                &|| {
-                    if ok {
-                        "rehabilitant or severely disabled".into()
-                    } else {
-                        "neither rehabilitant nor severely disabled".into()
-                    }
-                },
-            );
-        }
         "AVGS_MAT" | "MAG" => {
-            sink.check(
-                "avgs.discretionary",
-                true,
-                "§ 16 Abs. 1 SGB II i.V.m. § 45 SGB III (Ermessen)",
-                false,
-                &|| "no entitlement: the specialist decides within discretion".into(),
-            );
+            sink.check(&AVGS_DISCRETION, true, &|| {
+                "no entitlement: the specialist decides within discretion".into()
+            });
         }
         _ => {}
     }
 }
 
-/// Receives rule outcomes; the detail text is built only when the sink asks for it.
-pub trait RuleSink {
-    /// Returns `false` to stop evaluating further rules. `overridable`: a failure of
-    /// this rule may be overridden with a recorded reason.
-    fn check(
-        &mut self,
-        rule: &str,
-        passed: bool,
-        source: &str,
-        overridable: bool,
-        detail: &dyn Fn() -> String,
-    ) -> bool;
+fn qualification_text(s: &Subject) -> String {
+    format!(
+        "vocational qualification: {}",
+        crate::customer::qualification_label(s.customer.vocational_qualification)
+    )
 }
 
-impl RuleSink for Vec<Reason> {
-    fn check(
-        &mut self,
-        rule: &str,
-        passed: bool,
-        source: &str,
-        overridable: bool,
-        detail: &dyn Fn() -> String,
-    ) -> bool {
-        let reason = Reason::new(rule, passed, source, detail());
-        self.push(if overridable { reason.overridable() } else { reason });
-        true
-    }
-}
-
-/// Records whether all rules passed, stopping at the first failure.
-struct AllPass(bool);
-
-impl RuleSink for AllPass {
-    fn check(&mut self, _: &str, passed: bool, _: &str, _: bool, _: &dyn Fn() -> String) -> bool {
-        self.0 &= passed;
-        passed
-    }
-}
-
-macro_rules! emit {
-    ($sink:expr, $rule:expr, $passed:expr, $source:expr, $detail:expr $(,)?) => {
-        rule!($sink.check($rule, $passed, $source, false, &|| $detail))
-    };
-}
+// ---- the offer -----------------------------------------------------------------------
 
 /// The rules of one offer: period and status, the offer's age and German limits and
-/// target groups, the provider's AZAV approval where the instrument needs one, the
-/// instrument's own duration limits, and no repeat EQ at the same firm. `groups` are the
-/// customer's target groups as of `on` (derived once by the caller).
+/// target groups, the approvals the instrument needs, the instrument's duration limits
+/// against the offer's period, and the same-firm exclusions. `groups` are the customer's
+/// target groups as of `on` (derived once by the caller).
 pub fn offer_rules(
     s: &Subject,
     groups: &[TargetGroup],
     offer: &OfferData,
     provider: &ProviderData,
     on: NaiveDate,
-    params: &RuleParams,
+    book: &RuleBook,
 ) -> Vec<Reason> {
     let mut r = Vec::new();
-    offer_checks(s, groups, offer, provider, on, params, &mut r);
+    offer_checks(s, groups, offer, provider, on, book.on(on), &mut r);
     r
 }
 
@@ -662,10 +1158,10 @@ pub fn offer_passes(
     offer: &OfferData,
     provider: &ProviderData,
     on: NaiveDate,
-    params: &RuleParams,
+    book: &RuleBook,
 ) -> bool {
     let mut all = AllPass(true);
-    offer_checks(s, groups, offer, provider, on, params, &mut all);
+    offer_checks(s, groups, offer, provider, on, book.on(on), &mut all);
     all.0
 }
 
@@ -681,9 +1177,8 @@ fn offer_checks<S: RuleSink + ?Sized>(
 ) {
     emit!(
         sink,
-        "offer.open",
+        OFFER_OPEN,
         offer.status == OfferStatus::Open && on <= offer.ends_on,
-        "offer",
         format!(
             "offer is {} and runs {} to {}",
             if offer.status == OfferStatus::Open {
@@ -696,13 +1191,12 @@ fn offer_checks<S: RuleSink + ?Sized>(
         ),
     );
     if offer.min_age.is_some() || offer.max_age.is_some() {
-        let age = age_on(s.customer.date_of_birth, on);
+        let age = s.age_on(on);
         let ok = offer.min_age.is_none_or(|m| age >= m) && offer.max_age.is_none_or(|m| age <= m);
         emit!(
             sink,
-            "offer.age_limits",
+            OFFER_AGE,
             ok,
-            "offer",
             format!(
                 "aged {age} on {}; the offer admits {}–{}",
                 fmt_date(on),
@@ -714,9 +1208,8 @@ fn offer_checks<S: RuleSink + ?Sized>(
     if let Some(min) = offer.min_german_level {
         emit!(
             sink,
-            "offer.german_level",
+            OFFER_GERMAN_MIN,
             s.customer.german_level >= min,
-            "offer",
             format!(
                 "German level {} (at least {} required)",
                 crate::customer::german_label(s.customer.german_level),
@@ -724,23 +1217,30 @@ fn offer_checks<S: RuleSink + ?Sized>(
             ),
         );
     }
-    if !offer.target_groups.is_empty() {
-        // the names of the matching groups are collected for the text only
-        let hits = || offer.target_groups.iter().filter(|g| groups.contains(g));
+    if let Some(max) = offer.max_german_level {
         emit!(
             sink,
-            "offer.target_groups",
+            OFFER_GERMAN_MAX,
+            s.customer.german_level <= max,
+            format!(
+                "German level {} (the offer is for people learning German, up to {})",
+                crate::customer::german_label(s.customer.german_level),
+                crate::customer::german_label(max)
+            ),
+        );
+    }
+    // a group that may not decide (migration_background) restricts nothing
+    let deciding = || offer.target_groups.iter().filter(|g| g.may_decide());
+    if deciding().next().is_some() {
+        let hits = || deciding().filter(|g| groups.contains(g));
+        emit!(
+            sink,
+            OFFER_TARGET_GROUPS,
             hits().next().is_some(),
-            "offer (AMIP 2021 target groups)",
             if hits().next().is_none() {
                 format!(
                     "the offer is for {}; the customer belongs to none of them",
-                    offer
-                        .target_groups
-                        .iter()
-                        .map(|g| g.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    deciding().map(|g| g.as_str()).collect::<Vec<_>>().join(", ")
                 )
             } else {
                 let hit: Vec<&str> = hits().map(|g| g.as_str()).collect();
@@ -748,58 +1248,223 @@ fn offer_checks<S: RuleSink + ?Sized>(
             },
         );
     }
-    if matches!(offer.instrument_code.as_str(), "AVGS_MAT" | "FBW") {
-        let start = offer.starts_on.max(on);
-        emit!(
+    let start = offer.starts_on.max(on);
+    match offer.instrument_code.as_str() {
+        "AVGS_MAT" => approvals(
             sink,
-            "provider.azav_valid",
-            provider.azav_valid_on(start),
-            "§ 45 Abs. 4, § 81 Abs. 1 Nr. 3 SGB III; §§ 176 ff. SGB III (AZAV)",
-            match provider.azav_certified_until {
-                Some(u) => format!(
-                    "AZAV approval valid until {}; needed on {}",
-                    fmt_date(u),
-                    fmt_date(start)
-                ),
-                None => "the provider holds no AZAV approval".into(),
-            },
-        );
-    }
-    if offer.instrument_code == "MAG" {
-        let weeks = ((offer.ends_on - offer.starts_on).num_days() + 1 + 6) / 7;
-        let extended = unemployed_for_months(s.customer, on, 12) || s.customer.severely_disabled;
-        let max = if extended {
-            params.mag_max_weeks_extended
-        } else {
-            params.mag_max_weeks
-        };
-        emit!(
+            (&AVGS_PROVIDER_APPROVED, &AVGS_MEASURE_APPROVED),
+            offer,
+            provider,
+            start,
+        ),
+        "FBW" => approvals(
             sink,
-            "mag.duration",
-            weeks <= max,
-            "§ 45 Abs. 2 Satz 2 SGB III",
-            format!("{weeks} weeks at the employer (at most {max})"),
-        );
-    }
-    if offer.instrument_code == "EQ" {
-        let since = on.checked_sub_days(Days::new(3 * 365)).unwrap_or(NaiveDate::MIN);
-        let before = s.history.iter().any(|p| {
-            p.instrument_code == "EQ"
-                && p.provider_id == offer.provider_id
-                && p.started_on.is_some_and(|st| st >= since)
-        });
-        emit!(
-            sink,
-            "eq.same_firm_3_years",
-            !before,
-            "§ 54a Abs. 5 SGB III",
-            if before {
-                "an EQ with the same firm within the last three years".into()
+            (&FBW_PROVIDER_APPROVED, &FBW_MEASURE_APPROVED),
+            offer,
+            provider,
+            start,
+        ),
+        "MAG" => {
+            let days = days_inclusive(on, offer.ends_on);
+            let lza = target_groups::lasted_months(s.unemployment_for_benefit(on), on, 12);
+            let extended = lza || s.customer.seriously_impeded_placement;
+            let max = if extended {
+                params.mag_max_weeks_extended
             } else {
-                "no EQ with this firm within the last three years".into()
-            },
+                params.mag_max_weeks
+            };
+            emit!(
+                sink,
+                MAG_DURATION,
+                days <= max * 7,
+                format!(
+                    "{days} days at the employer (at most {max} weeks{})",
+                    if lza {
+                        ": long-term unemployed"
+                    } else if s.customer.seriously_impeded_placement {
+                        ": placement seriously impeded (recorded assessment)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        "P16I" => p16i_planned(sink, s, offer, on),
+        "P16E" => {
+            let ok = offer.ends_on >= period_end_years(on, 2);
+            emit!(
+                sink,
+                P16E_CONTRACT,
+                ok,
+                format!(
+                    "the job runs {} to {} (at least two years required)",
+                    fmt_date(on),
+                    fmt_date(offer.ends_on)
+                ),
+            );
+            former_employer(sink, s, offer, on);
+        }
+        "EGZ" => {
+            egz_duration(sink, s, offer, on);
+            former_employer(sink, s, offer, on);
+        }
+        "ESG" => {
+            emit!(
+                sink,
+                ESG_DURATION,
+                offer.ends_on <= period_end(on, 24),
+                format!(
+                    "Einstiegsgeld for this job {} to {} (at most 24 months per job taken up)",
+                    fmt_date(on),
+                    fmt_date(offer.ends_on)
+                ),
+            );
+        }
+        "EQ" => eq(sink, s, offer, provider, on),
+        "P16F" => {
+            let health = offer
+                .target_groups
+                .iter()
+                .any(|g| matches!(g, TargetGroup::Health | TargetGroup::RehabDisabled));
+            if health {
+                emit!(
+                    sink,
+                    P16F_HEALTH_SCOPE,
+                    on >= PLACEMENT_FIRST_FROM,
+                    format!(
+                        "§ 16f support aimed at health promotion or rehabilitation is open from 1.7.2026; start {}",
+                        fmt_date(on)
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+fn approvals<S: RuleSink + ?Sized>(
+    sink: &mut S,
+    (provider_rule, measure_rule): (&Rule, &Rule),
+    offer: &OfferData,
+    provider: &ProviderData,
+    start: NaiveDate,
+) {
+    emit!(
+        sink,
+        *provider_rule,
+        provider.azav_valid_on(start),
+        match provider.azav_certified_until {
+            Some(u) => format!(
+                "the provider's AZAV approval is valid until {}; needed on {}",
+                fmt_date(u),
+                fmt_date(start)
+            ),
+            None => "the provider holds no AZAV approval".into(),
+        },
+    );
+    emit!(
+        sink,
+        *measure_rule,
+        offer.measure_approved_until.is_some_and(|u| start <= u),
+        match offer.measure_approved_until {
+            Some(u) => format!(
+                "the measure's AZAV approval is valid until {}; needed on {}",
+                fmt_date(u),
+                fmt_date(start)
+            ),
+            None => "the measure holds no AZAV approval".into(),
+        },
+    );
+}
+
+/// EGZ: 12 months (§ 89 Satz 2; 36 from 55 when begun by 31.12.2028, Satz 3), 24 for
+/// disabled people (§ 90 Abs. 1), 60 — 96 from 55 — for "besonders betroffene"
+/// severely disabled people (§ 90 Abs. 2), which is the specialist's recorded assessment.
+fn egz_duration<S: RuleSink + ?Sized>(sink: &mut S, s: &Subject, offer: &OfferData, on: NaiveDate) {
+    let age = s.age_on(on);
+    let disabled = s.customer.severely_disabled || s.customer.rehabilitant;
+    let older = age >= 55 && on <= date(2028, 12, 31);
+    let base: u32 = match (disabled, older) {
+        (_, true) => 36,
+        (true, false) => 24,
+        (false, false) => 12,
+    };
+    let most: u32 = if s.customer.severely_disabled {
+        if age >= 55 {
+            96
+        } else {
+            60
+        }
+    } else {
+        base
+    };
+    let fits = |months: u32| offer.ends_on <= period_end(on, months);
+    emit!(
+        sink,
+        EGZ_DURATION,
+        fits(most),
+        format!(
+            "EGZ {} to {}; at most {most} months for this customer (aged {age}{})",
+            fmt_date(on),
+            fmt_date(offer.ends_on),
+            if disabled { ", disabled" } else { "" }
+        ),
+    );
+    if s.customer.severely_disabled && fits(most) && !fits(base) {
+        emit!(
+            sink,
+            EGZ_SEVERELY_AFFECTED,
+            false,
+            format!(
+                "more than {base} months only for besonders betroffene schwerbehinderte Menschen: the specialist's \
+                 assessment, recorded as the exception's reason"
+            ),
         );
     }
+}
+
+/// EQ: 4 to 12 months (6 to 12 before 1.4.2024), and not at a firm where the customer had
+/// an EQ before (any time) or insured employment in the last three years.
+fn eq<S: RuleSink + ?Sized>(
+    sink: &mut S,
+    s: &Subject,
+    offer: &OfferData,
+    provider: &ProviderData,
+    on: NaiveDate,
+) {
+    let min: u32 = if on >= EQ_FOUR_MONTHS_FROM { 4 } else { 6 };
+    let ok = offer.ends_on >= period_end(on, min) && offer.ends_on <= period_end(on, 12);
+    emit!(
+        sink,
+        EQ_DURATION,
+        ok,
+        format!(
+            "EQ {} to {} ({min} to 12 months required)",
+            fmt_date(on),
+            fmt_date(offer.ends_on)
+        ),
+    );
+    let earlier_eq = s
+        .participations()
+        .any(|p| p.instrument_code == "EQ" && p.firm.is(offer.provider_id, &provider.name));
+    let since = on.checked_sub_months(Months::new(36)).unwrap_or(NaiveDate::MIN);
+    let employed = s
+        .customer
+        .employment_spells
+        .iter()
+        .any(|sp| sp.employer_id == Some(offer.provider_id) && sp.days_within(since, day_before(on)) > 0);
+    emit!(
+        sink,
+        EQ_SAME_FIRM,
+        !earlier_eq && !employed,
+        if earlier_eq {
+            "an EQ at this firm before".into()
+        } else if employed {
+            "employed at this firm within the last three years".into()
+        } else {
+            "no EQ at this firm before and no employment there within the last three years".into()
+        },
+    );
 }
 
 /// Eligibility for every instrument code given, as of `on`.
@@ -807,11 +1472,11 @@ pub fn for_instruments<'c>(
     s: &Subject,
     codes: impl IntoIterator<Item = &'c str>,
     on: NaiveDate,
-    params: &RuleParams,
+    book: &RuleBook,
 ) -> Vec<Eligibility> {
     codes
         .into_iter()
-        .map(|code| Eligibility::from_reasons(code, instrument_rules(s, code, on, params)))
+        .map(|code| Eligibility::from_reasons(code, instrument_rules(s, code, on, book)))
         .collect()
 }
 
@@ -821,11 +1486,14 @@ pub fn for_offer(
     offer: &OfferData,
     provider: &ProviderData,
     on: NaiveDate,
-    params: &RuleParams,
+    book: &RuleBook,
 ) -> Eligibility {
-    let mut reasons = instrument_rules(s, &offer.instrument_code, on, params);
-    let groups = target_groups::derive(s.customer_id, s.customer, s.household, on);
-    reasons.extend(offer_rules(s, &groups, offer, provider, on, params));
+    let mut reasons = instrument_rules(s, &offer.instrument_code, on, book);
+    // a referral needs no offer rules: the Jobcenter does not book it
+    if !reasons.iter().any(|r| !r.passed && r.kind == Kind::Competence) {
+        let groups = target_groups::derive(s.customer_id, s.customer, s.household, on);
+        reasons.extend(offer_rules(s, &groups, offer, provider, on, book));
+    }
     Eligibility::from_reasons(&offer.instrument_code, reasons)
 }
 
@@ -833,4 +1501,91 @@ pub fn for_offer(
 /// that is already running (rolling entry) or started in the past.
 pub fn reference_day(offer: &OfferData, today: NaiveDate) -> NaiveDate {
     offer.starts_on.max(today)
+}
+
+/// A discretionary decision against a failed rule: who took it and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Exception {
+    /// The deciding specialist (username).
+    pub by: String,
+    pub reason: String,
+    /// The rules decided otherwise.
+    pub rules: Vec<String>,
+}
+
+/// The verdict a placement was made on: the rules' version, the parameters in force, every
+/// reason, and the exception if one was made. Stored with the placement, never recomputed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Verdict {
+    pub rules_version: String,
+    /// The first day of the parameter version applied.
+    pub parameters_valid_from: NaiveDate,
+    pub parameters: RuleParams,
+    /// The day the decision was taken.
+    pub decided_on: NaiveDate,
+    /// The day the prerequisites were judged (the offer's start, or the decision day).
+    pub reference_day: NaiveDate,
+    pub eligible: bool,
+    pub decided_by: DecidedBy,
+    pub reasons: Vec<Reason>,
+    pub exception: Option<Exception>,
+}
+
+/// Why a verdict does not allow a placement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Another authority decides: refer the customer.
+    Referral(Vec<Reason>),
+    /// A prerequisite failed, and no (allowed) exception was given.
+    NotEligible(Vec<Reason>),
+}
+
+impl Verdict {
+    /// The verdict on `eligibility`, judged on `reference_day` with the parameters of that
+    /// day.
+    pub fn new(
+        eligibility: &Eligibility,
+        book: &RuleBook,
+        decided_on: NaiveDate,
+        reference_day: NaiveDate,
+    ) -> Self {
+        let version = book.version_on(reference_day);
+        Verdict {
+            rules_version: RULES_VERSION.to_string(),
+            parameters_valid_from: version.valid_from,
+            parameters: version.params.clone(),
+            decided_on,
+            reference_day,
+            eligible: eligibility.eligible,
+            decided_by: eligibility.decided_by,
+            reasons: eligibility.reasons.clone(),
+            exception: None,
+        }
+    }
+
+    /// Whether a placement may be made on this verdict, with `exception` (the deciding
+    /// person and their reason) where the failed rules leave it to discretion. A limit of
+    /// the law or a referral is never overridden; an exception where none is needed is
+    /// not recorded.
+    pub fn decide(mut self, exception: Option<(&str, &str)>) -> Result<Verdict, Refusal> {
+        let failed = || self.reasons.iter().filter(|r| !r.passed);
+        if failed().any(|r| r.kind == Kind::Competence) {
+            return Err(Refusal::Referral(self.reasons));
+        }
+        if self.eligible {
+            return Ok(self);
+        }
+        match exception {
+            Some((by, reason)) if failed().all(|r| r.overridable) => {
+                let rules = failed().map(|r| r.rule.clone()).collect();
+                self.exception = Some(Exception {
+                    by: by.to_string(),
+                    reason: reason.to_string(),
+                    rules,
+                });
+                Ok(self)
+            }
+            _ => Err(Refusal::NotEligible(self.reasons)),
+        }
+    }
 }

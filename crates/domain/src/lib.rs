@@ -6,10 +6,12 @@
 
 pub mod catalogue;
 pub mod customer;
+pub mod dates;
 pub mod eligibility;
 pub mod household;
 pub mod ids;
 pub mod offer;
+pub mod participation;
 pub mod placement;
 pub mod provider;
 pub mod reporting;

@@ -62,6 +62,15 @@ pub struct OfferData {
     pub max_age: Option<i32>,
     #[serde(default)]
     pub min_german_level: Option<GermanLevel>,
+    /// The offer is for people still learning German: at most this level. Offers for
+    /// people learning German gate on the level, never on nationality or a proxy of it.
+    #[serde(default)]
+    pub max_german_level: Option<GermanLevel>,
+    /// Last day the measure's own AZAV approval (§§ 176, 179 SGB III) is valid; AVGS-MAT
+    /// and FbW need it on the start day besides the provider's (§ 45 Abs. 4 Satz 3 Nr. 1,
+    /// § 81 Abs. 1 Satz 1 Nr. 3 SGB III).
+    #[serde(default)]
+    pub measure_approved_until: Option<NaiveDate>,
     pub status: OfferStatus,
 }
 
@@ -106,6 +115,19 @@ impl Validate for OfferData {
             if lo > hi {
                 c.fail("max_age", "must not be below min_age");
             }
+        }
+        if let (Some(lo), Some(hi)) = (self.min_german_level, self.max_german_level) {
+            if lo > hi {
+                c.fail("max_german_level", "must not be below min_german_level");
+            }
+        }
+        if self.target_groups.iter().any(|g| !g.may_decide()) {
+            // Art. 3 Abs. 3 GG, § 1 AGG, Art. 9 DSGVO: a proxy of nationality gates nothing
+            c.fail(
+                "target_groups",
+                "migration_background is derived from nationality and may not restrict an offer; \
+                 gate on max_german_level (people learning German) or refugee (legal status)",
+            );
         }
         let mut tgs = self.target_groups.clone();
         tgs.sort();

@@ -99,8 +99,17 @@ pub fn transition_roles(
         (Started, Completed) | (Started, Aborted) => Ok(PROVIDER),
         (Reserved | Confirmed, Declined) | (Reserved | Confirmed, NoShow) => Ok(PROVIDER),
         (Reserved | Confirmed, Cancelled) => Ok(SPECIALIST),
+        // a correction of a wrongly recorded entry or exit day: recorded, with a reason
+        (Started, Started) | (Completed, Completed) | (Aborted, Aborted) => Ok(PROVIDER),
         _ => Err(TransitionError::Invalid { from, to }),
     }
+}
+
+/// A transition to the state the placement is in corrects the day of its entry (`started`)
+/// or exit (`completed`, `aborted`): the old day stays in the change feed, the new one
+/// needs a reason.
+pub fn is_correction(from: PlacementStatus, to: PlacementStatus) -> bool {
+    from == to
 }
 
 /// Checks one transition for a role.
@@ -135,6 +144,9 @@ mod tests {
             (Confirmed, NoShow),
             (Reserved, Cancelled),
             (Confirmed, Cancelled),
+            (Started, Started),
+            (Completed, Completed),
+            (Aborted, Aborted),
         ];
         for from in PlacementStatus::ALL {
             for to in PlacementStatus::ALL {

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use uuid::Uuid;
 
 /// A period `[from, to]`, both days inclusive; `to: null` means still running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -11,11 +12,29 @@ pub struct Spell {
     pub from: NaiveDate,
     #[serde(default)]
     pub to: Option<NaiveDate>,
+    /// Employment spells only: the employer, when it is recorded as a provider. The
+    /// same-firm exclusions read it (EQ: § 54a Abs. 5 SGB III; EGZ and § 16e: § 92 Abs. 1
+    /// Nr. 2 SGB III); a spell without it excludes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employer_id: Option<Uuid>,
 }
 
 impl Spell {
     pub fn new(from: NaiveDate, to: Option<NaiveDate>) -> Self {
-        Self { from, to }
+        Self {
+            from,
+            to,
+            employer_id: None,
+        }
+    }
+
+    /// An employment spell at a recorded employer.
+    pub fn at(from: NaiveDate, to: Option<NaiveDate>, employer_id: Uuid) -> Self {
+        Self {
+            from,
+            to,
+            employer_id: Some(employer_id),
+        }
     }
 
     /// Number of days of this spell that fall inside `[start, end]` (inclusive).
@@ -52,12 +71,16 @@ pub fn merged(spells: &[Spell], max_gap_days: i64) -> Vec<Spell> {
                 None => continue,
                 Some(to) if (s.from - to).num_days() <= max_gap_days + 1 => {
                     last.to = s.to.map(|sto| sto.max(to));
+                    last.employer_id = None;
                     continue;
                 }
                 _ => {}
             }
         }
-        out.push(s);
+        out.push(Spell {
+            employer_id: None,
+            ..s
+        });
     }
     out
 }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::customer::{CustomerData, VocationalQualification};
 use crate::household::{is_single_parent, HouseholdMember};
-use crate::spells::{covered_days, merged};
+use crate::spells::{covered_days, merged, Spell};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -55,44 +55,167 @@ impl TargetGroup {
     }
 }
 
+impl TargetGroup {
+    /// Whether the group may take part in a decision (gate an offer, add points).
+    /// `migration_background` is derived from nationality: a proxy of it, counted in
+    /// statistics only (Art. 3 Abs. 3 GG, § 1 AGG, Art. 9 DSGVO; domain rules, "Equal
+    /// treatment").
+    pub fn may_decide(self) -> bool {
+        self != TargetGroup::MigrationBackground
+    }
+}
+
 /// U25 is not a legal term; the rules key on an age below 25.
 pub const U25_AGE_LIMIT: i32 = 25;
-/// LZB: in need for at least 21 of the last 24 months; the BA counts ≥ 638 of 730 days
-/// (Kennzahlen regulation to § 48a SGB II, BA method notes). Valid since 2011.
+/// LZB (Verordnung zur Festlegung der Kennzahlen nach § 48a SGB II, Anlage, K3): an eLb
+/// aged 17 or more, in need on at least 21 of the last 24 months — the BA counts 638 of 730
+/// days — and eLb on the reference day. Valid since 1.1.2011.
 pub const LZB_WINDOW_DAYS: u64 = 730;
 pub const LZB_MIN_DAYS: i64 = 638;
-/// LZA: unemployed for one year or more (§ 18 Abs. 1 SGB III), counted in calendar
-/// months (§ 26 SGB X with §§ 187, 188 BGB).
+pub const LZB_MIN_AGE: i32 = 17;
+/// LZA: unemployed for one year or more (§ 18 Abs. 1 Satz 1 SGB III).
 pub const LZA_MIN_MONTHS: u32 = 12;
-/// Interruptions that do not end unemployment (§ 18 Abs. 2 SGB III: e.g. illness up to
-/// six weeks, § 45 measures). Without recorded reasons, a gap of up to six weeks between
-/// two unemployment spells is treated as such an interruption.
+/// § 18 Abs. 1 Satz 2 SGB III: a § 45 measure, illness and other non-employment of up to
+/// six weeks do not interrupt the unemployment. Without a recorded reason, a gap of up to
+/// six weeks between two unemployment spells is taken as such a period.
 pub const LZA_HARMLESS_GAP_DAYS: i64 = 42;
+/// § 18 Abs. 2 SGB III: for benefits that require long-term unemployment, interruptions of
+/// up to six months within the last five years (among them employment and self-employment)
+/// are left out: they neither count nor restart the period. Counted as 180 days (§ 191 BGB).
+pub const LZA_IGNORED_INTERRUPTIONS_DAYS: i64 = 180;
+pub const LZA_LOOKBACK_YEARS: u32 = 5;
 
-/// First day of the unemployment that is running on `as_of` (§ 18 SGB III counting,
-/// harmless interruptions bridged); `None` when not unemployed on that day.
-pub fn unemployed_since(customer: &CustomerData, as_of: NaiveDate) -> Option<NaiveDate> {
-    merged(&customer.unemployment_spells, LZA_HARMLESS_GAP_DAYS)
+/// How § 18 SGB III counts an unemployment for the question asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// § 18 Abs. 1: the statistical long-term unemployment (the target group).
+    Statistical,
+    /// § 18 Abs. 1 and 2: for a benefit that requires long-term unemployment (§ 16e SGB II,
+    /// MAG for 12 weeks).
+    ForBenefit,
+}
+
+/// The unemployment running on `as_of`, as § 18 SGB III counts it: its first day and the
+/// days of interruptions left out (§ 18 Abs. 2), or `None` when not unemployed that day.
+/// `measures` are the periods of § 45 measures (they do not interrupt, Abs. 1 Satz 2),
+/// `work` the periods of employment and self-employment (Abs. 2 Nr. 4 when counting
+/// `ForBenefit`).
+pub fn unemployment_on(
+    unemployment: &[Spell],
+    measures: &[Spell],
+    work: &[Spell],
+    as_of: NaiveDate,
+    counting: Counting,
+) -> Option<(NaiveDate, i64)> {
+    let spells = merged(unemployment, 0);
+    let idx = spells.iter().position(|s| s.covers(as_of))?;
+    let lookback = as_of
+        .checked_sub_months(Months::new(12 * LZA_LOOKBACK_YEARS))
+        .unwrap_or(NaiveDate::MIN);
+    let mut start = spells[idx].from;
+    let mut ignored = 0i64;
+    for prev in spells[..idx].iter().rev() {
+        let Some(prev_end) = prev.to else { break };
+        let (Some(gap_from), Some(gap_to)) = (prev_end.succ_opt(), start.pred_opt()) else {
+            start = prev.from;
+            continue;
+        };
+        if gap_to < gap_from {
+            start = prev.from;
+            continue;
+        }
+        let gap = crate::dates::days_inclusive(gap_from, gap_to);
+        let by_measure = covered_days(measures, gap_from, gap_to) == gap;
+        if gap <= LZA_HARMLESS_GAP_DAYS || by_measure {
+            // Abs. 1 Satz 2: no interruption; the days count as part of the unemployment
+            start = prev.from;
+            continue;
+        }
+        let by_work = covered_days(work, gap_from, gap_to) == gap;
+        if counting == Counting::ForBenefit
+            && by_work
+            && gap_from >= lookback
+            && ignored + gap <= LZA_IGNORED_INTERRUPTIONS_DAYS
+        {
+            // Abs. 2: left out, neither counted nor restarting the period
+            ignored += gap;
+            start = prev.from;
+            continue;
+        }
+        break;
+    }
+    Some((start, ignored))
+}
+
+/// Whether an unemployment found by [`unemployment_on`] has lasted `months` months by the
+/// start of `as_of`: the period (moved on by the days left out) ended before that day
+/// (§ 188 Abs. 2 BGB). Unemployed since 1 January, a year is complete at the end of
+/// 31 December, so the customer counts as long-term unemployed from 1 January on.
+pub fn lasted_months(found: Option<(NaiveDate, i64)>, as_of: NaiveDate, months: u32) -> bool {
+    found.is_some_and(|(from, ignored)| {
+        let from = from
+            .checked_add_days(Days::new(ignored.max(0) as u64))
+            .unwrap_or(NaiveDate::MAX);
+        crate::dates::period_end(from, months) < as_of
+    })
+}
+
+/// The measures of § 45 SGB III among the customer's prior participations (the rules add
+/// the placements in the system; the target group knows the record alone).
+fn prior_measures(customer: &CustomerData) -> Vec<Spell> {
+    customer
+        .prior_participations
         .iter()
-        .find(|s| s.covers(as_of))
-        .map(|s| s.from)
+        .filter(|p| is_section_45_measure(&p.instrument_code))
+        .map(|p| Spell::new(p.from, p.to))
+        .collect()
 }
 
-/// Whether the customer has been unemployed for at least `months` full calendar months on
-/// `as_of`: a period starting on 1 January is a full year at the end of 31 December
-/// (§ 188 Abs. 2 BGB).
+/// Measures of § 45 SGB III (AVGS at a provider or an employer).
+pub fn is_section_45_measure(code: &str) -> bool {
+    matches!(code, "AVGS_MAT" | "MAG")
+}
+
+/// First day of the unemployment that is running on `as_of` (§ 18 Abs. 1 SGB III
+/// counting); `None` when not unemployed on that day.
+pub fn unemployed_since(customer: &CustomerData, as_of: NaiveDate) -> Option<NaiveDate> {
+    unemployment_on(
+        &customer.unemployment_spells,
+        &prior_measures(customer),
+        &[],
+        as_of,
+        Counting::Statistical,
+    )
+    .map(|(from, _)| from)
+}
+
+/// Whether the customer has been unemployed for at least `months` months by `as_of`
+/// (§ 18 Abs. 1 SGB III, § 188 Abs. 2 BGB).
 pub fn unemployed_for_months(customer: &CustomerData, as_of: NaiveDate, months: u32) -> bool {
-    unemployed_since(customer, as_of)
-        .and_then(|from| from.checked_add_months(Months::new(months)))
-        .is_some_and(|complete_after| as_of >= complete_after - Days::new(1))
+    let found = unemployment_on(
+        &customer.unemployment_spells,
+        &prior_measures(customer),
+        &[],
+        as_of,
+        Counting::Statistical,
+    );
+    lasted_months(found, as_of, months)
 }
 
-/// Whether the customer was in need on at least 638 of the 730 days ending on `as_of`.
+/// LZB on `as_of`: aged 17 or more, eLb that day (a benefit spell running), and in need on
+/// at least 638 of the 730 days ending that day.
 pub fn is_long_term_recipient(customer: &CustomerData, as_of: NaiveDate) -> bool {
+    // days of eLb status only: from the 15th birthday (§ 7 Abs. 1 Satz 1 Nr. 1 SGB II)
+    let fifteen = crate::dates::age_completed_on(customer.date_of_birth, 15 * 12)
+        .succ_opt()
+        .unwrap_or(NaiveDate::MAX);
     let start = as_of
         .checked_sub_days(Days::new(LZB_WINDOW_DAYS - 1))
-        .unwrap_or(NaiveDate::MIN);
-    covered_days(&customer.benefit_spells, start, as_of) >= LZB_MIN_DAYS
+        .unwrap_or(NaiveDate::MIN)
+        .max(fifteen);
+    customer.age_on(as_of) >= LZB_MIN_AGE
+        && customer.benefit_spells.iter().any(|s| s.covers(as_of))
+        && covered_days(&customer.benefit_spells, start, as_of) >= LZB_MIN_DAYS
 }
 
 /// The target groups a customer belongs to on `as_of`, in a stable order.
@@ -137,6 +260,7 @@ pub fn derive(
     }
     // The record holds nationality only; the AMIP counts "andere Staatsangehörigkeit"
     // (seed, chapter 2). Refugees count as well, whatever their recorded nationality.
+    // Counted in reports only: `may_decide` keeps it out of every decision.
     if customer.nationality != "DE" || customer.refugee {
         groups.push(TargetGroup::MigrationBackground);
     }
@@ -174,6 +298,10 @@ mod tests {
             benefit_spells: vec![],
             unemployment_spells: vec![],
             employment_spells: vec![],
+            self_employment_spells: vec![],
+            prior_participations: vec![],
+            job_ready: false,
+            seriously_impeded_placement: false,
         }
     }
 
@@ -192,20 +320,32 @@ mod tests {
     fn lzb_needs_638_of_730_days() {
         let mut c = customer();
         let as_of = d("2021-12-31");
-        // window is 2020-01-01 ..= 2021-12-31 (731 days in a leap window: 730 days back)
-        let start = as_of - chrono::Duration::days(729);
-        c.benefit_spells = vec![Spell::new(start, Some(start + chrono::Duration::days(637)))];
+        // 638 days up to and including the day, eLb that day
+        c.benefit_spells = vec![Spell::new(as_of - chrono::Duration::days(637), None)];
         assert!(is_long_term_recipient(&c, as_of), "638 days count");
-        c.benefit_spells = vec![Spell::new(start, Some(start + chrono::Duration::days(636)))];
+        c.benefit_spells = vec![Spell::new(as_of - chrono::Duration::days(636), None)];
         assert!(!is_long_term_recipient(&c, as_of), "637 days do not");
+        // in need on enough days, but not eLb on the reference day
+        c.benefit_spells = vec![Spell::new(
+            as_of - chrono::Duration::days(700),
+            Some(as_of - chrono::Duration::days(1)),
+        )];
+        assert!(!is_long_term_recipient(&c, as_of), "not eLb on the day");
+        // aged 17 or more (BA method): 16-year-olds are not counted
+        let mut young = customer();
+        young.date_of_birth = d("2005-01-01");
+        young.benefit_spells = vec![Spell::new(d("2005-01-01"), None)];
+        assert!(!is_long_term_recipient(&young, d("2021-12-31")));
+        assert!(is_long_term_recipient(&young, d("2022-01-01")));
     }
 
     #[test]
     fn lza_counts_a_year_and_bridges_short_gaps() {
         let mut c = customer();
         c.unemployment_spells = vec![Spell::new(d("2020-01-01"), None)];
-        assert!(!groups(&c, "2020-12-30").contains(&TargetGroup::LongTermUnemployed));
-        assert!(groups(&c, "2020-12-31").contains(&TargetGroup::LongTermUnemployed));
+        // the year is complete at the end of 31 December (§ 188 Abs. 2 BGB)
+        assert!(!groups(&c, "2020-12-31").contains(&TargetGroup::LongTermUnemployed));
+        assert!(groups(&c, "2021-01-01").contains(&TargetGroup::LongTermUnemployed));
         // a six-week illness does not interrupt (§ 18 Abs. 2 SGB III)
         c.unemployment_spells = vec![
             Spell::new(d("2020-01-01"), Some(d("2020-06-30"))),

@@ -63,7 +63,7 @@ pub fn prepare_with(
     Ok(AppState {
         store,
         tokens: Tokens::new(&secret, ttl),
-        rules: std::sync::Arc::new(engine.eligibility),
+        rules: std::sync::Arc::new(engine.rule_book()?),
         scoring: std::sync::Arc::new(engine.scoring),
         pseudonym_key: std::sync::Arc::new(pseudonym_key.into_bytes()),
         offer_snapshot: Default::default(),
@@ -78,11 +78,32 @@ pub fn prepare_with(
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
-    pub eligibility: passgenau_domain::eligibility::RuleParams,
+    /// One set of parameters for every day.
+    pub eligibility: Option<passgenau_domain::eligibility::RuleParams>,
+    /// Parameters over time: `[{valid_from, params}]`, each in force from its day until
+    /// the next one's (the earliest also before its day). Not together with `eligibility`.
+    pub eligibility_versions: Option<Vec<passgenau_domain::eligibility::ParamVersion>>,
     pub scoring: passgenau_allocation::ScoringConfig,
 }
 
 impl EngineConfig {
+    /// The versioned parameters the rules use.
+    pub fn rule_book(&self) -> anyhow_like::Result<passgenau_domain::eligibility::RuleBook> {
+        use passgenau_domain::eligibility::{ParamVersion, RuleBook, RECORD_START};
+        let versions = match (&self.eligibility, &self.eligibility_versions) {
+            (Some(_), Some(_)) => {
+                return Err("PASSGENAU_CONFIG: give `eligibility` or `eligibility_versions`, not both".into())
+            }
+            (Some(params), None) => vec![ParamVersion {
+                valid_from: RECORD_START,
+                params: params.clone(),
+            }],
+            (None, Some(versions)) => versions.clone(),
+            (None, None) => return Ok(RuleBook::default()),
+        };
+        Ok(RuleBook::new(versions).map_err(|e| format!("PASSGENAU_CONFIG: {e}"))?)
+    }
+
     pub fn load() -> anyhow_like::Result<EngineConfig> {
         match std::env::var("PASSGENAU_CONFIG") {
             Ok(path) if !path.is_empty() => {

@@ -3,7 +3,7 @@
 //! against the seed's printed sums by a test.
 
 use passgenau_domain::catalogue::PurposeGroup;
-use passgenau_domain::TargetGroup;
+use passgenau_domain::{GermanLevel, TargetGroup};
 
 /// One line of the chapter-4 table: planned entries 2021 and 2020 ("Ansatz 2020").
 pub struct PlanLine {
@@ -140,6 +140,17 @@ pub struct Product {
     /// Weeks a participant stays (for dates and fixed-entry cohorts).
     pub weeks: i64,
     pub rolling: bool,
+    /// For people learning German: at most this level (the gate such offers use; never
+    /// nationality or a proxy of it).
+    pub german_up_to: Option<GermanLevel>,
+}
+
+impl Product {
+    /// The product is for people learning German, up to `level`.
+    const fn for_german_learners(mut self, level: GermanLevel) -> Product {
+        self.german_up_to = Some(level);
+        self
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -163,6 +174,7 @@ const fn p(
         max_age: ages.1,
         weeks,
         rolling,
+        german_up_to: None,
     }
 }
 
@@ -183,7 +195,9 @@ pub const PRODUCTS: &[Product] = &[
         &[],
         ANY,
         4,
-        true,
+        // a MAG runs at most six weeks (§ 45 Abs. 2 Satz 2 SGB III): fixed four-week
+        // offers through the year, not one offer over the whole year
+        false,
     ),
     p(
         "Integration",
@@ -331,11 +345,12 @@ pub const PRODUCTS: &[Product] = &[
         "„Stark im Beruf“ – Mütter mit Migrationshintergrund steigen ein",
         "AVGS_MAT",
         50,
-        &[T::MigrationBackground],
+        &[],
         ANY,
         26,
         false,
-    ),
+    )
+    .for_german_learners(GermanLevel::B1),
     p(
         "Alleinerziehende",
         "TEP: Teilzeitberufsausbildung – Einstieg begleiten",
@@ -482,7 +497,7 @@ pub const PRODUCTS: &[Product] = &[
         "Perspektive Handwerk",
         "AVGS_MAT",
         60,
-        &[T::MigrationBackground],
+        &[T::Refugee],
         ANY,
         12,
         true,
@@ -492,7 +507,7 @@ pub const PRODUCTS: &[Product] = &[
         "Chance Handwerk",
         "AVGS_MAT",
         80,
-        &[T::MigrationBackground],
+        &[T::Refugee],
         ANY,
         26,
         true,

@@ -69,6 +69,31 @@ impl ApiError {
         e
     }
 
+    /// The Agentur für Arbeit decides (FbW and Reha from 2025): the Jobcenter refers the
+    /// customer and books nothing.
+    pub fn referral_required(reasons: Vec<passgenau_domain::eligibility::Reason>) -> Self {
+        let why: Vec<String> = reasons
+            .iter()
+            .filter(|r| !r.passed && r.kind == passgenau_domain::eligibility::Kind::Competence)
+            .map(|r| r.detail.clone())
+            .collect();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "referral_required",
+            format!("not the Jobcenter's to grant: {}", why.join("; ")),
+        );
+        e.reasons = Some(reasons);
+        e
+    }
+
+    /// The refusal of a verdict as a problem.
+    pub fn refused(refusal: passgenau_domain::eligibility::Refusal) -> Self {
+        match refusal {
+            passgenau_domain::eligibility::Refusal::Referral(r) => Self::referral_required(r),
+            passgenau_domain::eligibility::Refusal::NotEligible(r) => Self::not_eligible(r),
+        }
+    }
+
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }

@@ -233,6 +233,9 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
     let mut offer_recs: Vec<(OfferRecord, &'static Product)> = Vec::new();
     for &year in &years {
         for (pi, product) in prog::PRODUCTS.iter().enumerate() {
+            if !jobcenter_decides(product.code, year) {
+                continue;
+            }
             // large products are split into offers of at most 60 places across districts
             let n_offers = ((product.entries_2021 + 59) / 60).max(1);
             for k in 0..n_offers {
@@ -242,6 +245,9 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
                 let provider = &provider_recs[(pi + k as usize) % provider_recs.len()];
                 let starts_on = if product.rolling {
                     NaiveDate::from_ymd_opt(year, 1, 1)
+                } else if product.weeks <= 6 {
+                    // short measures start every month
+                    NaiveDate::from_ymd_opt(year, (k as u32 % 12) + 1, 1)
                 } else {
                     NaiveDate::from_ymd_opt(year, [2, 4, 8, 10][k as usize % 4], 1)
                 }
@@ -283,6 +289,11 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
                             min_age: product.min_age,
                             max_age: product.max_age,
                             min_german_level: None,
+                            max_german_level: product.german_up_to,
+                            // AVGS-MAT and FbW need the measure's own approval
+                            measure_approved_until: matches!(product.code, "AVGS_MAT" | "FBW")
+                                .then_some(provider.data.azav_certified_until)
+                                .flatten(),
                             status: if year < today.year() {
                                 OfferStatus::Closed
                             } else {
@@ -488,8 +499,18 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
                     refugee,
                     solo_self_employed: rng.chance(0.04),
                     benefit_spells: vec![Spell::new(benefit_from, None)],
+                    // some recently unemployed people with a qualification are assessed as
+                    // able to take up work directly (placement first, from 1.7.2026)
+                    job_ready: vocational_qualification >= VocationalQualification::Vocational
+                        && unemployment_spells
+                            .iter()
+                            .any(|s| s.from > r - Duration::days(360))
+                        && rng.chance(0.5),
                     unemployment_spells,
                     employment_spells,
+                    self_employment_spells: vec![],
+                    prior_participations: vec![],
+                    seriously_impeded_placement: false,
                 },
             }
         })
@@ -790,6 +811,7 @@ fn placements(
                 },
                 override_reason: None,
                 override_by: None,
+                verdict: None,
                 source: Source::Specialist,
                 created_by: system.username.clone(),
                 entry_target_groups: started_on.map(|day| {
@@ -836,6 +858,14 @@ fn placements(
     (recs, events)
 }
 
+/// Whether the Jobcenter decides (and books) the instrument in `year`: FbW and Reha move
+/// to the Agentur für Arbeit on 1.1.2025 (Haushaltsfinanzierungsgesetz 2024), so the
+/// demo has no Jobcenter offers or plan lines of them from then on.
+fn jobcenter_decides(code: &str, year: i32) -> bool {
+    let moved = passgenau_domain::eligibility::AGENTUR_DECIDES_FBW_REHA_FROM.year();
+    !(matches!(code, "FBW" | "REHA") && year >= moved)
+}
+
 /// Plans: 2021 from the seed (with its 2020 figures) and budgets per instrument; the
 /// current and next year planned alike, with room in the budget for the demo.
 fn plans_for(years: &[i32], today: NaiveDate) -> Vec<Plan> {
@@ -850,6 +880,7 @@ fn plans_for(years: &[i32], today: NaiveDate) -> Vec<Plan> {
             updated_at: now,
             lines: prog::PLAN_2021
                 .iter()
+                .filter(|l| jobcenter_decides(l.code, year))
                 .map(|l| PlanLine {
                     code: l.code.into(),
                     planned_entries: l.planned_2021,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use passgenau_allocation::ScoringConfig;
-use passgenau_domain::eligibility::RuleParams;
+use passgenau_domain::eligibility::RuleBook;
 use passgenau_store::Store;
 
 use crate::auth::Tokens;
@@ -14,8 +14,8 @@ use crate::error::{ApiError, ApiResult};
 pub struct AppState {
     pub store: Store,
     pub tokens: Tokens,
-    /// Administrative practice of the eligibility rules (configuration).
-    pub rules: Arc<RuleParams>,
+    /// The eligibility rules' parameters over time (configuration).
+    pub rules: Arc<RuleBook>,
     /// Scoring factors of the recommendations (configuration, `docs/scoring.md`).
     pub scoring: Arc<ScoringConfig>,
     /// Key of the stable customer pseudonyms in exports (kept in the database).

@@ -6,27 +6,13 @@ mod common;
 use actix_web::http::StatusCode;
 use common::{Backend, TestApp};
 use passgenau_domain::user::Role;
-use serde_json::{json, Value};
+use serde_json::json;
 
 on_both_backends!(
     cohort_run_proposes_and_a_person_decides,
     a_run_taken_over_is_finished_only_by_its_new_worker,
     a_stopped_worker_hands_its_run_back
 );
-
-async fn wait_done(t: &TestApp, id: &str) -> Value {
-    for _ in 0..300 {
-        let r = t
-            .get(&format!("/api/v1/allocation-runs/{id}"), Role::Specialist)
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        if r.body["status"] == "done" || r.body["status"] == "failed" {
-            return r.body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("run {id} did not finish");
-}
 
 async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
     let t = TestApp::new(b).unwrap();
@@ -94,7 +80,7 @@ async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
     assert_eq!(q.body["status"], "queued");
     let id = q.body["id"].as_str().unwrap().to_string();
     assert!(q.header("location").unwrap().ends_with(&id));
-    let run = wait_done(&t, &id).await;
+    let run = t.wait_for_run(&id).await;
     assert_eq!(run["status"], "done", "{run}");
     assert_eq!(run["optimal"], true);
     assert_eq!(run["customers"], 9);
@@ -243,7 +229,7 @@ async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
             json!({"filter": {"district": "Stadtbezirk 2"}, "instrument_codes": ["AVGS_MAT"]}),
         )
         .await;
-    let run = wait_done(&t, f.body["id"].as_str().unwrap()).await;
+    let run = t.wait_for_run(f.body["id"].as_str().unwrap()).await;
     assert_eq!(run["customers"], 3, "{run}");
 }
 
@@ -390,7 +376,7 @@ async fn a_stopped_worker_hands_its_run_back(b: Backend) {
     assert_eq!(t.count("run_proposals"), 0);
     let _next = t.state.start_worker();
     t.state.run_signal.notify();
-    let done = wait_done(&t, &id.to_string()).await;
+    let done = t.wait_for_run(&id.to_string()).await;
     assert_eq!(done["status"], "done", "{done}");
     assert_eq!(Some(t.count("run_proposals")), done["assigned"].as_i64());
 }

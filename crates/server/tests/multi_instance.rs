@@ -63,7 +63,8 @@ fn hammer(url: &str) {
             json!({
                 "instrument_code": code, "provider_id": p["id"], "title": "T", "district": "D",
                 "starts_on": "2026-01-01", "ends_on": "2030-12-31", "entry": "rolling",
-                "planned_places": places, "max_places": places, "cost_per_place_cents": cost
+                "planned_places": places, "max_places": places, "cost_per_place_cents": cost,
+                "measure_approved_until": "2035-12-31"
             }),
         );
         assert_eq!(s, 201, "{o}");
@@ -210,7 +211,8 @@ fn mixed_load(url: &str) {
             Some(&json!({
                 "instrument_code": code, "provider_id": p["id"], "title": "T", "district": "D",
                 "starts_on": "2026-01-01", "ends_on": "2035-12-31", "entry": "rolling",
-                "planned_places": places, "max_places": places, "cost_per_place_cents": 100_000
+                "planned_places": places, "max_places": places, "cost_per_place_cents": 100_000,
+                "measure_approved_until": "2035-12-31"
             })),
         );
         assert_eq!(s, 201, "{o}");

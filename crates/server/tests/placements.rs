@@ -101,8 +101,10 @@ async fn eligibility_lists_every_instrument_with_reasons(b: Backend) {
             .all(|r| r["passed"] == true);
         assert_eq!(item["eligible"], all_passed);
     }
-    // FbW is the Agentur's since 2025
+    // FbW is the Agentur's since 2025: a referral, not a missing prerequisite
     assert_eq!(by_code("FBW")["eligible"], false);
+    assert_eq!(by_code("FBW")["decided_by"], "agentur");
+    assert_eq!(by_code("AVGS_MAT")["decided_by"], "jobcenter");
     // as of mid-2022: unemployed since 2019-06-01, so § 16e yes; in need since 2018
     // (53 of the last 84 months), so § 16i no
     let r2022 = t
@@ -148,7 +150,7 @@ async fn eligibility_lists_every_instrument_with_reasons(b: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .any(|r| r["rule"] == "fbw.jobcenter_funds" && r["passed"] == true));
+        .any(|r| r["rule"] == "fbw.competence" && r["passed"] == true));
     t.get(
         &format!("/api/v1/customers/{}/eligibility", uuid::Uuid::now_v7()),
         Role::Specialist,
@@ -361,7 +363,7 @@ async fn placement_refusals(b: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .any(|x| x["rule"] == "provider.azav_valid" && x["passed"] == false));
+        .any(|x| x["rule"] == "avgs.provider_approved" && x["passed"] == false));
     // bad input
     t.post(
         "/api/v1/allocations",
@@ -480,6 +482,21 @@ async fn lifecycle_and_every_invalid_transition(b: Backend) {
     for from in states {
         for to in states {
             n += 1;
+            if from == to && matches!(from, "started" | "completed" | "aborted") {
+                // a correction of the recorded day: it names the day (tested below)
+                let c = customer(&t, &format!("K-{n}"), json!({})).await;
+                let id = place(&t, &c, &o).await.body["id"].as_str().unwrap().to_string();
+                for (step, role) in path_to(from) {
+                    move_to(&t, &id, role, step).await;
+                }
+                move_to(&t, &id, Role::Specialist, to)
+                    .await
+                    .assert_problem(403, "forbidden");
+                move_to(&t, &id, Role::Provider, to)
+                    .await
+                    .assert_problem(422, "validation_failed");
+                continue;
+            }
             let c = customer(&t, &format!("K-{n}"), json!({})).await;
             let p = place(&t, &c, &o).await;
             assert_eq!(p.status, StatusCode::CREATED, "{}", p.body);
@@ -554,6 +571,77 @@ async fn lifecycle_and_every_invalid_transition(b: Backend) {
         .await;
     assert_eq!(done.body["ended_on"], "2026-03-01");
     assert_eq!(done.body["status_reason"], "Arbeitsaufnahme");
+    // a wrongly recorded day is corrected by a recorded transition, with a reason
+    let correct = |to: &str, on: &str, reason: Option<&str>| {
+        let mut body = json!({"to": to, "on": on});
+        if let Some(r) = reason {
+            body["reason"] = json!(r);
+        }
+        body
+    };
+    let url = format!("/api/v1/allocations/{id}/transitions");
+    t.post(&url, Role::Provider, correct("aborted", "2026-03-02", None))
+        .await
+        .assert_problem(422, "validation_failed");
+    t.post(
+        &url,
+        Role::Provider,
+        correct("aborted", "2026-02-01", Some("Tippfehler")),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let fixed = t
+        .post(
+            &url,
+            Role::Provider,
+            correct("aborted", "2026-03-02", Some("Tippfehler im Austrittsdatum")),
+        )
+        .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.body);
+    assert_eq!(fixed.body["ended_on"], "2026-03-02");
+    assert_eq!(fixed.body["status"], "aborted");
+    // the entry: not before the offer's start (2026-01-01), not after the exit
+    let c = customer(&t, "K-entry", json!({})).await;
+    let id = place(&t, &c, &o).await.body["id"].as_str().unwrap().to_string();
+    move_to(&t, &id, Role::Provider, "confirmed").await;
+    let url = format!("/api/v1/allocations/{id}/transitions");
+    t.post(&url, Role::Provider, json!({"to": "started", "on": "2025-12-31"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let s = t
+        .post(&url, Role::Provider, json!({"to": "started", "on": "2026-01-01"}))
+        .await;
+    assert_eq!(s.status, StatusCode::OK, "{}", s.body);
+    t.post(
+        &url,
+        Role::Provider,
+        correct("started", "2025-12-31", Some("falsch")),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    let fixed = t
+        .post(
+            &url,
+            Role::Provider,
+            correct("started", "2026-01-05", Some("Eintritt war am 5.1.")),
+        )
+        .await;
+    assert_eq!(fixed.status, StatusCode::OK, "{}", fixed.body);
+    assert_eq!(fixed.body["started_on"], "2026-01-05");
+    // the change feed keeps both days: the entry and its correction
+    let feed = t
+        .get(
+            "/api/v1/exports/allocation-events?since=2000-01-01T00:00:00Z",
+            Role::Reporting,
+        )
+        .await;
+    let mine: Vec<&serde_json::Value> = feed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["allocation_id"] == json!(id) && e["to_status"] == "started")
+        .collect();
+    assert_eq!(mine.len(), 2, "{mine:?}");
     t.post(
         &format!("/api/v1/allocations/{}/transitions", uuid::Uuid::now_v7()),
         Role::Provider,
@@ -749,24 +837,26 @@ async fn admin_override_is_recorded(b: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .any(|r| r["rule"] == "agh.cap_24_in_5_years" && r["overridable"] == true));
-    t.post(
-        "/api/v1/allocations",
-        Role::Specialist,
-        json!({"customer_id": c, "offer_id": agh, "override_reason": "Ausnahme nach § 16d Abs. 6"}),
-    )
-    .await
-    .assert_problem(403, "forbidden");
+        .any(|r| r["rule"] == "agh.cap_24_months" && r["overridable"] == true));
+    // the extension is the deciding specialist's discretion (§ 16d Abs. 6 Satz 3 SGB II)
     let ok = t
         .post(
             "/api/v1/allocations",
-            Role::Admin,
-            json!({"customer_id": c, "offer_id": agh, "override_reason": "Ausnahme nach § 16d Abs. 6 Satz 2"}),
+            Role::Specialist,
+            json!({"customer_id": c, "offer_id": agh, "override_reason": "Ausnahme nach § 16d Abs. 6 Satz 3"}),
         )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
-    assert_eq!(ok.body["override_by"], "admin-user");
-    assert_eq!(ok.body["override_reason"], "Ausnahme nach § 16d Abs. 6 Satz 2");
+    assert_eq!(ok.body["override_by"], "specialist-user");
+    assert_eq!(ok.body["override_reason"], "Ausnahme nach § 16d Abs. 6 Satz 3");
+    let verdict = &ok.body["verdict"];
+    assert_eq!(verdict["exception"]["by"], "specialist-user");
+    assert_eq!(verdict["exception"]["rules"], json!(["agh.cap_24_months"]));
+    assert_eq!(verdict["eligible"], false);
+    assert_eq!(
+        verdict["rules_version"],
+        passgenau_domain::eligibility::RULES_VERSION
+    );
     // a rule that may not be overridden stays a refusal
     let young = offer(&t, json!({"max_age": 24})).await;
     t.post(

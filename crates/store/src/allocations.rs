@@ -50,6 +50,9 @@ pub struct AllocationRecord {
     /// The customer's target groups on the day of entry (set when the placement starts);
     /// reports count entries by them, as the BA does.
     pub entry_target_groups: Option<Vec<passgenau_domain::TargetGroup>>,
+    /// The verdict the placement was made on (`None` for placements made before verdicts
+    /// were kept).
+    pub verdict: Option<passgenau_domain::eligibility::Verdict>,
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -75,6 +78,7 @@ struct AllocationRow {
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
     entry_target_groups: Option<String>,
+    verdict: Option<String>,
 }
 
 impl From<&AllocationRecord> for AllocationRow {
@@ -99,6 +103,7 @@ impl From<&AllocationRecord> for AllocationRow {
             created_at: to_db_time(r.meta.created_at),
             updated_at: to_db_time(r.meta.updated_at),
             entry_target_groups: r.entry_target_groups.as_ref().map(crate::codec::json_to_str),
+            verdict: r.verdict.as_ref().map(crate::codec::json_to_str),
         }
     }
 }
@@ -129,6 +134,11 @@ impl TryFrom<AllocationRow> for AllocationRecord {
             created_by: r.created_by,
             entry_target_groups: r
                 .entry_target_groups
+                .as_deref()
+                .map(crate::codec::json_from_str)
+                .transpose()?,
+            verdict: r
+                .verdict
                 .as_deref()
                 .map(crate::codec::json_from_str)
                 .transpose()?,
@@ -273,7 +283,7 @@ pub fn list(
     Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
 }
 
-/// instrument, provider, status, started, ended, offer
+/// instrument, provider, status, started, ended, offer, the offer's start and end
 type HistoryRow = (
     String,
     String,
@@ -281,6 +291,8 @@ type HistoryRow = (
     Option<NaiveDate>,
     Option<NaiveDate>,
     String,
+    NaiveDate,
+    NaiveDate,
 );
 
 /// A customer's placements as the eligibility rules read them, with the offer's provider.
@@ -297,11 +309,13 @@ pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<P
             allocations::started_on,
             allocations::ended_on,
             allocations::offer_id,
+            offers::starts_on,
+            offers::ends_on,
         ))
         .load(c))?;
     let mut past = Vec::with_capacity(rows.len());
     let mut active_offers = Vec::new();
-    for (code, provider, status, started_on, ended_on, offer) in rows {
+    for (code, provider, status, started_on, ended_on, offer, offer_from, offer_to) in rows {
         let status: PlacementStatus = enum_from_str(&status)?;
         if status.is_active() {
             active_offers.push(uuid_from_str(&offer)?);
@@ -311,6 +325,8 @@ pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<P
             provider_id: uuid_from_str(&provider)?,
             started_on,
             ended_on,
+            active: status.is_active(),
+            offer_period: (offer_from, offer_to),
         });
     }
     Ok((past, active_offers))
@@ -449,10 +465,12 @@ pub fn histories(
                     allocations::started_on,
                     allocations::ended_on,
                     allocations::offer_id,
+                    offers::starts_on,
+                    offers::ends_on,
                 ),
             ))
             .load(conn)?;
-        for (customer, (code, provider, status, started_on, ended_on, offer)) in rows {
+        for (customer, (code, provider, status, started_on, ended_on, offer, offer_from, offer_to)) in rows {
             let entry = out.entry(uuid_from_str(&customer)?).or_default();
             let status: PlacementStatus = enum_from_str(&status)?;
             if status.is_active() {
@@ -463,6 +481,8 @@ pub fn histories(
                 provider_id: uuid_from_str(&provider)?,
                 started_on,
                 ended_on,
+                active: status.is_active(),
+                offer_period: (offer_from, offer_to),
             });
         }
     }

@@ -46,6 +46,10 @@ struct CustomerRow {
     version: i64,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    self_employment_spells: String,
+    prior_participations: String,
+    job_ready: bool,
+    seriously_impeded_placement: bool,
 }
 
 impl From<&CustomerRecord> for CustomerRow {
@@ -75,6 +79,10 @@ impl From<&CustomerRecord> for CustomerRow {
             version: r.meta.version,
             created_at: to_db_time(r.meta.created_at),
             updated_at: to_db_time(r.meta.updated_at),
+            self_employment_spells: json_to_str(&d.self_employment_spells),
+            prior_participations: json_to_str(&d.prior_participations),
+            job_ready: d.job_ready,
+            seriously_impeded_placement: d.seriously_impeded_placement,
         }
     }
 }
@@ -110,6 +118,10 @@ impl TryFrom<CustomerRow> for CustomerRecord {
                 benefit_spells: json_from_str(&r.benefit_spells)?,
                 unemployment_spells: json_from_str(&r.unemployment_spells)?,
                 employment_spells: json_from_str(&r.employment_spells)?,
+                self_employment_spells: json_from_str(&r.self_employment_spells)?,
+                prior_participations: json_from_str(&r.prior_participations)?,
+                job_ready: r.job_ready,
+                seriously_impeded_placement: r.seriously_impeded_placement,
             },
         })
     }

@@ -41,6 +41,8 @@ struct OfferRow {
     version: i64,
     created_at: chrono::NaiveDateTime,
     updated_at: chrono::NaiveDateTime,
+    max_german_level: Option<String>,
+    measure_approved_until: Option<NaiveDate>,
 }
 
 impl From<&OfferRecord> for OfferRow {
@@ -67,6 +69,8 @@ impl From<&OfferRecord> for OfferRow {
             version: r.meta.version,
             created_at: to_db_time(r.meta.created_at),
             updated_at: to_db_time(r.meta.updated_at),
+            max_german_level: d.max_german_level.as_ref().map(enum_to_str),
+            measure_approved_until: d.measure_approved_until,
         }
     }
 }
@@ -97,6 +101,8 @@ impl TryFrom<OfferRow> for OfferRecord {
                 min_age: r.min_age,
                 max_age: r.max_age,
                 min_german_level: r.min_german_level.as_deref().map(enum_from_str).transpose()?,
+                max_german_level: r.max_german_level.as_deref().map(enum_from_str).transpose()?,
+                measure_approved_until: r.measure_approved_until,
                 status: enum_from_str(&r.status)?,
             },
         })

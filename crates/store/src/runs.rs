@@ -32,6 +32,8 @@ pub struct RunRow {
     pub error: Option<String>,
     /// The claim of the worker running it (see [`claim`]); none while queued.
     pub claim: Option<String>,
+    /// JSON: how many customers got no proposal, and why.
+    pub left_out: Option<String>,
 }
 
 pub fn create(conn: &mut DbConnection, id: Uuid, request: &str, created_by: &str) -> StoreResult<()> {
@@ -182,6 +184,8 @@ pub struct Outcome {
     pub assigned: i64,
     pub optimal: bool,
     pub duration_ms: i64,
+    /// JSON: how many customers got no proposal, and why.
+    pub left_out: Option<String>,
 }
 
 /// Marks the run done. Fails with `run_claim_lost` (and, inside the transaction that
@@ -198,6 +202,7 @@ pub fn finish(conn: &mut DbConnection, id: Uuid, claim: &str, o: &Outcome) -> St
             allocation_runs::assigned.eq(o.assigned),
             allocation_runs::optimal.eq(o.optimal),
             allocation_runs::duration_ms.eq(o.duration_ms),
+            allocation_runs::left_out.eq(o.left_out.as_deref()),
         ))
         .execute(conn)?;
     if n == 1 {

@@ -80,6 +80,10 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        self_employment_spells -> Text,
+        prior_participations -> Text,
+        job_ready -> Bool,
+        seriously_impeded_placement -> Bool,
     }
 }
 
@@ -116,6 +120,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        max_german_level -> Nullable<Text>,
+        measure_approved_until -> Nullable<Date>,
     }
 }
 
@@ -171,6 +177,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         entry_target_groups -> Nullable<Text>,
+        verdict -> Nullable<Text>,
     }
 }
 
@@ -247,6 +254,7 @@ diesel::table! {
         duration_ms -> Nullable<BigInt>,
         error -> Nullable<Text>,
         claim -> Nullable<Text>,
+        left_out -> Nullable<Text>,
     }
 }
 

@@ -57,8 +57,11 @@ pub struct NewAllocation {
     pub offer_id: Uuid,
     #[serde(default)]
     pub note: Option<String>,
-    /// Admins only: place despite a failed rule that may be overridden (e.g. the AGH cap,
-    /// § 16d Abs. 6 SGB II); the reason and the admin are recorded.
+    /// The deciding specialist's (or admin's) recorded reason to place despite failed
+    /// rules that the law leaves to their discretion (`overridable` reasons, e.g. the AGH
+    /// extension of § 16d Abs. 6 Satz 3 SGB II or the placement-first exception). A legal
+    /// limit or a referral is never overridden. The reason and the person are recorded in
+    /// the placement's `verdict`.
     #[serde(default)]
     pub override_reason: Option<String>,
 }
@@ -110,6 +113,11 @@ pub struct AllocationResponse {
     pub source: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    /// The verdict the placement was made on (rules version, parameters, every reason,
+    /// the exception); single placements only, never for providers; `null` for
+    /// placements made before verdicts were kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<passgenau_domain::eligibility::Verdict>,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -156,6 +164,7 @@ pub fn respond(
         override_by: if provider { None } else { r.override_by.clone() },
         source: passgenau_store::codec::enum_to_str(&r.source),
         created_by: (!provider).then(|| r.created_by.clone()),
+        verdict: if provider { None } else { r.verdict.clone() },
         version: r.meta.version,
         created_at: r.meta.created_at,
         updated_at: r.meta.updated_at,
@@ -213,10 +222,10 @@ fn participants(
     responses(
         (status = 201, description = "reserved", body = AllocationResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "role may not place, or override by a non-admin", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "role may not place", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "unknown customer or offer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "capacity_exhausted, budget_exhausted, already_allocated, offer_closed", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "not_eligible (with reasons), idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "not_eligible (with reasons; an exception is not allowed for them), referral_required (the Agentur für Arbeit decides: FbW and Reha from 2025), idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn create_allocation(
@@ -335,7 +344,11 @@ pub async fn list_allocations(
                 items: page
                     .items
                     .iter()
-                    .map(|r| respond(r, &caller, people.remove(&r.customer_id)))
+                    .map(|r| AllocationResponse {
+                        // a list stays small: the verdict is on the single placement
+                        verdict: None,
+                        ..respond(r, &caller, people.remove(&r.customer_id))
+                    })
                     .collect(),
                 next_cursor: page.next,
             })

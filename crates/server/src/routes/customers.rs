@@ -4,12 +4,11 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use passgenau_domain::customer::check_not_future;
 use passgenau_domain::household::HouseholdMember;
 use passgenau_domain::{target_groups, CustomerData, TargetGroup, Validate};
 use passgenau_store::audit::{self, Action};
 use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
-use passgenau_store::{households, Meta, StoreError};
+use passgenau_store::{households, instruments, Meta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -90,9 +89,27 @@ pub struct CustomerQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-fn validate_new(data: &CustomerData) -> ApiResult<()> {
+/// The record's own checks, and what needs the day and the catalogue: no date of birth or
+/// prior participation in the future, prior participations of known instruments.
+fn validate_new(conn: &mut passgenau_store::DbConnection, data: &CustomerData) -> ApiResult<()> {
     let mut errors = data.validate();
-    errors.extend(check_not_future("date_of_birth", data.date_of_birth, today()));
+    let codes: Vec<String> = if data.prior_participations.is_empty() {
+        Vec::new()
+    } else {
+        instruments::list(
+            conn,
+            None,
+            &passgenau_store::Page {
+                limit: 10_000,
+                after: None,
+            },
+        )?
+        .items
+        .into_iter()
+        .map(|i| i.data.code)
+        .collect()
+    };
+    errors.extend(data.validate_on(today(), &|code| codes.iter().any(|c| c == code)));
     check_fields(errors)
 }
 
@@ -129,13 +146,13 @@ pub async fn create_customer(
     caller.require(CASEWORK)?;
     let key = idempotency_key(&req)?;
     let data: CustomerData = crate::extract::parse_json(&body)?;
-    validate_new(&data)?;
     let route = route_of(&req);
     let request_hash = idempotency::hash(&body);
     let answer = state
         .db(move |store| {
             store.write(|conn| {
                 idempotency::run(conn, &caller, &route, key.as_deref(), &request_hash, |conn| {
+                    validate_new(conn, &data)?;
                     let rec = CustomerRecord {
                         meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
                         household_id: None,
@@ -304,7 +321,7 @@ pub async fn update_customer(
                 let current = repo::get(conn, id).map_err(missing("customer"))?;
                 check_if_match(&tags, current.meta.version)?;
                 let data: CustomerData = merge_patch(&current.data, patch)?;
-                validate_new(&data)?;
+                validate_new(conn, &data)?;
                 let mut rec = current.clone();
                 rec.data = data;
                 rec.meta.version += 1;

@@ -39,6 +39,9 @@ pub struct EligibilityList {
 pub struct RecommendationList {
     pub items: Vec<Recommendation>,
     pub as_of: NaiveDate,
+    /// Rules that hold offers back for this customer as a whole, e.g. the placement-first
+    /// rule from 1.7.2026 for a job-ready customer (measures are then not ranked).
+    pub notices: Vec<eligibility::Reason>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -122,6 +125,7 @@ pub async fn get_eligibility(
                 customer: &ctx.data,
                 household: &ctx.household,
                 history: &ctx.history,
+                decided_on: as_of,
             };
             Ok(EligibilityList {
                 items: eligibility::for_instruments(
@@ -182,9 +186,20 @@ pub async fn get_recommendations(
             // audit batch is written (the answer waits for its commit)
             drop(pooled);
             audit.reads(store, &caller, &route, [(Some(id), None)]);
+            let subject = Subject {
+                customer_id: id,
+                customer: &ctx.data,
+                household: &ctx.household,
+                history: &ctx.history,
+                decided_on: as_of,
+            };
+            let notices = eligibility::placement_first_notice(&subject, as_of)
+                .into_iter()
+                .collect();
             Ok(RecommendationList {
                 items: snapshot.recommend(&ctx, q.instrument.as_deref(), limit, &rules, &scoring),
                 as_of,
+                notices,
             })
         })
         .await?;

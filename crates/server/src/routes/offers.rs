@@ -62,6 +62,12 @@ pub struct NewOffer {
     pub max_age: Option<i32>,
     #[serde(default)]
     pub min_german_level: Option<GermanLevel>,
+    /// For people learning German: at most this level.
+    #[serde(default)]
+    pub max_german_level: Option<GermanLevel>,
+    /// Last day of the measure's AZAV approval (AVGS-MAT and FbW need it on the start day).
+    #[serde(default)]
+    pub measure_approved_until: Option<NaiveDate>,
     #[serde(default)]
     pub status: Option<OfferStatus>,
 }
@@ -86,6 +92,8 @@ impl From<NewOffer> for OfferData {
             min_age: n.min_age,
             max_age: n.max_age,
             min_german_level: n.min_german_level,
+            max_german_level: n.max_german_level,
+            measure_approved_until: n.measure_approved_until,
             status: n.status.unwrap_or(OfferStatus::Open),
         }
     }

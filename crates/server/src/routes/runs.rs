@@ -69,6 +69,8 @@ pub struct RunResponse {
     /// The solver's certificate held.
     pub optimal: Option<bool>,
     pub duration_ms: Option<i64>,
+    /// Customers of the run who got no proposal, and why (set when done).
+    pub left_out: Option<passgenau_allocation::cohort::LeftOut>,
     pub error: Option<String>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -126,6 +128,7 @@ fn run_response(r: &RunRow) -> ApiResult<RunResponse> {
         assigned: r.assigned,
         optimal: r.optimal,
         duration_ms: r.duration_ms,
+        left_out: r.left_out.as_deref().and_then(|j| serde_json::from_str(j).ok()),
         error: r.error.clone(),
         created_by: r.created_by.clone(),
         created_at: passgenau_store::records::from_db_time(r.created_at),

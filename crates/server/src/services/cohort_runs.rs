@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDate};
 use passgenau_allocation::cohort::{self, BudgetCap, CorridorCosts};
 use passgenau_allocation::{CustomerContext, ScoringConfig};
-use passgenau_domain::eligibility::RuleParams;
+use passgenau_domain::eligibility::RuleBook;
 use passgenau_domain::{target_groups, TargetGroup};
 use passgenau_store::customers::{CustomerFilter, CustomerRecord};
 use passgenau_store::runs::{self, Outcome, ProposalRecord};
@@ -124,7 +124,7 @@ fn release(store: &Store, id: Uuid, claim: &str) {
 /// Starts this instance's worker thread.
 pub fn start_worker(
     store: Store,
-    rules: Arc<RuleParams>,
+    rules: Arc<RuleBook>,
     scoring: Arc<ScoringConfig>,
     signal: Arc<Signal>,
 ) -> Worker {
@@ -211,7 +211,7 @@ impl<'a> Heartbeat<'a> {
 /// (taken over by another worker).
 fn work(
     store: &Store,
-    rules: &RuleParams,
+    rules: &RuleBook,
     scoring: &ScoringConfig,
     stopping: &AtomicBool,
     id: Uuid,
@@ -242,7 +242,7 @@ fn work(
 /// all under the worker's `claim`. `Ok(None)`: `progress` stopped it before the end.
 pub fn execute(
     store: &Store,
-    rules: &RuleParams,
+    rules: &RuleBook,
     scoring: &ScoringConfig,
     run_id: Uuid,
     claim: &str,
@@ -378,6 +378,7 @@ pub fn execute(
         assigned: result.assigned as i64,
         optimal: result.optimal,
         duration_ms: started.elapsed().as_millis() as i64,
+        left_out: serde_json::to_string(&result.left_out).ok(),
     };
     store
         .write(|conn| -> Result<(), passgenau_store::StoreError> {

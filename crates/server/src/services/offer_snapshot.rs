@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use passgenau_allocation::recommend::{recommend_arranged, Arrangement};
 use passgenau_allocation::{CustomerContext, Recommendation, ScoringConfig};
-use passgenau_domain::eligibility::{reference_day, RuleParams};
+use passgenau_domain::eligibility::{reference_day, RuleBook};
 use passgenau_domain::offer::OfferData;
 use passgenau_domain::provider::ProviderData;
 use passgenau_store::error::StoreResult;
@@ -102,7 +102,7 @@ impl Snapshot {
         ctx: &CustomerContext,
         only: Option<&str>,
         limit: usize,
-        rules: &RuleParams,
+        rules: &RuleBook,
         cfg: &ScoringConfig,
     ) -> Vec<Recommendation> {
         let candidates = self.offers.borrow_dependent();

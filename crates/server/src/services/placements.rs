@@ -5,8 +5,8 @@
 //! server instances (invariants 1–4).
 
 use chrono::{Datelike, NaiveDate};
-use passgenau_domain::eligibility::{self, RuleParams, Subject};
-use passgenau_domain::placement::{check_transition, PlacementStatus, TransitionError};
+use passgenau_domain::eligibility::{self, RuleBook, Subject, Verdict};
+use passgenau_domain::placement::{check_transition, is_correction, PlacementStatus, TransitionError};
 use passgenau_domain::user::Role;
 use passgenau_store::allocations::{self, AllocationEvent, AllocationRecord, Source};
 use passgenau_store::audit::{self, Action};
@@ -26,7 +26,8 @@ pub struct Request {
     pub customer_id: Uuid,
     pub offer_id: Uuid,
     pub note: Option<String>,
-    /// An admin's recorded reason to place despite an overridable failed rule.
+    /// The deciding specialist's recorded reason to place despite failed rules that leave
+    /// the decision to their discretion (never a legal limit or a referral).
     pub override_reason: Option<String>,
     pub source: Source,
 }
@@ -34,7 +35,7 @@ pub struct Request {
 /// Loads, locks and places: the whole online path of `POST /allocations`.
 pub fn reserve(
     conn: &mut DbConnection,
-    rules: &RuleParams,
+    rules: &RuleBook,
     caller: &Caller,
     route: &str,
     req: &Request,
@@ -62,7 +63,7 @@ pub fn reserve(
 #[allow(clippy::too_many_arguments)]
 pub fn place_locked(
     conn: &mut DbConnection,
-    rules: &RuleParams,
+    rules: &RuleBook,
     caller: &Caller,
     req: &Request,
     customer: &CustomerRecord,
@@ -93,22 +94,20 @@ pub fn place_locked(
         customer: &customer.data,
         household: &household,
         history: &history,
+        decided_on: today,
     };
-    let verdict = eligibility::for_offer(&subject, o, &provider.data, on, rules);
-    let mut override_by = None;
-    if !verdict.eligible {
-        match &req.override_reason {
-            Some(_) if caller.role != Role::Admin => {
-                return Err(ApiError::new(
-                    actix_web::http::StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "only an admin may override an eligibility rule",
-                ))
-            }
-            Some(_) if verdict.overridable() => override_by = Some(caller.username.clone()),
-            _ => return Err(ApiError::not_eligible(verdict.reasons)),
-        }
-    }
+    // Invariant 4: the verdict is kept with the placement; an exception only where the
+    // failed rules leave it to the deciding specialist's discretion.
+    let eligibility = eligibility::for_offer(&subject, o, &provider.data, on, rules);
+    let verdict = Verdict::new(&eligibility, rules, today, on)
+        .decide(
+            req.override_reason
+                .as_deref()
+                .map(|reason| (caller.username.as_str(), reason)),
+        )
+        .map_err(ApiError::refused)?;
+    let override_by = verdict.exception.as_ref().map(|e| e.by.clone());
+    let override_reason = verdict.exception.as_ref().map(|e| e.reason.clone());
     // Invariant 1: active placements never exceed max_places.
     if allocations::count_active(conn, offer.meta.id)? >= i64::from(o.max_places) {
         return Err(ApiError::conflict(
@@ -143,11 +142,12 @@ pub fn place_locked(
         started_on: None,
         ended_on: None,
         status_reason: None,
-        override_reason: override_by.as_ref().and(req.override_reason.clone()),
+        override_reason,
         override_by,
         source: req.source,
         created_by: caller.username.clone(),
         entry_target_groups: None,
+        verdict: Some(verdict),
     };
     allocations::insert(conn, &rec)?;
     allocations::append_event(conn, &event(&rec, None, caller, None, None, now))?;
@@ -205,7 +205,7 @@ pub struct Move {
 /// active states.
 pub fn transition(
     conn: &mut DbConnection,
-    rules: &RuleParams,
+    rules: &RuleBook,
     caller: &Caller,
     route: &str,
     id: Uuid,
@@ -236,6 +236,18 @@ pub fn transition(
         ),
     })?;
     let on = mv.on.unwrap_or(today);
+    let correction = is_correction(current.status, mv.to);
+    if correction {
+        if mv.on.is_none() {
+            return Err(date_error("a correction names the right day"));
+        }
+        if mv.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+            return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
+                "reason",
+                "a correction of a recorded day needs a reason",
+            )]));
+        }
+    }
     let mut next = current.clone();
     next.status = mv.to;
     next.status_reason = mv.reason.clone().or(current.status_reason.clone());
@@ -243,6 +255,12 @@ pub fn transition(
         PlacementStatus::Started => {
             if on > today {
                 return Err(date_error("an entry cannot be recorded before it happened"));
+            }
+            if on < offer.data.starts_on {
+                return Err(date_error("an entry cannot be dated before the offer's start"));
+            }
+            if current.ended_on.is_some_and(|end| on > end) {
+                return Err(date_error("the entry cannot be after the exit"));
             }
             next.started_on = Some(on);
             // the target groups on the day of entry, as the entry statistics count them
@@ -316,7 +334,7 @@ fn date_error(message: &str) -> ApiError {
 /// those who meanwhile hold a place in the offer leave the list.
 pub fn promote_waitlist(
     conn: &mut DbConnection,
-    rules: &RuleParams,
+    rules: &RuleBook,
     caller: &Caller,
     offer: &OfferRecord,
     today: NaiveDate,
@@ -341,7 +359,7 @@ pub fn promote_waitlist(
                 waitlist::close(conn, entry.id, Some(rec.meta.id), now)?;
                 return Ok(Some(rec));
             }
-            Err(e) if e.code == "not_eligible" => continue,
+            Err(e) if matches!(e.code, "not_eligible" | "referral_required") => continue,
             // no place or no budget after all, or the offer closed: nobody is promoted
             Err(e) if matches!(e.code, "capacity_exhausted" | "budget_exhausted" | "offer_closed") => {
                 return Ok(None)

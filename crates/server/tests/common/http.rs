@@ -98,9 +98,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(database_url: &str, secret: &str) -> Server {
+        Server::start_with(database_url, secret, &[])
+    }
+
+    /// Starts with further environment variables (e.g. `PASSGENAU_CONFIG`).
+    pub fn start_with(database_url: &str, secret: &str, env: &[(&str, &str)]) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
         let child = Command::new(env!("CARGO_BIN_EXE_passgenau"))
             .args(["serve", "--bind", &addr, "--workers", "2", "--pool-size", "8"])
+            .envs(env.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("PASSGENAU_JWT_SECRET", secret)
             .env("PASSGENAU_LOG", "warn")

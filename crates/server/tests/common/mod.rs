@@ -207,6 +207,21 @@ impl TestApp {
         self.req(Method::POST, path, Some(role), Some(body)).await
     }
 
+    /// Waits until the cohort run `id` is done or failed and returns it.
+    pub async fn wait_for_run(&self, id: &str) -> Value {
+        for _ in 0..300 {
+            let r = self
+                .get(&format!("/api/v1/allocation-runs/{id}"), Role::Specialist)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            if r.body["status"] == "done" || r.body["status"] == "failed" {
+                return r.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("run {id} did not finish");
+    }
+
     pub async fn patch(&self, path: &str, role: Role, body: Value) -> Reply {
         self.req(Method::PATCH, path, Some(role), Some(body)).await
     }
@@ -286,7 +301,8 @@ impl TestApp {
             "ends_on": "2026-12-31",
             "entry": "rolling",
             "planned_places": 10,
-            "cost_per_place_cents": 150000
+            "cost_per_place_cents": 150000,
+            "measure_approved_until": "2035-12-31"
         })
     }
 }
