@@ -933,6 +933,7 @@ fn p16e(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
 /// § 92 Abs. 1 Nr. 2 SGB III: no subsidy for a former employer with more than three months
 /// (90 days, § 191 BGB) of insured employment in the four years before the start.
 fn former_employer<S: RuleSink + ?Sized>(sink: &mut S, s: &Subject, offer: &OfferData, on: NaiveDate) {
+    // no spell at this employer (the usual case): nothing to count, nothing to allocate
     let spells: Vec<Spell> = s
         .customer
         .employment_spells
@@ -1266,17 +1267,19 @@ fn offer_checks<S: RuleSink + ?Sized>(
         ),
         "MAG" => {
             let days = days_inclusive(on, offer.ends_on);
-            let lza = target_groups::lasted_months(s.unemployment_for_benefit(on), on, 12);
-            let extended = lza || s.customer.seriously_impeded_placement;
-            let max = if extended {
-                params.mag_max_weeks_extended
-            } else {
-                params.mag_max_weeks
-            };
-            emit!(
-                sink,
-                MAG_DURATION,
-                days <= max * 7,
+            // the § 18 count only where the offer is longer than the six weeks
+            let lza = || target_groups::lasted_months(s.unemployment_for_benefit(on), on, 12);
+            let ok = days <= params.mag_max_weeks * 7
+                || (days <= params.mag_max_weeks_extended * 7
+                    && (s.customer.seriously_impeded_placement || lza()));
+            emit!(sink, MAG_DURATION, ok, {
+                let lza = lza();
+                let extended = lza || s.customer.seriously_impeded_placement;
+                let max = if extended {
+                    params.mag_max_weeks_extended
+                } else {
+                    params.mag_max_weeks
+                };
                 format!(
                     "{days} days at the employer (at most {max} weeks{})",
                     if lza {
@@ -1286,8 +1289,8 @@ fn offer_checks<S: RuleSink + ?Sized>(
                     } else {
                         ""
                     }
-                ),
-            );
+                )
+            },);
         }
         "P16I" => p16i_planned(sink, s, offer, on),
         "P16E" => {

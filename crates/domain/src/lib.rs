@@ -7,6 +7,7 @@
 pub mod catalogue;
 pub mod customer;
 pub mod dates;
+pub mod decision;
 pub mod eligibility;
 pub mod household;
 pub mod ids;

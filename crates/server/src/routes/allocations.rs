@@ -6,6 +6,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use passgenau_domain::decision::{self, WaitRefusal};
 use passgenau_domain::placement::PlacementStatus;
 use passgenau_domain::user::Role;
 use passgenau_store::allocations::{self as repo, AllocationFilter, AllocationRecord, Source};
@@ -497,23 +498,20 @@ pub async fn add_to_waitlist(
                 repo::lock_offer(conn, offer_id)?;
                 let offer = offers::get(conn, offer_id).map_err(missing("offer"))?;
                 let customer = customers::get(conn, body.customer_id).map_err(missing("customer"))?;
-                if offer.data.status == passgenau_domain::offer::OfferStatus::Closed
-                    || offer.data.ends_on < today()
-                {
-                    return Err(ApiError::conflict("offer_closed", "the offer is closed or over"));
-                }
-                if repo::has_active(conn, customer.meta.id, offer_id)? {
-                    return Err(ApiError::conflict(
-                        "already_allocated",
-                        "the customer holds a place in this offer",
-                    ));
-                }
-                if repo::count_active(conn, offer_id)? < i64::from(offer.data.max_places) {
-                    return Err(ApiError::conflict(
+                let holds_place = repo::has_active(conn, customer.meta.id, offer_id)?;
+                let occupied = repo::count_active(conn, offer_id)?;
+                decision::may_wait(&offer.data, holds_place, occupied, today()).map_err(|r| match r {
+                    WaitRefusal::OfferClosed => {
+                        ApiError::conflict("offer_closed", "the offer is closed or over")
+                    }
+                    WaitRefusal::AlreadyAllocated => {
+                        ApiError::conflict("already_allocated", "the customer holds a place in this offer")
+                    }
+                    WaitRefusal::PlacesAvailable => ApiError::conflict(
                         "places_available",
                         "the offer has a free place: reserve it with POST /allocations",
-                    ));
-                }
+                    ),
+                })?;
                 let entry = WaitlistEntry {
                     id: passgenau_domain::ids::new_id(),
                     offer_id,

@@ -4,8 +4,9 @@
 //! (`passgenau_store::allocations`, lock order), so capacity and budget hold across
 //! server instances (invariants 1–4).
 
-use chrono::{Datelike, NaiveDate};
-use passgenau_domain::eligibility::{self, RuleBook, Subject, Verdict};
+use chrono::NaiveDate;
+use passgenau_domain::decision::{self, Refusal};
+use passgenau_domain::eligibility::{RuleBook, Subject};
 use passgenau_domain::placement::{check_transition, is_correction, PlacementStatus, TransitionError};
 use passgenau_domain::user::Role;
 use passgenau_store::allocations::{self, AllocationEvent, AllocationRecord, Source};
@@ -46,7 +47,8 @@ pub fn reserve(
     allocations::lock_offer(conn, req.offer_id)?;
     let offer = offers::get(conn, req.offer_id).map_err(missing("offer"))?;
     let provider = providers::get(conn, offer.data.provider_id)?;
-    let rec = place_locked(conn, rules, caller, req, &customer, &offer, &provider, today)?;
+    let rec = place_locked(conn, rules, caller, req, &customer, &offer, &provider, today)
+        .map_err(ApiError::from)?;
     audit::append(
         conn,
         &audit_entries(
@@ -59,7 +61,54 @@ pub fn reserve(
     Ok(rec)
 }
 
-/// The checks and the insert, with the offer row already locked.
+/// Why [`place_locked`] placed nobody: the decision's refusal, or a failure of the store.
+#[derive(Debug)]
+pub enum PlaceError {
+    Refused(Refusal),
+    Failed(ApiError),
+}
+
+impl From<passgenau_store::StoreError> for PlaceError {
+    fn from(e: passgenau_store::StoreError) -> Self {
+        PlaceError::Failed(e.into())
+    }
+}
+
+impl From<PlaceError> for ApiError {
+    fn from(e: PlaceError) -> Self {
+        match e {
+            PlaceError::Failed(e) => e,
+            PlaceError::Refused(r) => refusal(r),
+        }
+    }
+}
+
+/// The problem a refusal answers with (the contract's codes).
+pub fn refusal(r: Refusal) -> ApiError {
+    match r {
+        Refusal::OfferClosed => ApiError::conflict("offer_closed", "the offer is closed or over"),
+        Refusal::AlreadyAllocated => ApiError::conflict(
+            "already_allocated",
+            "the customer already holds an active placement in this offer",
+        ),
+        Refusal::Referral(reasons) => ApiError::referral_required(reasons),
+        Refusal::NotEligible(reasons) => ApiError::not_eligible(reasons),
+        Refusal::CapacityExhausted => ApiError::conflict("capacity_exhausted", "the offer has no free place"),
+        Refusal::BudgetExhausted {
+            year,
+            code,
+            committed_cents,
+            budget_cents,
+        } => ApiError::conflict(
+            "budget_exhausted",
+            format!("the {year} budget of {code} is committed ({committed_cents} of {budget_cents} cents)"),
+        ),
+    }
+}
+
+/// Loads the facts, decides ([`decision::decide`]) and writes the placement, with the
+/// offer row already locked. Lock order: the offer (by the caller), then the plan line of
+/// the budget year, then the change feed.
 #[allow(clippy::too_many_arguments)]
 pub fn place_locked(
     conn: &mut DbConnection,
@@ -70,66 +119,44 @@ pub fn place_locked(
     offer: &OfferRecord,
     provider: &ProviderRecord,
     today: NaiveDate,
-) -> ApiResult<AllocationRecord> {
+) -> Result<AllocationRecord, PlaceError> {
     let o = &offer.data;
-    if o.status == passgenau_domain::offer::OfferStatus::Closed || o.ends_on < today {
-        return Err(ApiError::conflict("offer_closed", "the offer is closed or over"));
-    }
-    // the history also tells which offers the customer holds a place in now
+    // the facts: the history also tells which offers the customer holds a place in now
     let (history, active_offers) = allocations::history(conn, customer.meta.id)?;
-    if active_offers.contains(&offer.meta.id) {
-        return Err(ApiError::conflict(
-            "already_allocated",
-            "the customer already holds an active placement in this offer",
-        ));
-    }
-    // Eligibility as of the offer's start (today for a running offer), invariant 4.
-    let on = eligibility::reference_day(o, today);
     let household = match customer.household_id {
         Some(h) => households::members(conn, h)?,
         None => Vec::new(),
     };
-    let subject = Subject {
-        customer_id: customer.meta.id,
-        customer: &customer.data,
-        household: &household,
-        history: &history,
-        decided_on: today,
+    let occupied = allocations::count_active(conn, offer.meta.id)?;
+    let year = decision::budget_year(o, today);
+    let budget = plans::lock_budget_line(conn, year, &o.instrument_code)?.map(|l| decision::BudgetLine {
+        budget_cents: l.budget_cents,
+        committed_cents: l.committed_cents,
+    });
+    let facts = decision::Facts {
+        subject: Subject {
+            customer_id: customer.meta.id,
+            customer: &customer.data,
+            household: &household,
+            history: &history,
+            decided_on: today,
+        },
+        offer_id: offer.meta.id,
+        offer: o,
+        provider: &provider.data,
+        active_offers: &active_offers,
+        occupied,
+        budget,
+        today,
     };
-    // Invariant 4: the verdict is kept with the placement; an exception only where the
-    // failed rules leave it to the deciding specialist's discretion.
-    let eligibility = eligibility::for_offer(&subject, o, &provider.data, on, rules);
-    let verdict = Verdict::new(&eligibility, rules, today, on)
-        .decide(
-            req.override_reason
-                .as_deref()
-                .map(|reason| (caller.username.as_str(), reason)),
-        )
-        .map_err(ApiError::refused)?;
-    let override_by = verdict.exception.as_ref().map(|e| e.by.clone());
-    let override_reason = verdict.exception.as_ref().map(|e| e.reason.clone());
-    // Invariant 1: active placements never exceed max_places.
-    if allocations::count_active(conn, offer.meta.id)? >= i64::from(o.max_places) {
-        return Err(ApiError::conflict(
-            "capacity_exhausted",
-            "the offer has no free place",
-        ));
-    }
-    // Invariant 2: committed cost per instrument and year within the plan's budget.
-    let year = on.year();
-    if let Some(line) = plans::lock_budget_line(conn, year, &o.instrument_code)? {
-        let (committed, budget) = (line.committed_cents, line.budget_cents);
-        if committed + o.cost_per_place_cents > budget {
-            return Err(ApiError::conflict(
-                "budget_exhausted",
-                format!(
-                    "the {year} budget of {} is committed ({committed} of {budget} cents)",
-                    o.instrument_code
-                ),
-            ));
-        }
-    }
+    let who = decision::Authority {
+        username: &caller.username,
+        exception_reason: req.override_reason.as_deref(),
+    };
+    let grant = decision::decide(&facts, rules, who).map_err(PlaceError::Refused)?;
+    // the decision is written: the store decides nothing
     let now = passgenau_store::records::now();
+    let exception = grant.verdict.exception.as_ref();
     let rec = AllocationRecord {
         meta: Meta::new(passgenau_domain::ids::new_id(), now),
         customer_id: customer.meta.id,
@@ -137,17 +164,17 @@ pub fn place_locked(
         instrument_code: o.instrument_code.clone(),
         status: PlacementStatus::Reserved,
         note: req.note.clone(),
-        cost_cents: o.cost_per_place_cents,
-        budget_year: year,
+        cost_cents: grant.cost_cents,
+        budget_year: grant.budget_year,
         started_on: None,
         ended_on: None,
         status_reason: None,
-        override_reason,
-        override_by,
+        override_reason: exception.map(|e| e.reason.clone()),
+        override_by: exception.map(|e| e.by.clone()),
         source: req.source,
         created_by: caller.username.clone(),
         entry_target_groups: None,
-        verdict: Some(verdict),
+        verdict: Some(grant.verdict),
     };
     allocations::insert(conn, &rec)?;
     allocations::append_event(conn, &event(&rec, None, caller, None, None, now))?;
@@ -297,7 +324,7 @@ pub fn transition(
         // event appended). A promotion below locks the plan line of its own budget year;
         // taking it only after the feed lock deadlocked with a placement of another
         // offer that held that line and waited for the feed.
-        let promotion_year = eligibility::reference_day(&offer.data, today).year();
+        let promotion_year = decision::budget_year(&offer.data, today);
         plans::lock_budget_line(conn, promotion_year, &offer.data.instrument_code)?;
     }
     let dated = matches!(
@@ -359,12 +386,15 @@ pub fn promote_waitlist(
                 waitlist::close(conn, entry.id, Some(rec.meta.id), now)?;
                 return Ok(Some(rec));
             }
-            Err(e) if matches!(e.code, "not_eligible" | "referral_required") => continue,
+            // not eligible now (or the Agentur's): the customer keeps waiting
+            Err(PlaceError::Refused(Refusal::NotEligible(_) | Refusal::Referral(_))) => continue,
+            // checked above; a second place in the offer is never given
+            Err(PlaceError::Refused(Refusal::AlreadyAllocated)) => continue,
             // no place or no budget after all, or the offer closed: nobody is promoted
-            Err(e) if matches!(e.code, "capacity_exhausted" | "budget_exhausted" | "offer_closed") => {
-                return Ok(None)
-            }
-            Err(e) => return Err(e),
+            Err(PlaceError::Refused(
+                Refusal::CapacityExhausted | Refusal::BudgetExhausted { .. } | Refusal::OfferClosed,
+            )) => return Ok(None),
+            Err(PlaceError::Failed(e)) => return Err(e),
         }
     }
     Ok(None)
