@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# The pure crates must not depend on diesel or actix (design.md: "keep the layers honest").
+# Keep the layers honest (design.md): the pure crates depend on neither diesel, actix nor
+# the store; the server's services (and application layer) and its state never import
+# the routes (data flows handler -> application -> domain -> store, never back).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
 for crate in passgenau-domain passgenau-allocation; do
-  bad=$(cargo tree --locked -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -E '^(diesel|actix|libsqlite3-sys|pq-sys)' | sort -u || true)
+  bad=$(cargo tree --locked -p "$crate" -e normal,build --prefix none 2>/dev/null | grep -E '^(diesel|actix|libsqlite3-sys|pq-sys|passgenau-store)' | sort -u || true)
   if [ -n "$bad" ]; then
     echo "$crate depends on: $bad" >&2
     status=1
   else
-    echo "$crate: no diesel, no actix"
+    echo "$crate: no diesel, no actix, no store"
   fi
 done
+# `crate::routes` (or `super::routes`) in the layers below the handlers
+layers=(crates/server/src/services crates/server/src/state.rs)
+[ -d crates/server/src/app ] && layers+=(crates/server/src/app)
+if hits=$(grep -rnE '(crate|super)::routes\b|use crate::\{[^}]*\broutes\b' "${layers[@]}"); then
+  echo "services/state import the routes:" >&2
+  echo "$hits" >&2
+  status=1
+else
+  echo "server services and state: no import of the routes"
+fi
 exit $status

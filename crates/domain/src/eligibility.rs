@@ -1075,11 +1075,14 @@ pub fn instrument_passes(s: &Subject, code: &str, on: NaiveDate, book: &RuleBook
 }
 
 fn instrument_checks(s: &Subject, code: &str, on: NaiveDate, params: &RuleParams, sink: &mut dyn RuleSink) {
-    // who decides comes first: a referral is the answer whatever else holds
-    match code {
-        "FBW" => rule!(competence(sink, &FBW_COMPETENCE, s, "FbW")),
-        "REHA" => rule!(competence(sink, &REHA_COMPETENCE, s, "vocational rehabilitation")),
-        _ => {}
+    // who decides comes first: a referral is the answer, and no other rule is its reason
+    let decides = match code {
+        "FBW" => competence(sink, &FBW_COMPETENCE, s, "FbW"),
+        "REHA" => competence(sink, &REHA_COMPETENCE, s, "vocational rehabilitation"),
+        _ => true,
+    };
+    if !decides {
+        return;
     }
     rule!(elb_age(sink, s, on));
     rule!(elb_benefit(sink, s, on));

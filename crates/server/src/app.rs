@@ -35,6 +35,20 @@ pub fn build(
                 .limit(MAX_BODY_BYTES)
                 .error_handler(json_config_error),
         )
+        // innermost: after CORS has answered a preflight, before any handler reads
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            use futures_util::future::{ready, Either, FutureExt};
+            let checked =
+                crate::query_guard::QueryGuard::served().check(req.method(), req.path(), req.query_string());
+            match checked {
+                Ok(()) => Either::Left(srv.call(req).map(|r| r.map(ServiceResponse::map_into_left_body))),
+                Err(e) => {
+                    let resp = actix_web::ResponseError::error_response(&e);
+                    Either::Right(ready(Ok(req.into_response(resp).map_into_right_body())))
+                }
+            }
+        })
         .wrap(cors(cors_origins))
         .wrap(crate::observe::Observe)
         .wrap(actix_web::middleware::NormalizePath::new(

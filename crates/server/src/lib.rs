@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod observe;
 pub mod openapi;
+pub mod query_guard;
 pub mod routes;
 pub mod seed;
 pub mod services;

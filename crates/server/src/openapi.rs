@@ -195,7 +195,10 @@ fn document_common_responses(doc: &mut serde_json::Value) {
                     .or_insert_with(|| problem(description));
             };
             if path.starts_with("/api/") {
-                add("400", "malformed query, path parameter, header or body");
+                add(
+                    "400",
+                    "malformed query or an unknown query parameter, path parameter, header or body",
+                );
                 add("404", "unknown resource");
                 add("503", "the database is unavailable or busy");
             }

@@ -71,8 +71,12 @@ impl Audited {
         route: &str,
         subjects: impl IntoIterator<Item = (Option<uuid::Uuid>, Option<uuid::Uuid>)>,
     ) {
-        let entries =
-            crate::routes::audit_entries(caller, passgenau_store::audit::Action::Read, route, subjects);
+        let entries = crate::services::audit::audit_entries(
+            caller,
+            passgenau_store::audit::Action::Read,
+            route,
+            subjects,
+        );
         self.0.push(store.audit_reads(entries));
     }
 }

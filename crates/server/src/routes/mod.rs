@@ -20,11 +20,8 @@ pub mod users;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, Route};
 use chrono::Utc;
-use passgenau_store::audit::{Action, AuditEntry};
 use serde::Serialize;
-use uuid::Uuid;
 
-use crate::auth::Caller;
 use crate::error::ApiError;
 
 /// Answers 405 with `Allow` for a method a resource does not have.
@@ -39,29 +36,7 @@ pub fn with_etag<T: Serialize>(status: actix_web::http::StatusCode, version: i64
         .json(body)
 }
 
-/// Audit entries for one action on several customers/households.
-pub fn audit_entries(
-    caller: &Caller,
-    action: Action,
-    route: &str,
-    subjects: impl IntoIterator<Item = (Option<Uuid>, Option<Uuid>)>,
-) -> Vec<AuditEntry> {
-    let at = passgenau_store::records::now();
-    subjects
-        .into_iter()
-        .map(|(customer_id, household_id)| AuditEntry {
-            id: passgenau_domain::ids::new_id(),
-            at,
-            actor: caller.username.clone(),
-            role: caller.role.as_str().to_string(),
-            action,
-            route: route.to_string(),
-            customer_id,
-            household_id,
-            fields: None,
-        })
-        .collect()
-}
+pub use crate::services::audit::audit_entries;
 
 /// Today's date in UTC, the default reference date of derived values.
 /// The years plans and reports cover; the spec states the same bounds (`minimum`,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{missing, ApiError, ApiResult};
-use crate::routes::audit_entries;
+use crate::services::audit::audit_entries;
 
 /// What a placement request asks for.
 #[derive(Debug, Clone)]
