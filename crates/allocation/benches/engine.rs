@@ -59,6 +59,7 @@ fn bench(c: &mut Criterion) {
         ended_on: Some(d("2025-08-31")),
         active: false,
         offer_period: (d("2025-05-01"), d("2025-08-31")),
+        reserved_on: d("2025-05-01"),
     }];
     let codes: Vec<String> = catalogue::builtin().into_iter().map(|i| i.code).collect();
     let rules = RuleBook::default();

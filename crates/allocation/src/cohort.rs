@@ -80,9 +80,9 @@ pub fn conflicts(ctx: &CustomerContext, c: &Candidate, today: NaiveDate) -> bool
     let from = passgenau_domain::eligibility::reference_day(c.offer, today);
     let to = c.offer.ends_on;
     ctx.history.iter().filter(|p| p.active).any(|p| {
-        let (offer_from, offer_to) = p.offer_period;
-        let held_from = p.started_on.unwrap_or(offer_from);
-        let held_to = p.ended_on.unwrap_or(offer_to);
+        let (planned_from, planned_to) = p.planned();
+        let held_from = p.started_on.unwrap_or(planned_from);
+        let held_to = p.ended_on.unwrap_or(planned_to);
         held_from <= to && from <= held_to
     })
 }

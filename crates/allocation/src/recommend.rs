@@ -605,6 +605,7 @@ mod tests {
                     ended_on: Some(d("2025-08-31")),
                     active: false,
                     offer_period: (d("2025-05-01"), d("2025-08-31")),
+                    reserved_on: d("2025-05-01"),
                 }],
                 active_offers: vec![ids[3]],
             };

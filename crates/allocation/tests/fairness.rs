@@ -144,6 +144,7 @@ fn person(rng: &mut Lcg, today: NaiveDate) -> (CustomerData, Vec<HouseholdMember
             ended_on: Some(d("2024-07-31")),
             active: false,
             offer_period: (d("2024-02-01"), d("2024-07-31")),
+            reserved_on: d("2024-02-01"),
         }]
     } else {
         vec![]

@@ -107,6 +107,8 @@ pub const RULES: &[Rule] = &[
     FORMER_EMPLOYER,
     AGH_CAP,
     AGH_EXTENSION_LIMIT,
+    AGH_PLANNED_CAP,
+    AGH_PLANNED_LIMIT,
     AVGS_DISCRETION,
     AVGS_PROVIDER_APPROVED,
     AVGS_MEASURE_APPROVED,
@@ -238,6 +240,19 @@ pub const AGH_CAP: Rule = rule(
 pub const AGH_EXTENSION_LIMIT: Rule = rule(
     "agh.extension_limit",
     "§ 16d Abs. 6 Satz 3 SGB II (at most 12 more months)",
+    Some(date(2016, 8, 1)),
+    Limit,
+);
+/// An AGH with fixed entry: its own days count against the cap and the limit too.
+pub const AGH_PLANNED_CAP: Rule = rule(
+    "agh.planned_within_cap",
+    "§ 16d Abs. 6 Satz 1, 2 SGB II; § 191 BGB",
+    Some(date(2016, 8, 1)),
+    Discretion,
+);
+pub const AGH_PLANNED_LIMIT: Rule = rule(
+    "agh.planned_within_limit",
+    "§ 16d Abs. 6 Satz 3 SGB II",
     Some(date(2016, 8, 1)),
     Limit,
 );
@@ -639,17 +654,10 @@ impl<'a> Subject<'a> {
     /// The unemployment running on `on`, counted for a benefit that requires long-term
     /// unemployment (§ 18 Abs. 1 and 2 SGB III).
     fn unemployment_for_benefit(&self, on: NaiveDate) -> Option<(NaiveDate, i64)> {
-        let work: Vec<Spell> = self
-            .customer
-            .employment_spells
-            .iter()
-            .chain(&self.customer.self_employment_spells)
-            .copied()
-            .collect();
         target_groups::unemployment_on(
             &self.customer.unemployment_spells,
             &self.measure_spells(),
-            &work,
+            &target_groups::work_spells(self.customer),
             on,
             Counting::ForBenefit,
         )
@@ -737,30 +745,39 @@ fn elb_age(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) -> bool {
     })
 }
 
-/// eLb on the decision day: in need, i.e. a benefit spell running on `on`.
+/// eLb on the decision day and on the reference day: in need, i.e. a benefit spell
+/// running on both (they are one day for a decision as of a day, or a running offer).
 fn elb_benefit(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) -> bool {
-    let running = s.customer.benefit_spells.iter().find(|sp| sp.covers(on));
-    sink.check(&ELB_BENEFIT, running.is_some(), &|| match running {
-        Some(sp) => format!(
-            "receives benefits on {} (since {})",
-            fmt_date(on),
-            fmt_date(sp.from)
-        ),
+    let running = |day: NaiveDate| s.customer.benefit_spells.iter().find(|sp| sp.covers(day));
+    let missing = [s.decided_on, on].into_iter().find(|day| running(*day).is_none());
+    sink.check(&ELB_BENEFIT, missing.is_none(), &|| match missing {
         None => {
+            let since = running(on).map(|sp| fmt_date(sp.from)).unwrap_or_default();
+            if s.decided_on == on {
+                format!("receives benefits on {} (since {since})", fmt_date(on))
+            } else {
+                format!(
+                    "receives benefits on the decision day {} and on the start {} (since {since})",
+                    fmt_date(s.decided_on),
+                    fmt_date(on)
+                )
+            }
+        }
+        Some(day) => {
             let last = s
                 .customer
                 .benefit_spells
                 .iter()
                 .filter_map(|sp| sp.to)
-                .filter(|to| *to < on)
+                .filter(|to| *to < day)
                 .max();
             match last {
                 Some(to) => format!(
-                    "no benefits on {}: the last benefit spell ended on {}",
-                    fmt_date(on),
+                    "no benefits on {}: the last benefit spell before it ended on {}",
+                    fmt_date(day),
                     fmt_date(to)
                 ),
-                None => format!("no benefit spell runs on {}", fmt_date(on)),
+                None => format!("no benefit spell runs on {}", fmt_date(day)),
             }
         }
     })
@@ -796,8 +813,9 @@ fn placement_first(sink: &mut dyn RuleSink, s: &Subject, code: &str, on: NaiveDa
 /// the recommendations show it, since the measures it holds back are not ranked.
 pub fn placement_first_notice(s: &Subject, on: NaiveDate) -> Option<Reason> {
     let mut reasons = Vec::new();
-    // any measure's code: the rule reads only the customer and the day
-    placement_first(&mut reasons, s, "AVGS_MAT", on);
+    // any measure's code: the rule reads only the customer and the day. Offers are judged
+    // on their start, so before 1.7.2026 the rule already holds back those starting later.
+    placement_first(&mut reasons, s, "AVGS_MAT", on.max(PLACEMENT_FIRST_FROM));
     reasons.pop().filter(|r| !r.passed).map(|mut r| {
         r.detail = format!(
             "{}. Ranked here: offers of direct integration (EGZ, ESG, § 16e, § 16i, § 16c); a measure can be \
@@ -858,30 +876,32 @@ fn p16i(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams
         };
         format!("benefits on {full} of the last 2,555 days (2,190 required){alt}")
     }));
-    // the qualifying period: the seven years (or, reduced, five) before the start
-    let window = if full >= P16I_BENEFIT_DAYS {
-        P16I_WINDOW_DAYS
-    } else {
-        P16I_REDUCED_DAYS
+    // the qualifying period: the seven years, or under Satz 3 the five, before the start;
+    // short employment is judged in the period by which the customer qualifies
+    let work = target_groups::work_spells(s.customer);
+    let worked_in = |days: i64| {
+        let (from, to) = dates::window_before(on, days);
+        covered_days(&work, from, to)
     };
-    let (from, to) = dates::window_before(on, window);
-    let work: Vec<Spell> = s
-        .customer
-        .employment_spells
-        .iter()
-        .chain(&s.customer.self_employment_spells)
-        .copied()
-        .collect();
-    let worked = covered_days(&work, from, to);
-    rule!(sink.check(
-        &P16I_SHORT_EMPLOYMENT,
-        worked <= params.p16i_short_employment_max_days,
-        &|| format!(
-            "{worked} days of employment or self-employment in the qualifying period since {} (at most {} count as short)",
-            fmt_date(from),
-            params.p16i_short_employment_max_days
+    let max = params.p16i_short_employment_max_days;
+    let seven = full >= P16I_BENEFIT_DAYS;
+    let five = reduced && last_five >= P16I_REDUCED_DAYS;
+    let (w7, w5) = (worked_in(P16I_WINDOW_DAYS), worked_in(P16I_REDUCED_DAYS));
+    let ok = if seven || five {
+        (seven && w7 <= max) || (five && w5 <= max)
+    } else {
+        w7 <= max
+    };
+    rule!(sink.check(&P16I_SHORT_EMPLOYMENT, ok, &|| {
+        let five_text = if five {
+            format!("; {w5} days in the last five years (Satz 3)")
+        } else {
+            String::new()
+        };
+        format!(
+            "{w7} days of employment or self-employment in the last seven years{five_text} (at most {max} count as short)"
         )
-    ));
+    }));
     let used = participation::days_in(s.participations(), &["P16I"], NaiveDate::MIN, day_before(on));
     sink.check(&P16I_CAP, used < P16I_CAP_DAYS, &|| {
         format!("{used} of {P16I_CAP_DAYS} days of § 16i subsidy used")
@@ -1003,6 +1023,49 @@ fn agh(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams)
             AGH_CAP_DAYS + extension
         )
     });
+}
+
+/// An AGH with fixed entry runs its offer's period: with the days used before it, it must
+/// stay within the 720 days (or, by the specialist's decision, the extension) of the
+/// five-year period. A rolling AGH's stay is not known in advance; its days count for the
+/// next decision.
+fn agh_planned<S: RuleSink + ?Sized>(
+    sink: &mut S,
+    s: &Subject,
+    offer: &OfferData,
+    on: NaiveDate,
+    params: &RuleParams,
+) {
+    let entries: Vec<NaiveDate> = s
+        .participations()
+        .filter(|p| p.instrument_code == "AGH")
+        .map(|p| p.from)
+        .collect();
+    let (start, end) = agh_period(&entries, on);
+    let used = participation::days_in(s.participations(), &["AGH"], start, day_before(on).min(end));
+    let planned = days_inclusive(on, offer.ends_on.min(end));
+    let extension = months_as_days(i64::from(params.agh_extension_months.min(12)));
+    emit!(
+        sink,
+        AGH_PLANNED_CAP,
+        used + planned <= AGH_CAP_DAYS,
+        format!(
+            "{used} days of AGH used and {planned} planned in the five years {} to {} (cap 720 days; up to \
+             {extension} more by the specialist's decision with a recorded reason)",
+            fmt_date(start),
+            fmt_date(end)
+        ),
+    );
+    emit!(
+        sink,
+        AGH_PLANNED_LIMIT,
+        used + planned <= AGH_CAP_DAYS + extension,
+        format!(
+            "{} days of AGH with this one; never beyond {} days",
+            used + planned,
+            AGH_CAP_DAYS + extension
+        ),
+    );
 }
 
 // ---- FbW and Reha: who decides -------------------------------------------------------
@@ -1327,6 +1390,7 @@ fn offer_checks<S: RuleSink + ?Sized>(
             );
         }
         "EQ" => eq(sink, s, offer, provider, on),
+        "AGH" if offer.entry == crate::offer::Entry::Fixed => agh_planned(sink, s, offer, on, params),
         "P16F" => {
             let health = offer
                 .target_groups
@@ -1526,7 +1590,10 @@ pub struct Verdict {
     pub rules_version: String,
     /// The first day of the parameter version applied.
     pub parameters_valid_from: NaiveDate,
-    pub parameters: RuleParams,
+    /// The parameters applied, as they were named then (kept as an object, so a verdict
+    /// stays readable after a parameter is renamed or retired).
+    #[schema(value_type = Object)]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
     /// The day the decision was taken.
     pub decided_on: NaiveDate,
     /// The day the prerequisites were judged (the offer's start, or the decision day).
@@ -1559,7 +1626,10 @@ impl Verdict {
         Verdict {
             rules_version: RULES_VERSION.to_string(),
             parameters_valid_from: version.valid_from,
-            parameters: version.params.clone(),
+            parameters: match serde_json::to_value(&version.params) {
+                Ok(serde_json::Value::Object(map)) => map,
+                _ => serde_json::Map::new(),
+            },
             decided_on,
             reference_day,
             eligible: eligibility.eligible,

@@ -38,7 +38,10 @@ pub const MAJORITY_AGE: i32 = 18;
 pub fn minor_children(members: &[HouseholdMember], on: NaiveDate) -> usize {
     members
         .iter()
-        .filter(|m| m.role == HouseholdRole::Child && age_on(m.date_of_birth, on) < MAJORITY_AGE)
+        // born by then and not yet of age
+        .filter(|m| {
+            m.role == HouseholdRole::Child && (0..MAJORITY_AGE).contains(&age_on(m.date_of_birth, on))
+        })
         .count()
 }
 

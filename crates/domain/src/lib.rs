@@ -17,6 +17,7 @@ pub mod placement;
 pub mod provider;
 pub mod reporting;
 pub mod spells;
+pub mod status;
 pub mod target_groups;
 pub mod user;
 pub mod validation;

@@ -44,6 +44,16 @@ pub struct PastPlacement {
     pub active: bool,
     /// The offer's period, for the overlap of active placements (cohort runs).
     pub offer_period: (NaiveDate, NaiveDate),
+    /// The day the placement was made.
+    pub reserved_on: NaiveDate,
+}
+
+impl PastPlacement {
+    /// The days a placement not yet started holds: from its offer's start (or the day it
+    /// was made, if later) to the offer's end.
+    pub fn planned(&self) -> (NaiveDate, NaiveDate) {
+        (self.offer_period.0.max(self.reserved_on), self.offer_period.1)
+    }
 }
 
 /// Who ran a participation.
@@ -85,16 +95,24 @@ impl Participation<'_> {
     }
 }
 
-/// Every participation that started: placements in the system first, then prior ones.
+/// Every participation that started or holds a place: placements in the system first,
+/// then prior ones. A placement reserved or confirmed but not started counts with its
+/// offer's period (it is decided, so the next decision must not ignore it); one that ended
+/// without a start (declined, no-show, cancelled) counts nothing.
 pub fn all<'a>(
     history: &'a [PastPlacement],
     prior: &'a [PriorParticipation],
 ) -> impl Iterator<Item = Participation<'a>> + 'a {
     let placed = history.iter().filter_map(|p| {
-        p.started_on.map(|from| Participation {
+        let (from, to) = match p.started_on {
+            Some(from) => (from, p.ended_on),
+            None if p.active => (p.planned().0, Some(p.planned().1)),
+            None => return None,
+        };
+        Some(Participation {
             instrument_code: &p.instrument_code,
             from,
-            to: p.ended_on,
+            to,
             firm: Firm::Provider(p.provider_id),
         })
     });

@@ -114,6 +114,7 @@ pub fn unemployment_on(
         .unwrap_or(NaiveDate::MIN);
     let mut start = spells[idx].from;
     let mut ignored = 0i64;
+    let mut ignored_work = 0i64;
     for prev in spells[..idx].iter().rev() {
         let Some(prev_end) = prev.to else { break };
         let (Some(gap_from), Some(gap_to)) = (prev_end.succ_opt(), start.pred_opt()) else {
@@ -125,20 +126,27 @@ pub fn unemployment_on(
             continue;
         }
         let gap = crate::dates::days_inclusive(gap_from, gap_to);
-        let by_measure = covered_days(measures, gap_from, gap_to) == gap;
-        if gap <= LZA_HARMLESS_GAP_DAYS || by_measure {
-            // Abs. 1 Satz 2: no interruption; the days count as part of the unemployment
+        let worked = covered_days(work, gap_from, gap_to);
+        let measured = covered_days(measures, gap_from, gap_to);
+        if worked == 0 && (gap <= LZA_HARMLESS_GAP_DAYS || measured == gap) {
+            // Abs. 1 Satz 2: a § 45 measure, or illness and other non-employment of up to
+            // six weeks, does not interrupt; the days count. A job in the gap is no
+            // "Nicht-Erwerbstätigkeit".
             start = prev.from;
             continue;
         }
-        let by_work = covered_days(work, gap_from, gap_to) == gap;
+        let mut both: Vec<Spell> = measures.to_vec();
+        both.extend_from_slice(work);
+        let explained = covered_days(&both, gap_from, gap_to) == gap;
         if counting == Counting::ForBenefit
-            && by_work
+            && explained
             && gap_from >= lookback
-            && ignored + gap <= LZA_IGNORED_INTERRUPTIONS_DAYS
+            && ignored_work + worked <= LZA_IGNORED_INTERRUPTIONS_DAYS
         {
-            // Abs. 2: left out, neither counted nor restarting the period
+            // Abs. 2 Nr. 1 (measures) and Nr. 5 (work up to six months in all): left out,
+            // neither counted nor restarting the period
             ignored += gap;
+            ignored_work += worked;
             start = prev.from;
             continue;
         }
@@ -182,11 +190,22 @@ pub fn unemployed_since(customer: &CustomerData, as_of: NaiveDate) -> Option<Nai
     unemployment_on(
         &customer.unemployment_spells,
         &prior_measures(customer),
-        &[],
+        &work_spells(customer),
         as_of,
         Counting::Statistical,
     )
     .map(|(from, _)| from)
+}
+
+/// Employment and self-employment: work in a gap interrupts the unemployment (§ 18 Abs. 1
+/// SGB III), unless § 18 Abs. 2 leaves it out.
+pub fn work_spells(customer: &CustomerData) -> Vec<Spell> {
+    customer
+        .employment_spells
+        .iter()
+        .chain(&customer.self_employment_spells)
+        .copied()
+        .collect()
 }
 
 /// Whether the customer has been unemployed for at least `months` months by `as_of`
@@ -195,7 +214,7 @@ pub fn unemployed_for_months(customer: &CustomerData, as_of: NaiveDate, months: 
     let found = unemployment_on(
         &customer.unemployment_spells,
         &prior_measures(customer),
-        &[],
+        &work_spells(customer),
         as_of,
         Counting::Statistical,
     );

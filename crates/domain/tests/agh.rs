@@ -97,3 +97,38 @@ fn the_extension_is_a_versioned_parameter() {
     }])
     .is_err());
 }
+
+#[test]
+fn a_fixed_agh_counts_its_own_days() {
+    // § 16d Abs. 6 SGB II: 700 days used, a fixed AGH of 730 more would make 1,430
+    let mut case = Case::new(customer("1980-01-01"));
+    case.history = vec![placed("AGH", "2024-01-01", Some("2025-11-30"))];
+    let o = common::offer("AGH", "2026-01-01", "2027-12-31");
+    assert!(
+        case.rule("AGH", "2026-01-01", "agh.cap_24_months"),
+        "700 < 720 before"
+    );
+    assert!(!case.offer_rule(&o, "2026-01-01", "agh.planned_within_cap"));
+    assert!(
+        !case.offer_rule(&o, "2026-01-01", "agh.planned_within_limit"),
+        "1,430 > 1,080"
+    );
+    // 20 more days fit the cap
+    let short = common::offer("AGH", "2026-01-01", "2026-01-20");
+    assert!(case.offer_rule(&short, "2026-01-01", "agh.planned_within_cap"));
+}
+
+#[test]
+fn a_placement_reserved_but_not_started_counts_with_its_planned_days() {
+    let mut case = Case::new(customer("1980-01-01"));
+    let mut reserved = placed("AGH", "2024-01-01", None);
+    reserved.started_on = None;
+    reserved.active = true;
+    reserved.offer_period = (d("2024-01-01"), d("2025-12-31"));
+    reserved.reserved_on = d("2024-01-01");
+    case.history = vec![reserved];
+    assert!(
+        !case.rule("AGH", "2026-01-01", "agh.cap_24_months"),
+        "730 planned days count"
+    );
+}

@@ -174,3 +174,24 @@ fn every_instrument_needs_benefits_on_the_decision_day() {
         assert!(!e.eligible, "{code}");
     }
 }
+
+#[test]
+fn eligible_on_the_decision_day_and_on_the_start() {
+    // § 7 Abs. 1 SGB II: not eLb today (benefits from next month) — not placed today for
+    // an offer starting later
+    let mut c = customer("1980-01-01");
+    c.benefit_spells = vec![Spell::new(d("2027-01-01"), None)];
+    let mut case = Case::new(c);
+    case.decided_on = Some(d("2026-12-01"));
+    assert!(!case.rule("AGH", "2027-02-01", "elb.benefit_on_day"));
+    case.decided_on = Some(d("2027-01-15"));
+    assert!(case.rule("AGH", "2027-02-01", "elb.benefit_on_day"));
+}
+
+#[test]
+fn an_unborn_child_is_no_minor_child() {
+    use passgenau_domain::household::minor_children;
+    let bg = [common::child("2022-05-01")];
+    assert_eq!(minor_children(&bg, d("2020-06-01")), 0);
+    assert_eq!(minor_children(&bg, d("2022-05-01")), 1);
+}

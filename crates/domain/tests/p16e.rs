@@ -90,3 +90,31 @@ fn not_at_a_former_employer() {
     c.employment_spells = vec![Spell::new(d("2023-01-01"), Some(d("2023-12-31")))];
     assert!(Case::new(c).offer_rule(&job, "2026-02-01", "former_employer_4_years"));
 }
+
+#[test]
+fn a_job_in_a_short_gap_interrupts() {
+    // § 18 Abs. 1 Satz 2 SGB III covers illness and other non-employment, not a job
+    let mut c = customer("1980-01-01");
+    c.unemployment_spells = vec![
+        Spell::new(d("2020-01-01"), Some(d("2020-06-30"))),
+        Spell::new(d("2020-08-01"), None),
+    ];
+    let statistical = passgenau_domain::target_groups::unemployed_since(&c, d("2021-03-01"));
+    assert_eq!(
+        statistical,
+        Some(d("2020-01-01")),
+        "31 days without a record: bridged"
+    );
+    c.employment_spells = vec![Spell::new(d("2020-07-01"), Some(d("2020-07-31")))];
+    let statistical = passgenau_domain::target_groups::unemployed_since(&c, d("2021-03-01"));
+    assert_eq!(
+        statistical,
+        Some(d("2020-08-01")),
+        "a job restarts the statistical count"
+    );
+    // for a benefit the job is left out (§ 18 Abs. 2 Nr. 5): two years from 1.1.2020 plus
+    // the 31 days
+    let case = Case::new(c);
+    assert!(!case.rule("P16E", "2022-01-31", "p16e.unemployed_2_years"));
+    assert!(case.rule("P16E", "2022-02-01", "p16e.unemployed_2_years"));
+}

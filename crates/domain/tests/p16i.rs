@@ -144,3 +144,35 @@ fn in_force_since_2019_and_permanent() {
     assert!(case.rule("P16I", "2019-01-01", "p16i.in_force"));
     assert!(case.rule("P16I", "2026-06-01", "p16i.in_force"));
 }
+
+#[test]
+fn satz_3_judges_short_employment_in_its_five_years() {
+    // § 16i Abs. 3 Satz 3 SGB II: a year of work six years ago fails the seven-year route,
+    // but the customer qualifies by the five years, in which they did not work
+    let mut c = customer("1980-01-01");
+    c.benefit_spells = vec![Spell::new(d("2019-01-01"), None)];
+    c.employment_spells = vec![Spell::new(d("2020-01-01"), Some(d("2020-12-31")))];
+    let mut case = Case::new(c);
+    assert!(
+        !case.rule("P16I", "2026-12-01", "p16i.short_employment_only"),
+        "no child: seven years"
+    );
+    case.household = vec![applicant("1980-01-01"), child("2015-01-01")];
+    assert!(
+        case.rule("P16I", "2026-12-01", "p16i.short_employment_only"),
+        "Satz 3: five years"
+    );
+}
+
+#[test]
+fn a_reserved_job_counts_against_the_five_years() {
+    // two § 16i jobs of five years each, reserved one after the other
+    let mut case = Case::new(customer("1970-01-01"));
+    let mut first = placed("P16I", "2027-01-01", None);
+    first.started_on = None;
+    first.active = true;
+    first.offer_period = (d("2027-01-01"), d("2031-12-31"));
+    first.reserved_on = d("2026-12-01");
+    case.history = vec![first];
+    assert!(!case.rule("P16I", "2032-01-01", "p16i.cap_5_years"));
+}

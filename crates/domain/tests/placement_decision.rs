@@ -140,10 +140,9 @@ fn an_exception_only_for_discretion() {
     assert_eq!(kind(&w.decide(None)), "not_eligible");
     let g = w.decide(Some("Voraussetzungen liegen weiter vor")).unwrap();
     let ex = g.verdict.exception.unwrap();
-    assert_eq!(
-        (ex.by.as_str(), ex.rules.as_slice()),
-        ("ifk.meier", &["agh.cap_24_months".to_string()][..])
-    );
+    // the cap is reached before, and the offer's own days (fixed entry) exceed it too
+    assert_eq!(ex.by, "ifk.meier");
+    assert_eq!(ex.rules, ["agh.cap_24_months", "agh.planned_within_cap"]);
     // an exception does not lift capacity or budget
     w.occupied = 12;
     assert_eq!(

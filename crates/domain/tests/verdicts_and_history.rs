@@ -134,7 +134,7 @@ fn parameters_apply_from_their_day() {
     let e = case.eligibility("P16I", "2027-01-01");
     let v = Verdict::new(&e, &book, d("2026-12-01"), d("2027-01-01"));
     assert_eq!(v.parameters_valid_from, d("2027-01-01"));
-    assert_eq!(v.parameters, new);
+    assert_eq!(v.parameters["p16i_short_employment_max_days"], 90);
     assert!(RuleBook::new(vec![]).is_err());
     assert!(RuleBook::new(vec![
         ParamVersion {

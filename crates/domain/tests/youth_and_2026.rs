@@ -42,7 +42,11 @@ fn placement_first_from_1_july_2026() {
     );
     let s = case.subject(common::d("2026-07-01"));
     assert!(eligibility::placement_first_notice(&s, common::d("2026-07-01")).is_some());
-    assert!(eligibility::placement_first_notice(&s, common::d("2026-06-30")).is_none());
+    // before 1.7.2026 the notice already warns: offers starting from then are held back
+    assert!(eligibility::placement_first_notice(&s, common::d("2026-06-30")).is_some());
+    let not_ready = Case::new(customer("1990-01-01"));
+    let s = not_ready.subject(common::d("2026-07-01"));
+    assert!(eligibility::placement_first_notice(&s, common::d("2026-07-01")).is_none());
     // a customer not assessed as job-ready is not held back
     let case = Case::new(customer("1990-01-01"));
     assert!(case.eligibility("AGH", "2026-07-01").eligible);

@@ -37,6 +37,24 @@ async fn offer(t: &TestApp, patch: Value) -> String {
     r.body["id"].as_str().unwrap().to_string()
 }
 
+/// Dates a placement's decision back to `day` (as if it had been made then), so entries
+/// and exits can be recorded on earlier days than today.
+fn backdate(t: &TestApp, id: &str, day: &str) {
+    let id: uuid::Uuid = id.parse().unwrap();
+    let day: chrono::NaiveDate = day.parse().unwrap();
+    t.state
+        .store
+        .write(|conn| {
+            let mut rec = passgenau_store::allocations::get(conn, id)?;
+            let v = rec.verdict.as_mut().expect("a verdict");
+            v.reference_day = day;
+            v.decided_on = day;
+            let version = rec.meta.version;
+            passgenau_store::allocations::update(conn, &rec, version)
+        })
+        .expect("backdate");
+}
+
 async fn customer(t: &TestApp, number: &str, patch: Value) -> String {
     let mut body = TestApp::customer_body(number);
     for (k, v) in patch.as_object().unwrap() {
@@ -533,6 +551,15 @@ async fn lifecycle_and_every_invalid_transition(b: Backend) {
     let c = customer(&t, "K-dates", json!({})).await;
     let id = place(&t, &c, &o).await.body["id"].as_str().unwrap().to_string();
     move_to(&t, &id, Role::Provider, "confirmed").await;
+    // not before the day the placement was decided for
+    t.post(
+        &format!("/api/v1/allocations/{id}/transitions"),
+        Role::Provider,
+        json!({"to": "started", "on": "2026-02-02"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    backdate(&t, &id, "2026-02-01");
     t.post(
         &format!("/api/v1/allocations/{id}/transitions"),
         Role::Provider,
@@ -604,6 +631,7 @@ async fn lifecycle_and_every_invalid_transition(b: Backend) {
     let c = customer(&t, "K-entry", json!({})).await;
     let id = place(&t, &c, &o).await.body["id"].as_str().unwrap().to_string();
     move_to(&t, &id, Role::Provider, "confirmed").await;
+    backdate(&t, &id, "2025-12-01");
     let url = format!("/api/v1/allocations/{id}/transitions");
     t.post(&url, Role::Provider, json!({"to": "started", "on": "2025-12-31"}))
         .await
@@ -805,32 +833,15 @@ async fn admin_override_is_recorded(b: Backend) {
     let t = TestApp::new(b).unwrap();
     let agh = offer(&t, json!({"instrument_code": "AGH"})).await;
     let c = customer(&t, "K-1", json!({})).await;
-    // 24 months of AGH in the last five years: write the history directly
-    let old = offer(&t, json!({"instrument_code": "AGH", "starts_on": "2022-01-01"})).await;
-    let hist = t
-        .post(
-            "/api/v1/allocations",
+    // 24 months of AGH in the last five years, from before the system
+    let r = t
+        .patch(
+            &format!("/api/v1/customers/{c}"),
             Role::Specialist,
-            json!({"customer_id": c, "offer_id": old}),
+            json!({"prior_participations": [{"instrument_code": "AGH", "from": "2022-01-01", "to": "2023-12-31"}]}),
         )
         .await;
-    let hid = hist.body["id"].as_str().unwrap().to_string();
-    move_to(&t, &hid, Role::Provider, "confirmed").await;
-    t.post(
-        &format!("/api/v1/allocations/{hid}/transitions"),
-        Role::Provider,
-        json!({"to": "started", "on": "2022-01-01"}),
-    )
-    .await;
-    let done = t
-        .post(
-            &format!("/api/v1/allocations/{hid}/transitions"),
-            Role::Provider,
-            json!({"to": "completed", "on": "2023-12-31"}),
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let refused = place(&t, &c, &agh).await;
     refused.assert_problem(422, "not_eligible");
     assert!(refused.body["reasons"]

@@ -283,7 +283,7 @@ pub fn list(
     Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
 }
 
-/// instrument, provider, status, started, ended, offer, the offer's start and end
+/// instrument, provider, status, started, ended, offer, the offer's start and end, made at
 type HistoryRow = (
     String,
     String,
@@ -293,6 +293,7 @@ type HistoryRow = (
     String,
     NaiveDate,
     NaiveDate,
+    chrono::NaiveDateTime,
 );
 
 /// A customer's placements as the eligibility rules read them, with the offer's provider.
@@ -311,11 +312,12 @@ pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<P
             allocations::offer_id,
             offers::starts_on,
             offers::ends_on,
+            allocations::created_at,
         ))
         .load(c))?;
     let mut past = Vec::with_capacity(rows.len());
     let mut active_offers = Vec::new();
-    for (code, provider, status, started_on, ended_on, offer, offer_from, offer_to) in rows {
+    for (code, provider, status, started_on, ended_on, offer, offer_from, offer_to, created) in rows {
         let status: PlacementStatus = enum_from_str(&status)?;
         if status.is_active() {
             active_offers.push(uuid_from_str(&offer)?);
@@ -327,6 +329,7 @@ pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<P
             ended_on,
             active: status.is_active(),
             offer_period: (offer_from, offer_to),
+            reserved_on: created.date(),
         });
     }
     Ok((past, active_offers))
@@ -467,10 +470,15 @@ pub fn histories(
                     allocations::offer_id,
                     offers::starts_on,
                     offers::ends_on,
+                    allocations::created_at,
                 ),
             ))
             .load(conn)?;
-        for (customer, (code, provider, status, started_on, ended_on, offer, offer_from, offer_to)) in rows {
+        for (
+            customer,
+            (code, provider, status, started_on, ended_on, offer, offer_from, offer_to, created),
+        ) in rows
+        {
             let entry = out.entry(uuid_from_str(&customer)?).or_default();
             let status: PlacementStatus = enum_from_str(&status)?;
             if status.is_active() {
@@ -483,6 +491,7 @@ pub fn histories(
                 ended_on,
                 active: status.is_active(),
                 offer_period: (offer_from, offer_to),
+                reserved_on: created.date(),
             });
         }
     }

@@ -3,7 +3,9 @@
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::codec::{opt_uuid, uuid_from_str};
+use passgenau_domain::status::{ProposalDecision, RunStatus};
+
+use crate::codec::{enum_from_str, opt_uuid, uuid_from_str};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, now, to_db_time, Page, PageOf};
@@ -36,11 +38,18 @@ pub struct RunRow {
     pub left_out: Option<String>,
 }
 
+impl RunRow {
+    /// The run's status (stored as its text).
+    pub fn status(&self) -> StoreResult<RunStatus> {
+        enum_from_str(&self.status)
+    }
+}
+
 pub fn create(conn: &mut DbConnection, id: Uuid, request: &str, created_by: &str) -> StoreResult<()> {
     diesel::insert_into(allocation_runs::table)
         .values((
             allocation_runs::id.eq(id.to_string()),
-            allocation_runs::status.eq("queued"),
+            allocation_runs::status.eq(RunStatus::Queued.as_str()),
             allocation_runs::request.eq(request),
             allocation_runs::created_by.eq(created_by),
             allocation_runs::created_at.eq(to_db_time(now())),
@@ -69,16 +78,16 @@ pub fn claim(
 ) -> StoreResult<Option<RunRow>> {
     diesel::update(
         allocation_runs::table
-            .filter(allocation_runs::status.eq("running"))
+            .filter(allocation_runs::status.eq(RunStatus::Running.as_str()))
             .filter(allocation_runs::heartbeat_at.lt(to_db_time(stale_before))),
     )
     .set((
-        allocation_runs::status.eq("queued"),
+        allocation_runs::status.eq(RunStatus::Queued.as_str()),
         allocation_runs::claim.eq(None::<String>),
     ))
     .execute(conn)?;
     let candidates: Vec<String> = allocation_runs::table
-        .filter(allocation_runs::status.eq("queued"))
+        .filter(allocation_runs::status.eq(RunStatus::Queued.as_str()))
         .order(allocation_runs::id.asc())
         .select(allocation_runs::id)
         .limit(5)
@@ -112,10 +121,10 @@ fn take(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRow>> {
     let n = diesel::update(
         allocation_runs::table
             .filter(allocation_runs::id.eq(id))
-            .filter(allocation_runs::status.eq("queued")),
+            .filter(allocation_runs::status.eq(RunStatus::Queued.as_str())),
     )
     .set((
-        allocation_runs::status.eq("running"),
+        allocation_runs::status.eq(RunStatus::Running.as_str()),
         allocation_runs::started_at.eq(t),
         allocation_runs::heartbeat_at.eq(t),
         allocation_runs::progress_done.eq(0i64),
@@ -130,12 +139,17 @@ fn take(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRow>> {
 }
 
 /// The run `id` while it is running under `claim`.
-#[diesel::dsl::auto_type(no_type_alias)]
-fn claimed<'a>(id: String, claim: &'a str) -> _ {
+fn claimed(id: String, claim: &str) -> claimed_by<'_> {
+    claimed_by(id, claim, RunStatus::Running.as_str())
+}
+
+/// `running`: the text of [`RunStatus::Running`] (the query type needs it as an argument).
+#[diesel::dsl::auto_type]
+fn claimed_by<'a>(id: String, claim: &'a str, running: &'static str) -> _ {
     allocation_runs::table
         .filter(allocation_runs::id.eq(id))
         .filter(allocation_runs::claim.eq(claim))
-        .filter(allocation_runs::status.eq("running"))
+        .filter(allocation_runs::status.eq(running))
 }
 
 fn lost_claim() -> StoreError {
@@ -164,7 +178,7 @@ pub fn progress(conn: &mut DbConnection, id: Uuid, claim: &str, done: i64, total
 pub fn release(conn: &mut DbConnection, id: Uuid, claim: &str) -> StoreResult<bool> {
     let n = diesel::update(claimed(id.to_string(), claim))
         .set((
-            allocation_runs::status.eq("queued"),
+            allocation_runs::status.eq(RunStatus::Queued.as_str()),
             allocation_runs::claim.eq(None::<String>),
             allocation_runs::started_at.eq(None::<chrono::NaiveDateTime>),
             allocation_runs::heartbeat_at.eq(None::<chrono::NaiveDateTime>),
@@ -193,7 +207,7 @@ pub struct Outcome {
 pub fn finish(conn: &mut DbConnection, id: Uuid, claim: &str, o: &Outcome) -> StoreResult<()> {
     let n = diesel::update(claimed(id.to_string(), claim))
         .set((
-            allocation_runs::status.eq("done"),
+            allocation_runs::status.eq(RunStatus::Done.as_str()),
             allocation_runs::finished_at.eq(to_db_time(now())),
             allocation_runs::customers.eq(o.customers),
             allocation_runs::offers.eq(o.offers),
@@ -216,7 +230,7 @@ pub fn finish(conn: &mut DbConnection, id: Uuid, claim: &str, o: &Outcome) -> St
 pub fn fail(conn: &mut DbConnection, id: Uuid, claim: &str, error: &str) -> StoreResult<bool> {
     let n = diesel::update(claimed(id.to_string(), claim))
         .set((
-            allocation_runs::status.eq("failed"),
+            allocation_runs::status.eq(RunStatus::Failed.as_str()),
             allocation_runs::finished_at.eq(to_db_time(now())),
             allocation_runs::error.eq(error),
         ))
@@ -233,7 +247,7 @@ pub struct ProposalRecord {
     pub score: i64,
     /// JSON of the explanation (score items and the next best offer).
     pub explanation: String,
-    pub decision: String,
+    pub decision: ProposalDecision,
     pub reason: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -264,7 +278,7 @@ fn record(r: ProposalRow) -> StoreResult<ProposalRecord> {
         offer_id: uuid_from_str(&r.offer_id)?,
         score: r.score,
         explanation: r.explanation,
-        decision: r.decision,
+        decision: enum_from_str(&r.decision)?,
         reason: r.reason,
         decided_by: r.decided_by,
         decided_at: r.decided_at.map(from_db_time),
@@ -282,7 +296,7 @@ pub fn insert_proposals(conn: &mut DbConnection, proposals: &[ProposalRecord]) -
             offer_id: p.offer_id.to_string(),
             score: p.score,
             explanation: p.explanation.clone(),
-            decision: p.decision.clone(),
+            decision: p.decision.as_str().to_string(),
             reason: None,
             decided_by: None,
             decided_at: None,
@@ -326,7 +340,7 @@ pub fn proposal(conn: &mut DbConnection, run_id: Uuid, id: Uuid) -> StoreResult<
 pub fn decide(
     conn: &mut DbConnection,
     id: Uuid,
-    decision: &str,
+    decision: ProposalDecision,
     reason: Option<&str>,
     by: &str,
     allocation_id: Option<Uuid>,
@@ -334,10 +348,10 @@ pub fn decide(
     let n = diesel::update(
         run_proposals::table
             .filter(run_proposals::id.eq(id.to_string()))
-            .filter(run_proposals::decision.eq("pending")),
+            .filter(run_proposals::decision.eq(ProposalDecision::Pending.as_str())),
     )
     .set((
-        run_proposals::decision.eq(decision),
+        run_proposals::decision.eq(decision.as_str()),
         run_proposals::reason.eq(reason),
         run_proposals::decided_by.eq(by),
         run_proposals::decided_at.eq(to_db_time(now())),

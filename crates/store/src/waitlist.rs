@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::codec::{opt_uuid, uuid_from_str};
+use passgenau_domain::status::WaitlistStatus;
+
+use crate::codec::{enum_from_str, opt_uuid, uuid_from_str};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time};
@@ -16,8 +18,7 @@ pub struct WaitlistEntry {
     pub id: Uuid,
     pub offer_id: Uuid,
     pub customer_id: Uuid,
-    /// `waiting`, `promoted` or `removed`.
-    pub status: String,
+    pub status: WaitlistStatus,
     pub allocation_id: Option<Uuid>,
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -40,7 +41,7 @@ fn entry(r: Row) -> StoreResult<WaitlistEntry> {
         id: uuid_from_str(&r.id)?,
         offer_id: uuid_from_str(&r.offer_id)?,
         customer_id: uuid_from_str(&r.customer_id)?,
-        status: r.status,
+        status: enum_from_str(&r.status)?,
         allocation_id: opt_uuid(r.allocation_id.as_deref())?,
         created_by: r.created_by,
         created_at: from_db_time(r.created_at),
@@ -53,7 +54,7 @@ pub fn add(conn: &mut DbConnection, e: &WaitlistEntry) -> StoreResult<()> {
             waitlist::id.eq(e.id.to_string()),
             waitlist::offer_id.eq(e.offer_id.to_string()),
             waitlist::customer_id.eq(e.customer_id.to_string()),
-            waitlist::status.eq("waiting"),
+            waitlist::status.eq(e.status.as_str()),
             waitlist::created_by.eq(&e.created_by),
             waitlist::created_at.eq(to_db_time(e.created_at)),
             waitlist::updated_at.eq(to_db_time(e.created_at)),
@@ -73,7 +74,7 @@ pub fn add(conn: &mut DbConnection, e: &WaitlistEntry) -> StoreResult<()> {
 pub fn waiting(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<Vec<WaitlistEntry>> {
     waitlist::table
         .filter(waitlist::offer_id.eq(offer_id.to_string()))
-        .filter(waitlist::status.eq("waiting"))
+        .filter(waitlist::status.eq(WaitlistStatus::Waiting.as_str()))
         .order(waitlist::id.asc())
         .select(Row::as_select())
         .load(conn)?
@@ -89,7 +90,7 @@ pub fn waiting_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResul
     for chunk in keys.chunks(1_000) {
         let rows: Vec<(String, i64)> = waitlist::table
             .filter(waitlist::offer_id.eq_any(chunk))
-            .filter(waitlist::status.eq("waiting"))
+            .filter(waitlist::status.eq(WaitlistStatus::Waiting.as_str()))
             .group_by(waitlist::offer_id)
             .select((waitlist::offer_id, diesel::dsl::count_star()))
             .load(conn)?;
@@ -110,10 +111,11 @@ pub fn close(
     diesel::update(waitlist::table.find(id.to_string()))
         .set((
             waitlist::status.eq(if allocation_id.is_some() {
-                "promoted"
+                WaitlistStatus::Promoted
             } else {
-                "removed"
-            }),
+                WaitlistStatus::Removed
+            }
+            .as_str()),
             waitlist::allocation_id.eq(allocation_id.map(|a| a.to_string())),
             waitlist::updated_at.eq(to_db_time(now)),
         ))

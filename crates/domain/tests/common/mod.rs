@@ -55,6 +55,7 @@ pub fn placed(code: &str, from: &str, to: Option<&str>) -> PastPlacement {
         ended_on: to.map(d),
         active: to.is_none(),
         offer_period: (d(from), to.map(d).unwrap_or(d("2099-12-31"))),
+        reserved_on: d(from),
     }
 }
 

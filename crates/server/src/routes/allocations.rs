@@ -251,11 +251,11 @@ pub async fn create_allocation(
     if new
         .override_reason
         .as_ref()
-        .is_some_and(|r| r.trim().is_empty() || r.chars().count() > 2000)
+        .is_some_and(|r| r.trim().is_empty() || r.chars().count() > 2000 || r.contains('\0'))
     {
         return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
             "override_reason",
-            "1 to 2000 characters",
+            "1 to 2000 characters, no NUL",
         )]));
     }
     let route = route_of(&req);
@@ -516,7 +516,7 @@ pub async fn add_to_waitlist(
                     id: passgenau_domain::ids::new_id(),
                     offer_id,
                     customer_id: customer.meta.id,
-                    status: "waiting".into(),
+                    status: passgenau_domain::status::WaitlistStatus::Waiting,
                     allocation_id: None,
                     created_by: caller.username.clone(),
                     created_at: passgenau_store::records::now(),

@@ -7,6 +7,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_allocation::cohort::ProposalExplanation;
+use passgenau_domain::status::{ProposalDecision, RunStatus};
 use passgenau_domain::FieldError;
 use passgenau_store::allocations::Source;
 use passgenau_store::audit::{self, Action};
@@ -57,8 +58,7 @@ pub struct Progress {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RunResponse {
     pub id: Uuid,
-    /// `queued`, `running`, `done` or `failed`.
-    pub status: String,
+    pub status: RunStatus,
     pub progress: Progress,
     pub customers: Option<i64>,
     pub offers: Option<i64>,
@@ -79,7 +79,7 @@ pub struct RunResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct QueuedRun {
     pub id: Uuid,
-    pub status: String,
+    pub status: RunStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -90,8 +90,7 @@ pub struct ProposalResponse {
     pub offer_id: Uuid,
     pub score: i64,
     pub explanation: ProposalExplanation,
-    /// `pending`, `accepted` or `rejected`.
-    pub decision: String,
+    pub decision: ProposalDecision,
     pub reason: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
@@ -116,7 +115,7 @@ pub struct Decision {
 fn run_response(r: &RunRow) -> ApiResult<RunResponse> {
     Ok(RunResponse {
         id: Uuid::parse_str(&r.id).map_err(|_| ApiError::internal())?,
-        status: r.status.clone(),
+        status: r.status()?,
         progress: Progress {
             done: r.progress_done,
             total: r.progress_total,
@@ -146,7 +145,7 @@ fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
             items: vec![],
             next_best: None,
         }),
-        decision: p.decision.clone(),
+        decision: p.decision,
         reason: p.reason.clone(),
         decided_by: p.decided_by.clone(),
         decided_at: p.decided_at,
@@ -222,7 +221,7 @@ pub async fn create_run(
         .insert_header((header::LOCATION, format!("/api/v1/allocation-runs/{id}")))
         .json(QueuedRun {
             id,
-            status: "queued".into(),
+            status: RunStatus::Queued,
         }))
 }
 
@@ -341,7 +340,7 @@ pub async fn decide(
         .db(move |store| {
             store.write(|conn| {
                 let p = runs::proposal(conn, run_id, proposal_id).map_err(missing("proposal"))?;
-                if p.decision != "pending" {
+                if p.decision != ProposalDecision::Pending {
                     return Err(ApiError::conflict(
                         "already_decided",
                         "this proposal was decided already",
@@ -370,7 +369,11 @@ pub async fn decide(
                     )?;
                     None
                 };
-                let decision = if body.accept { "accepted" } else { "rejected" };
+                let decision = if body.accept {
+                    ProposalDecision::Accepted
+                } else {
+                    ProposalDecision::Rejected
+                };
                 runs::decide(
                     conn,
                     proposal_id,

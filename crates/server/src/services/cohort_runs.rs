@@ -363,7 +363,7 @@ pub fn execute(
             offer_id: p.offer_id,
             score: p.score,
             explanation: serde_json::to_string(&p.explanation).unwrap_or_default(),
-            decision: "pending".into(),
+            decision: passgenau_domain::status::ProposalDecision::Pending,
             reason: None,
             decided_by: None,
             decided_at: None,

@@ -283,8 +283,21 @@ pub fn transition(
             if on > today {
                 return Err(date_error("an entry cannot be recorded before it happened"));
             }
-            if on < offer.data.starts_on {
-                return Err(date_error("an entry cannot be dated before the offer's start"));
+            // not before the day the placement was decided for (the offer's start, or the
+            // day it was made for a running offer), not after the offer's end
+            let earliest = current
+                .verdict
+                .as_ref()
+                .map(|v| v.reference_day)
+                .unwrap_or(offer.data.starts_on)
+                .max(offer.data.starts_on);
+            if on < earliest {
+                return Err(date_error(&format!(
+                    "an entry cannot be dated before {earliest}, the day the placement was decided for"
+                )));
+            }
+            if on > offer.data.ends_on {
+                return Err(date_error("an entry cannot be dated after the offer's end"));
             }
             if current.ended_on.is_some_and(|end| on > end) {
                 return Err(date_error("the entry cannot be after the exit"));
