@@ -32,6 +32,19 @@ pub struct CustomerContext {
     pub active_offers: Vec<Uuid>,
 }
 
+impl CustomerContext {
+    /// The customer as the rules judge them, for a decision taken on `decided_on`.
+    pub fn subject(&self, decided_on: NaiveDate) -> Subject<'_> {
+        Subject {
+            customer_id: self.id,
+            customer: &self.data,
+            household: &self.household,
+            history: &self.history,
+            decided_on,
+        }
+    }
+}
+
 /// One open offer with its occupancy.
 #[derive(Debug, Clone)]
 pub struct Candidate<'a> {
@@ -152,13 +165,7 @@ impl<'a> Judge<'a> {
     fn new(ctx: &'a CustomerContext, today: NaiveDate, rules: &'a RuleBook) -> Self {
         Judge {
             ctx,
-            subject: Subject {
-                customer_id: ctx.id,
-                customer: &ctx.data,
-                household: &ctx.household,
-                history: &ctx.history,
-                decided_on: today,
-            },
+            subject: ctx.subject(today),
             today,
             rules,
             instrument_ok: HashMap::default(),
@@ -609,13 +616,7 @@ mod tests {
                 }],
                 active_offers: vec![ids[3]],
             };
-            let subject = Subject {
-                customer_id: ctx.id,
-                customer: &ctx.data,
-                household: &ctx.household,
-                history: &ctx.history,
-                decided_on: today,
-            };
+            let subject = ctx.subject(today);
             // the reference: full rules with reasons, the explained score, a plain sort
             let mut expected: Vec<(i64, NaiveDate, Uuid)> = candidates
                 .iter()

@@ -4,7 +4,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use passgenau_allocation::{CustomerContext, Recommendation};
-use passgenau_domain::eligibility::{self, Eligibility, Subject};
+use passgenau_domain::eligibility::{self, Eligibility};
 use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -120,13 +120,7 @@ pub async fn get_eligibility(
             .map(|i| i.data.code)
             .collect();
             audit.reads(store, &caller, &route, [(Some(id), None)]);
-            let subject = Subject {
-                customer_id: id,
-                customer: &ctx.data,
-                household: &ctx.household,
-                history: &ctx.history,
-                decided_on: as_of,
-            };
+            let subject = ctx.subject(as_of);
             Ok(EligibilityList {
                 items: eligibility::for_instruments(
                     &subject,
@@ -186,13 +180,7 @@ pub async fn get_recommendations(
             // audit batch is written (the answer waits for its commit)
             drop(pooled);
             audit.reads(store, &caller, &route, [(Some(id), None)]);
-            let subject = Subject {
-                customer_id: id,
-                customer: &ctx.data,
-                household: &ctx.household,
-                history: &ctx.history,
-                decided_on: as_of,
-            };
+            let subject = ctx.subject(as_of);
             let notices = eligibility::placement_first_notice(&subject, as_of)
                 .into_iter()
                 .collect();
