@@ -3,10 +3,11 @@ FROM rust:1.95-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
+COPY src src
 COPY crates crates
 COPY migrations migrations
 COPY openapi openapi
-RUN cargo build --release --locked -p passgenau-server --bin passgenau
+RUN cargo build --release --locked -p passgenau --bin passgenau
 
 FROM debian:bookworm-slim
 # libpq5: the binary links libpq dynamically (SQLite is compiled in)

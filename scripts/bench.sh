@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
 customers=${CUSTOMERS:-100000}
 seconds=${SECONDS_PER_RUN:-10}
-cargo build --release --locked -p passgenau-server -p passgenau-load >/dev/null
+cargo build --release --locked -p passgenau -p passgenau-load >/dev/null
 bin=target/release/passgenau
 load=target/release/passgenau-load
 mkdir -p target/bench

@@ -9,5 +9,5 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q ortools numpy
 fi
-cargo build --release --locked -p passgenau-server >/dev/null
+cargo build --release --locked -p passgenau >/dev/null
 "$venv/bin/python" scripts/compare_ortools.py "$@"

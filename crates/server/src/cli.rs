@@ -1,10 +1,11 @@
-//! `passgenau`: serve the API, migrate, manage users.
+//! The `passgenau` command line: serve the API, migrate, manage users, seed, solve. The
+//! binary (`src/main.rs` of the workspace root) only calls [`main`].
 
 use std::io::Read;
 
+use crate::config::{self, DEFAULT_DATABASE_URL};
 use clap::{Parser, Subcommand};
 use passgenau_domain::user::Role;
-use passgenau_server::config::{self, DEFAULT_DATABASE_URL};
 use uuid::Uuid;
 
 #[derive(Parser)]
@@ -124,7 +125,8 @@ fn init_tracing() {
     }
 }
 
-fn main() {
+/// Parses the command line and runs it; exits the process with the command's status.
+pub fn main() {
     init_tracing();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
@@ -161,21 +163,19 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                 // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
                 // (up to the shutdown timeout), then return, and the process exits 0.
                 let ops_state = state.clone();
-                let api =
-                    actix_web::HttpServer::new(move || passgenau_server::app::build(state.clone(), &origins))
-                        .workers(workers)
-                        .worker_max_blocking_threads(db_threads.div_ceil(workers).max(1))
-                        .shutdown_timeout(30)
-                        .bind(&bind)?
-                        .run();
+                let api = actix_web::HttpServer::new(move || crate::app::build(state.clone(), &origins))
+                    .workers(workers)
+                    .worker_max_blocking_threads(db_threads.div_ceil(workers).max(1))
+                    .shutdown_timeout(30)
+                    .bind(&bind)?
+                    .run();
                 match ops_bind {
                     Some(ops) => {
-                        let ops = actix_web::HttpServer::new(move || {
-                            passgenau_server::app::build_ops(ops_state.clone())
-                        })
-                        .workers(1)
-                        .bind(&ops)?
-                        .run();
+                        let ops =
+                            actix_web::HttpServer::new(move || crate::app::build_ops(ops_state.clone()))
+                                .workers(1)
+                                .bind(&ops)?
+                                .run();
                         let (a, b) = futures_util::future::join(api, ops).await;
                         a.and(b)
                     }
@@ -207,14 +207,8 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             let mut password = String::new();
             std::io::stdin().read_to_string(&mut password)?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let user = passgenau_server::routes::users::add_user(
-                &state.store,
-                &username,
-                password,
-                role,
-                provider_id,
-            )
-            .map_err(|e| e.to_string())?;
+            let user = crate::routes::users::add_user(&state.store, &username, password, role, provider_id)
+                .map_err(|e| e.to_string())?;
             println!("added user {} ({})", user.username, user.role.as_str());
             Ok(())
         }
@@ -228,9 +222,9 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
         } => {
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
             let started = std::time::Instant::now();
-            let summary = passgenau_server::seed::demo(
+            let summary = crate::seed::demo(
                 &state.store,
-                &passgenau_server::seed::DemoOptions {
+                &crate::seed::DemoOptions {
                     customers,
                     seed,
                     force,
@@ -265,7 +259,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             instruments,
             as_of,
         } => {
-            use passgenau_server::services::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
+            use crate::services::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
             let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
             let target_group = target_group
                 .map(|g| {
@@ -355,7 +349,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            print!("{}", passgenau_server::openapi::spec_json());
+            print!("{}", crate::openapi::spec_json());
             Ok(())
         }
     }

@@ -7,7 +7,7 @@ use actix_web::test::TestRequest;
 use common::{Backend, TestApp};
 use passgenau_domain::user::Role;
 
-const SPEC_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/openapi.json");
+const SPEC_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
 
 /// `openapi/openapi.json` is the generated document; `UPDATE_OPENAPI=1` rewrites it.
 #[test]
