@@ -334,9 +334,9 @@ async fn a_stopped_worker_hands_its_run_back(b: Backend) {
     let t = TestApp::new_empty(b).unwrap();
     let store = t.state.store.clone();
     tokio::task::spawn_blocking(move || {
-        passgenau_server::seed::demo(
+        passgenau_server::demo::demo(
             &store,
-            &passgenau_server::seed::DemoOptions {
+            &passgenau_server::demo::DemoOptions {
                 customers: 3000,
                 seed: 7,
                 force: false,

@@ -6,7 +6,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use common::{Backend, TestApp};
 use passgenau_domain::user::Role;
-use passgenau_server::seed::{demo, DemoOptions};
+use passgenau_server::demo::{demo, DemoOptions};
 use serde_json::{json, Value};
 
 on_both_backends!(demo_reproduces_the_seed, feed_resumes_without_gaps_or_repeats);
@@ -205,7 +205,7 @@ async fn demo_reproduces_the_seed(b: Backend) {
     );
     close(share(&|c| c.data.nationality != "DE"), 47.5, "other nationality");
     close(share(&|c| c.data.health_restrictions), 19.0, "health");
-    let day = passgenau_server::seed::reference_day();
+    let day = passgenau_server::demo::reference_day();
     let unemployed: Vec<_> = customers
         .iter()
         .filter(|c| passgenau_domain::target_groups::unemployed_since(&c.data, day).is_some())

@@ -136,9 +136,13 @@ pub fn main() {
 }
 
 fn run(cli: Cli) -> config::anyhow_like::Result<()> {
-    let jwt_secret = std::env::var("PASSGENAU_JWT_SECRET")
+    let secret = std::env::var("PASSGENAU_JWT_SECRET")
         .ok()
         .filter(|s| !s.is_empty());
+    let db = Db {
+        url: &cli.database_url,
+        secret: secret.as_deref(),
+    };
     match cli.command {
         Command::Serve {
             bind,
@@ -146,55 +150,8 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             pool_size,
             db_threads,
             ops_bind,
-        } => {
-            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), pool_size)?;
-            let origins = config::cors_origins(std::env::var("PASSGENAU_CORS_ORIGINS").ok().as_deref());
-            tracing::info!(%bind, backend = ?state.store.backend(), "serving");
-            let workers = workers.unwrap_or_else(cores).max(1);
-            let db_threads = db_threads.unwrap_or(match state.store.backend() {
-                // SQLite works in-process: a few threads per core keep both cores busy;
-                // 64 threads for 64 clients made p99 twice as long at lower throughput.
-                passgenau_store::Backend::Sqlite => 4 * cores(),
-                // PostgreSQL: a thread waits for each round trip, so one per connection.
-                passgenau_store::Backend::Postgres => pool_size as usize,
-            });
-            let worker = state.start_worker();
-            let served = actix_web::rt::System::new().block_on(async move {
-                // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
-                // (up to the shutdown timeout), then return, and the process exits 0.
-                let ops_state = state.clone();
-                let api = actix_web::HttpServer::new(move || crate::app::build(state.clone(), &origins))
-                    .workers(workers)
-                    .worker_max_blocking_threads(db_threads.div_ceil(workers).max(1))
-                    .shutdown_timeout(30)
-                    .bind(&bind)?
-                    .run();
-                match ops_bind {
-                    Some(ops) => {
-                        let ops =
-                            actix_web::HttpServer::new(move || crate::app::build_ops(ops_state.clone()))
-                                .workers(1)
-                                .bind(&ops)?
-                                .run();
-                        let (a, b) = futures_util::future::join(api, ops).await;
-                        a.and(b)
-                    }
-                    None => api.await,
-                }
-            });
-            // requests are drained; the cohort worker finishes or hands back its run (30 s of
-            // draining + 8 s stay within docker-compose.yml's stop_grace_period of 40 s)
-            worker.stop(std::time::Duration::from_secs(8));
-            served?;
-            tracing::info!("stopped");
-            Ok(())
-        }
-        Command::Migrate => {
-            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 2)?;
-            drop(state);
-            println!("migrated");
-            Ok(())
-        }
+        } => serve(db, &bind, workers, pool_size, db_threads, ops_bind),
+        Command::Migrate => migrate(db),
         Command::User {
             command:
                 UserCommand::Add {
@@ -202,16 +159,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                     role,
                     provider_id,
                 },
-        } => {
-            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 2)?;
-            let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password)?;
-            let password = password.trim_end_matches(['\r', '\n']);
-            let user = crate::routes::users::add_user(&state.store, &username, password, role, provider_id)
-                .map_err(|e| e.to_string())?;
-            println!("added user {} ({})", user.username, user.role.as_str());
-            Ok(())
-        }
+        } => user_add(db, &username, role, provider_id),
         Command::Seed {
             command:
                 SeedCommand::Demo {
@@ -219,140 +167,240 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                     seed,
                     force,
                 },
-        } => {
-            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
-            let started = std::time::Instant::now();
-            let summary = crate::seed::demo(
-                &state.store,
-                &crate::seed::DemoOptions {
-                    customers,
-                    seed,
-                    force,
-                    progress: true,
-                },
-            )?;
-            if summary.already_loaded {
-                println!("the demo (seed {seed}, {customers} customers) is already loaded: nothing to do");
-                return Ok(());
-            }
-            println!(
-                "loaded {} customers in {} Bedarfsgemeinschaften ({} minor children), {} offers, {} placements in {:.1} s",
-                summary.customers,
-                summary.households,
-                summary.children,
-                summary.offers,
-                summary.placements,
-                started.elapsed().as_secs_f64()
-            );
-            if !summary.users.is_empty() {
-                println!("users (write the passwords down: they are shown once):");
-                for (name, role, password) in &summary.users {
-                    println!("  {name:<16} {:<11} {password}", role.as_str());
-                }
-            }
-            Ok(())
-        }
+        } => seed_demo(db, customers, seed, force),
         Command::Allocate {
             customer_ids,
             target_group,
             district,
             instruments,
             as_of,
-        } => {
-            use crate::services::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
-            let state = config::prepare(&cli.database_url, jwt_secret.as_deref(), 4)?;
-            let target_group = target_group
-                .map(|g| {
-                    serde_json::from_value(serde_json::Value::String(g))
-                        .map_err(|e| format!("--target-group: {e}"))
-                })
-                .transpose()?;
-            let req = RunRequest {
-                customer_ids: (!customer_ids.is_empty()).then_some(customer_ids),
-                filter: (target_group.is_some() || district.is_some()).then_some(RunFilter {
-                    target_group,
-                    district,
-                }),
-                instrument_codes: (!instruments.is_empty()).then_some(instruments),
-                as_of,
-            };
-            let id = passgenau_domain::ids::new_id();
-            let request = serde_json::to_string(&req)?;
-            state
-                .store
-                .read(|conn| passgenau_store::runs::create(conn, id, &request, "cli"))?;
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} scoring {pos}/{len} customers {bar:30} {elapsed_precise}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            let claim = state
-                .store
-                .write(|conn| passgenau_store::runs::mark_running(conn, id))?;
-            let mut beat = Heartbeat::new(&state.store, id, &claim);
-            let outcome = execute(
-                &state.store,
-                &state.rules,
-                &state.scoring,
-                id,
-                &claim,
-                &req,
-                &mut |done, total| {
-                    bar.set_length(total as u64);
-                    bar.set_position(done as u64);
-                    // the heartbeat keeps a server's worker from taking the run over
-                    beat.beat(done, total)
-                },
-            )
-            .and_then(|o| o.ok_or_else(|| "the run was taken over by another worker".to_string()));
-            bar.finish_and_clear();
-            match outcome {
-                Ok(o) => {
-                    println!(
-                        "run {id}: {} customers, {} offers, {} arcs, {} assigned, objective {}, optimal {}, {} ms; decide with the API",
-                        o.customers, o.offers, o.arcs, o.assigned, o.objective, o.optimal, o.duration_ms
-                    );
-                    Ok(())
-                }
-                Err(e) => {
-                    let _ = state
-                        .store
-                        .write(|conn| passgenau_store::runs::fail(conn, id, &claim, &e));
-                    Err(e.into())
-                }
-            }
-        }
-        Command::Solve { dimacs } => {
-            let text = std::fs::read_to_string(&dimacs).map_err(|e| format!("{}: {e}", dimacs.display()))?;
-            let net = passgenau_allocation::dimacs::parse(&text)
-                .map_err(|e| format!("{}: {e}", dimacs.display()))?;
-            drop(text);
-            let started = std::time::Instant::now();
-            let sol = passgenau_allocation::flow::solve(&net);
-            let solve_ms = started.elapsed().as_secs_f64() * 1000.0;
-            let status = match sol.status {
-                passgenau_allocation::flow::Status::Optimal => "optimal",
-                passgenau_allocation::flow::Status::Infeasible => "infeasible",
-                passgenau_allocation::flow::Status::Failed => "failed",
-            };
-            let cost = if status == "optimal" {
-                sol.cost.to_string()
-            } else {
-                "null".into()
-            };
-            println!("{{\"status\": \"{status}\", \"cost\": {cost}, \"solve_ms\": {solve_ms:.3}}}");
-            if status == "failed" {
-                return Err("the solution failed its optimality certificate".into());
-            }
-            Ok(())
-        }
+        } => allocate(db, customer_ids, target_group, district, instruments, as_of),
+        Command::Solve { dimacs } => solve(&dimacs),
         Command::Openapi => {
             print!("{}", crate::openapi::spec_json());
             Ok(())
         }
     }
+}
+
+/// The database every subcommand opens, and the token secret from the environment.
+#[derive(Clone, Copy)]
+struct Db<'a> {
+    url: &'a str,
+    secret: Option<&'a str>,
+}
+
+impl Db<'_> {
+    fn prepare(self, pool_size: u32) -> config::anyhow_like::Result<crate::state::AppState> {
+        config::prepare(self.url, self.secret, pool_size)
+    }
+}
+
+type CliResult = config::anyhow_like::Result<()>;
+
+/// `serve`: migrate if needed and serve until SIGTERM or SIGINT.
+fn serve(
+    db: Db,
+    bind: &str,
+    workers: Option<usize>,
+    pool_size: u32,
+    db_threads: Option<usize>,
+    ops_bind: Option<String>,
+) -> CliResult {
+    let state = db.prepare(pool_size)?;
+    let origins = config::cors_origins(std::env::var("PASSGENAU_CORS_ORIGINS").ok().as_deref());
+    tracing::info!(bind, backend = ?state.store.backend(), "serving");
+    let workers = workers.unwrap_or_else(cores).max(1);
+    let db_threads = db_threads.unwrap_or(match state.store.backend() {
+        // SQLite works in-process: a few threads per core keep both cores busy;
+        // 64 threads for 64 clients made p99 twice as long at lower throughput.
+        passgenau_store::Backend::Sqlite => 4 * cores(),
+        // PostgreSQL: a thread waits for each round trip, so one per connection.
+        passgenau_store::Backend::Postgres => pool_size as usize,
+    });
+    let worker = state.start_worker();
+    let served = actix_web::rt::System::new().block_on(async move {
+        // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
+        // (up to the shutdown timeout), then return, and the process exits 0.
+        let ops_state = state.clone();
+        let api = actix_web::HttpServer::new(move || crate::app::build(state.clone(), &origins))
+            .workers(workers)
+            .worker_max_blocking_threads(db_threads.div_ceil(workers).max(1))
+            .shutdown_timeout(30)
+            .bind(bind)?
+            .run();
+        match ops_bind {
+            Some(ops) => {
+                let ops = actix_web::HttpServer::new(move || crate::app::build_ops(ops_state.clone()))
+                    .workers(1)
+                    .bind(&ops)?
+                    .run();
+                let (a, b) = futures_util::future::join(api, ops).await;
+                a.and(b)
+            }
+            None => api.await,
+        }
+    });
+    // requests are drained; the cohort worker finishes or hands back its run (30 s of
+    // draining + 8 s stay within docker-compose.yml's stop_grace_period of 40 s)
+    worker.stop(std::time::Duration::from_secs(8));
+    served?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `migrate`: migrate and exit.
+fn migrate(db: Db) -> CliResult {
+    let state = db.prepare(2)?;
+    drop(state);
+    println!("migrated");
+    Ok(())
+}
+
+/// `user add`: a user with the password read from standard input.
+fn user_add(db: Db, username: &str, role: Role, provider_id: Option<Uuid>) -> CliResult {
+    let state = db.prepare(2)?;
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let user = crate::routes::users::add_user(&state.store, username, password, role, provider_id)
+        .map_err(|e| e.to_string())?;
+    println!("added user {} ({})", user.username, user.role.as_str());
+    Ok(())
+}
+
+/// `seed demo`: the AMIP 2021 demo.
+fn seed_demo(db: Db, customers: usize, seed: u64, force: bool) -> CliResult {
+    let state = db.prepare(4)?;
+    let started = std::time::Instant::now();
+    let summary = crate::demo::demo(
+        &state.store,
+        &crate::demo::DemoOptions {
+            customers,
+            seed,
+            force,
+            progress: true,
+        },
+    )?;
+    if summary.already_loaded {
+        println!("the demo (seed {seed}, {customers} customers) is already loaded: nothing to do");
+        return Ok(());
+    }
+    println!(
+        "loaded {} customers in {} Bedarfsgemeinschaften ({} minor children), {} offers, {} placements in {:.1} s",
+        summary.customers,
+        summary.households,
+        summary.children,
+        summary.offers,
+        summary.placements,
+        started.elapsed().as_secs_f64()
+    );
+    if !summary.users.is_empty() {
+        println!("users (write the passwords down: they are shown once):");
+        for (name, role, password) in &summary.users {
+            println!("  {name:<16} {:<11} {password}", role.as_str());
+        }
+    }
+    Ok(())
+}
+
+/// `allocate`: plan a cohort now, with a progress bar, and store its proposals.
+fn allocate(
+    db: Db,
+    customer_ids: Vec<Uuid>,
+    target_group: Option<String>,
+    district: Option<String>,
+    instruments: Vec<String>,
+    as_of: Option<chrono::NaiveDate>,
+) -> CliResult {
+    use crate::services::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
+    let state = db.prepare(4)?;
+    let target_group = target_group
+        .map(|g| {
+            serde_json::from_value(serde_json::Value::String(g)).map_err(|e| format!("--target-group: {e}"))
+        })
+        .transpose()?;
+    let req = RunRequest {
+        customer_ids: (!customer_ids.is_empty()).then_some(customer_ids),
+        filter: (target_group.is_some() || district.is_some()).then_some(RunFilter {
+            target_group,
+            district,
+        }),
+        instrument_codes: (!instruments.is_empty()).then_some(instruments),
+        as_of,
+    };
+    let id = passgenau_domain::ids::new_id();
+    let request = serde_json::to_string(&req)?;
+    state
+        .store
+        .read(|conn| passgenau_store::runs::create(conn, id, &request, "cli"))?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} scoring {pos}/{len} customers {bar:30} {elapsed_precise}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let claim = state
+        .store
+        .write(|conn| passgenau_store::runs::mark_running(conn, id))?;
+    let mut beat = Heartbeat::new(&state.store, id, &claim);
+    let outcome = execute(
+        &state.store,
+        &state.rules,
+        &state.scoring,
+        id,
+        &claim,
+        &req,
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            // the heartbeat keeps a server's worker from taking the run over
+            beat.beat(done, total)
+        },
+    )
+    .and_then(|o| o.ok_or_else(|| "the run was taken over by another worker".to_string()));
+    bar.finish_and_clear();
+    match outcome {
+        Ok(o) => {
+            println!(
+                "run {id}: {} customers, {} offers, {} arcs, {} assigned, objective {}, optimal {}, {} ms; decide with the API",
+                o.customers, o.offers, o.arcs, o.assigned, o.objective, o.optimal, o.duration_ms
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let _ = state
+                .store
+                .write(|conn| passgenau_store::runs::fail(conn, id, &claim, &e));
+            Err(e.into())
+        }
+    }
+}
+
+/// `solve`: a DIMACS min-cost-flow problem, one JSON line.
+fn solve(dimacs: &std::path::Path) -> CliResult {
+    let text = std::fs::read_to_string(dimacs).map_err(|e| format!("{}: {e}", dimacs.display()))?;
+    let net = passgenau_allocation::dimacs::parse(&text).map_err(|e| format!("{}: {e}", dimacs.display()))?;
+    drop(text);
+    let started = std::time::Instant::now();
+    let sol = passgenau_allocation::flow::solve(&net);
+    let solve_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = match sol.status {
+        passgenau_allocation::flow::Status::Optimal => "optimal",
+        passgenau_allocation::flow::Status::Infeasible => "infeasible",
+        passgenau_allocation::flow::Status::Failed => "failed",
+    };
+    let cost = if status == "optimal" {
+        sol.cost.to_string()
+    } else {
+        "null".into()
+    };
+    println!("{{\"status\": \"{status}\", \"cost\": {cost}, \"solve_ms\": {solve_ms:.3}}}");
+    if status == "failed" {
+        return Err("the solution failed its optimality certificate".into());
+    }
+    Ok(())
 }
 
 fn cores() -> usize {

@@ -8,6 +8,8 @@
 //! day), so the same command gives the same data. Idempotent: a second run finds its
 //! marker and changes nothing; a database with other data is refused unless `--force`.
 
+pub mod programme;
+
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
@@ -29,7 +31,7 @@ use passgenau_store::{allocations, customers, households, offers, plans, provide
 use rand::RngCore;
 use uuid::Uuid;
 
-use crate::demo_programme::{self as prog, Product};
+use self::programme::{self as prog, Product};
 
 /// Options of `passgenau seed demo`.
 #[derive(Debug, Clone)]
@@ -157,19 +159,93 @@ struct Person {
     id: Uuid,
 }
 
-/// Runs the whole seed; prints nothing (the CLI prints the summary).
+/// Runs the whole seed; prints nothing (the CLI prints the summary). Steps: check that
+/// the database may take the demo, make the population and its households, the providers
+/// and offers, the placements, write it all in one transaction, add the users.
 pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
+    let marker = format!("seed={} customers={}", opts.seed, opts.customers);
+    if let Some(done) = check_loadable(store, opts, &marker)? {
+        return Ok(done);
+    }
+    let bar = progress_bar(opts.progress);
+    let mut rng = Rng::new(opts.seed);
+    let today = Utc::now().date_naive();
+    let now = passgenau_store::records::now();
+
+    bar.set_message("population");
+    let people = population(&mut rng, opts.customers, millis(reference_day()));
+    bar.inc(1);
+    bar.set_message("households");
+    let (hh, members, children) = bedarfsgemeinschaften(&mut rng, &people, millis(reference_day()));
+    bar.inc(1);
+
+    bar.set_message("providers and offers");
+    let years = [2021, today.year(), today.year() + 1];
+    let provider_recs = providers_of_the_programme(&mut rng, today, now);
+    let offer_recs = offers_of_the_programme(&mut rng, &provider_recs, &years, today, now);
+    bar.inc(1);
+
+    bar.set_message("placements");
+    let (alloc_recs, events) = placements(
+        &mut rng,
+        &people,
+        &members,
+        &offer_recs,
+        today,
+        opts.customers,
+        millis,
+    );
+    bar.inc(1);
+
+    bar.set_message("writing");
+    let demo = Loaded {
+        providers: &provider_recs,
+        offers: &offer_recs,
+        people: &people,
+        households: &hh,
+        members: &members,
+        placements: &alloc_recs,
+        events: &events,
+        plans: plans_for(&years, today),
+    };
+    write(store, &demo, &marker, now)?;
+    bar.inc(1);
+
+    bar.set_message("users");
+    let users = demo_users(store, provider_recs[0].meta.id)?;
+    bar.inc(1);
+    bar.finish_with_message("done");
+    Ok(Summary {
+        customers: people.len(),
+        households: hh.len(),
+        children,
+        offers: offer_recs.len(),
+        placements: alloc_recs.len(),
+        users,
+        already_loaded: false,
+    })
+}
+
+/// Milliseconds of 8:00 on `d` (the time part of the demo's UUIDv7 IDs).
+fn millis(d: NaiveDate) -> u64 {
+    d.and_hms_opt(8, 0, 0)
+        .map(|t| t.and_utc().timestamp_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Whether the database may take this demo: `Some` when this very demo is loaded already
+/// (nothing to do); an error when another demo or other data is there (unless `force`).
+fn check_loadable(store: &Store, opts: &DemoOptions, marker: &str) -> Result<Option<Summary>, String> {
     if !(1_000..=200_000).contains(&opts.customers) {
         return Err("--customers must be between 1,000 and 200,000".into());
     }
-    let marker = format!("seed={} customers={}", opts.seed, opts.customers);
     let mut conn = store.conn().map_err(|e| e.to_string())?;
     if let Some(existing) = settings::get(&mut conn, "demo_seed").map_err(|e| e.to_string())? {
         if existing == marker {
-            return Ok(Summary {
+            return Ok(Some(Summary {
                 already_loaded: true,
                 ..Default::default()
-            });
+            }));
         }
         // another demo (other seed or size) is loaded: adding a second would mix them
         return Err(format!(
@@ -183,36 +259,28 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
             "the database already holds data; `passgenau seed demo --force` adds the demo to it".into(),
         );
     }
-    drop(conn);
+    Ok(None)
+}
 
-    let bar = if opts.progress {
-        let b = ProgressBar::new(7);
-        b.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
-    let mut rng = Rng::new(opts.seed);
-    let today = Utc::now().date_naive();
-    let now = passgenau_store::records::now();
-    let millis = |d: NaiveDate| -> u64 {
-        d.and_hms_opt(8, 0, 0)
-            .map(|t| t.and_utc().timestamp_millis() as u64)
-            .unwrap_or(0)
-    };
+fn progress_bar(shown: bool) -> ProgressBar {
+    if !shown {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(7);
+    b.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    b
+}
 
-    bar.set_message("population");
-    let people = population(&mut rng, opts.customers, millis(reference_day()));
-    bar.inc(1);
-    bar.set_message("households");
-    let (hh, members, children) = bedarfsgemeinschaften(&mut rng, &people, millis(reference_day()));
-    bar.inc(1);
-
-    bar.set_message("providers and offers");
-    let provider_recs: Vec<ProviderRecord> = prog::PROVIDERS
+/// The providers of the AMIP 2021's tables, AZAV-approved for two more years.
+fn providers_of_the_programme(
+    rng: &mut Rng,
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+) -> Vec<ProviderRecord> {
+    prog::PROVIDERS
         .iter()
         .enumerate()
         .map(|(i, name)| ProviderRecord {
@@ -228,10 +296,20 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
                 contact_email: Some(format!("kontakt{}@traeger.example", i + 1)),
             },
         })
-        .collect();
-    let years = [2021, today.year(), today.year() + 1];
+        .collect()
+}
+
+/// The offers of the chapter-5 tables for each year: 2021 as history (closed), the
+/// current and next year open; FbW and Reha only while the Jobcenter decides them.
+fn offers_of_the_programme(
+    rng: &mut Rng,
+    provider_recs: &[ProviderRecord],
+    years: &[i32],
+    today: NaiveDate,
+    now: chrono::DateTime<Utc>,
+) -> Vec<(OfferRecord, &'static Product)> {
     let mut offer_recs: Vec<(OfferRecord, &'static Product)> = Vec::new();
-    for &year in &years {
+    for &year in years {
         for (pi, product) in prog::PRODUCTS.iter().enumerate() {
             if !jobcenter_decides(product.code, year) {
                 continue;
@@ -306,29 +384,41 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
             }
         }
     }
-    bar.inc(1);
+    offer_recs
+}
 
-    bar.set_message("placements");
-    let (alloc_recs, events) = placements(
-        &mut rng,
-        &people,
-        &members,
-        &offer_recs,
-        today,
-        opts.customers,
-        millis,
+/// Everything the demo writes.
+struct Loaded<'a> {
+    providers: &'a [ProviderRecord],
+    offers: &'a [(OfferRecord, &'static Product)],
+    people: &'a [Person],
+    households: &'a Households,
+    members: &'a Members,
+    placements: &'a [AllocationRecord],
+    events: &'a [AllocationEvent],
+    plans: Vec<Plan>,
+}
+
+/// Writes the demo in one transaction (with its marker), then refreshes the planner's
+/// statistics.
+fn write(store: &Store, d: &Loaded, marker: &str, now: chrono::DateTime<Utc>) -> Result<(), String> {
+    let (provider_recs, offer_recs, people, hh, members, alloc_recs, events, plan_rows) = (
+        d.providers,
+        d.offers,
+        d.people,
+        d.households,
+        d.members,
+        d.placements,
+        d.events,
+        &d.plans,
     );
-    bar.inc(1);
-
-    bar.set_message("writing");
-    let plan_rows = plans_for(&years, today);
     store
         .write(|conn| -> Result<(), passgenau_store::StoreError> {
             passgenau_store::instruments::ensure_builtin(conn)?;
-            for p in &provider_recs {
+            for p in provider_recs {
                 providers::insert(conn, p)?;
             }
-            for (o, _) in &offer_recs {
+            for (o, _) in offer_recs {
                 offers::insert(conn, o)?;
             }
             let recs: Vec<CustomerRecord> = people
@@ -348,23 +438,24 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
             for r in &mut recs {
                 r.household_id = by_customer.get(&r.meta.id).copied();
             }
-            households::insert_many(conn, &hh, &[], now)?;
+            households::insert_many(conn, hh, &[], now)?;
             customers::insert_many(conn, &recs)?;
-            households::insert_many(conn, &[], &members, now)?;
-            allocations::insert_many(conn, &alloc_recs, &events)?;
-            for plan in &plan_rows {
+            households::insert_many(conn, &[], members, now)?;
+            allocations::insert_many(conn, alloc_recs, events)?;
+            for plan in plan_rows {
                 if plans::version(conn, plan.year)?.is_none() {
                     plans::put(conn, plan, None)?;
                 }
             }
-            settings::get_or_insert(conn, "demo_seed", &marker)?;
+            settings::get_or_insert(conn, "demo_seed", marker)?;
             Ok(())
         })
         .map_err(|e| e.to_string())?;
-    store.analyze().map_err(|e| e.to_string())?;
-    bar.inc(1);
+    store.analyze().map_err(|e| e.to_string())
+}
 
-    bar.set_message("users");
+/// One user per role, each with a random password shown once; users that exist stay.
+fn demo_users(store: &Store, provider_id: Uuid) -> Result<Vec<(String, Role, String)>, String> {
     let mut users = Vec::new();
     for (name, role) in [
         ("admin", Role::Admin),
@@ -382,21 +473,11 @@ pub fn demo(store: &Store, opts: &DemoOptions) -> Result<Summary, String> {
         let mut bytes = [0u8; 12];
         rand::rng().fill_bytes(&mut bytes);
         let password = hex::encode(bytes);
-        let provider = (role == Role::Provider).then(|| provider_recs[0].meta.id);
+        let provider = (role == Role::Provider).then_some(provider_id);
         crate::routes::users::add_user(store, name, &password, role, provider).map_err(|e| e.to_string())?;
         users.push((name.to_string(), role, password));
     }
-    bar.inc(1);
-    bar.finish_with_message("done");
-    Ok(Summary {
-        customers: people.len(),
-        households: hh.len(),
-        children,
-        offers: offer_recs.len(),
-        placements: alloc_recs.len(),
-        users,
-        already_loaded: false,
-    })
+    Ok(users)
 }
 
 /// Customers resembling the seed (chapter 2 and 5): about 71 % without vocational
