@@ -52,7 +52,8 @@ fn p16i_short(items: &Value) -> bool {
 }
 
 fn verdict_scenario(url: &str) {
-    let dir = tempfile_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
     let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
     let admin = tokens.issue("admin", Role::Admin, None).unwrap();
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
@@ -194,13 +195,6 @@ fn verdict_scenario(url: &str) {
         String::from_utf8_lossy(&out.stderr).contains("agh_extension_months"),
         "{out:?}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("passgenau-rules-{}", uuid::Uuid::now_v7()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 async fn offer(t: &TestApp, patch: Value) -> Value {

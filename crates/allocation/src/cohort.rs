@@ -80,10 +80,11 @@ pub fn conflicts(ctx: &CustomerContext, c: &Candidate, today: NaiveDate) -> bool
     let from = passgenau_domain::eligibility::reference_day(c.offer, today);
     let to = c.offer.ends_on;
     ctx.history.iter().filter(|p| p.active).any(|p| {
-        let (planned_from, planned_to) = p.planned();
-        let held_from = p.started_on.unwrap_or(planned_from);
-        let held_to = p.ended_on.unwrap_or(planned_to);
-        held_from <= to && from <= held_to
+        p.held().is_some_and(|(held_from, held_to)| {
+            // a running placement holds its days to the offer's end
+            let held_to = held_to.unwrap_or(p.offer_period.1);
+            held_from <= to && from <= held_to
+        })
     })
 }
 

@@ -124,7 +124,7 @@ fn eligible_points(
     cfg: &ScoringConfig,
 ) -> Vec<(i64, usize)> {
     let parts = PointParts::new(cfg, facts);
-    let mut judge = Judge::new(ctx, today, rules);
+    let mut judge = Judge::new(ctx, today, rules, facts.groups);
     let mut instrument = InstrumentPoints::default();
     let mut scored: Vec<(i64, usize)> = Vec::with_capacity(candidates.len() / 2);
     for (i, c) in candidates.iter().enumerate() {
@@ -162,15 +162,23 @@ struct Judge<'a> {
 }
 
 impl<'a> Judge<'a> {
-    fn new(ctx: &'a CustomerContext, today: NaiveDate, rules: &'a RuleBook) -> Self {
+    /// `today_groups`: the customer's target groups today, derived already for the score.
+    fn new(
+        ctx: &'a CustomerContext,
+        today: NaiveDate,
+        rules: &'a RuleBook,
+        today_groups: &[TargetGroup],
+    ) -> Self {
+        let mut groups_on = HashMap::default();
+        groups_on.insert(today, 0);
         Judge {
             ctx,
             subject: ctx.subject(today),
             today,
             rules,
             instrument_ok: HashMap::default(),
-            groups_on: HashMap::default(),
-            groups: Vec::new(),
+            groups_on,
+            groups: vec![today_groups.to_vec()],
             last: None,
         }
     }
@@ -430,7 +438,7 @@ pub fn recommend_arranged(
         .collect();
     groups.sort_unstable_by_key(|g| std::cmp::Reverse(g.0));
 
-    let mut judge = Judge::new(ctx, today, rules);
+    let mut judge = Judge::new(ctx, today, rules, facts.groups);
     let mut best = Best {
         limit,
         heap: BinaryHeap::with_capacity(limit.min(candidates.len()) + 1),

@@ -9,7 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use uuid::Uuid;
 
 use crate::eligibility::{self, Reason, Refusal as VerdictRefusal, RuleBook, Subject, Verdict};
-use crate::offer::{OfferData, OfferStatus};
+use crate::offer::OfferData;
 use crate::provider::ProviderData;
 
 /// The plan line of the instrument in the placement's budget year: its budget and the
@@ -80,13 +80,9 @@ pub fn budget_year(offer: &OfferData, today: NaiveDate) -> i32 {
     eligibility::reference_day(offer, today).year()
 }
 
-fn offer_closed(offer: &OfferData, today: NaiveDate) -> bool {
-    offer.status == OfferStatus::Closed || offer.ends_on < today
-}
-
 /// Decides a placement.
 pub fn decide(f: &Facts, book: &RuleBook, who: Authority) -> Result<Grant, Refusal> {
-    if offer_closed(f.offer, f.today) {
+    if !f.offer.is_open_on(f.today) {
         return Err(Refusal::OfferClosed);
     }
     if f.active_offers.contains(&f.offer_id) {
@@ -103,7 +99,7 @@ pub fn decide(f: &Facts, book: &RuleBook, who: Authority) -> Result<Grant, Refus
     if f.occupied >= i64::from(f.offer.max_places) {
         return Err(Refusal::CapacityExhausted);
     }
-    let year = budget_year(f.offer, f.today);
+    let year = on.year();
     if let Some(line) = f.budget {
         if line.committed_cents + f.offer.cost_per_place_cents > line.budget_cents {
             return Err(Refusal::BudgetExhausted {
@@ -138,7 +134,7 @@ pub fn may_wait(
     occupied: i64,
     today: NaiveDate,
 ) -> Result<(), WaitRefusal> {
-    if offer_closed(offer, today) {
+    if !offer.is_open_on(today) {
         return Err(WaitRefusal::OfferClosed);
     }
     if holds_place {

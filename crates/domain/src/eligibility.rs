@@ -613,10 +613,6 @@ impl RuleBook {
     pub fn on(&self, day: NaiveDate) -> &RuleParams {
         &self.version_on(day).params
     }
-
-    pub fn versions(&self) -> &[ParamVersion] {
-        &self.versions
-    }
 }
 
 /// Whom the rules are evaluated for, and when the decision is taken.
@@ -642,21 +638,12 @@ impl<'a> Subject<'a> {
         completed_years(self.customer.date_of_birth, on)
     }
 
-    /// Periods of § 45 measures (they do not interrupt unemployment, § 18 Abs. 1 Satz 2
-    /// SGB III).
-    fn measure_spells(&self) -> Vec<Spell> {
-        self.participations()
-            .filter(|p| target_groups::is_section_45_measure(p.instrument_code))
-            .map(|p| p.spell())
-            .collect()
-    }
-
     /// The unemployment running on `on`, counted for a benefit that requires long-term
     /// unemployment (§ 18 Abs. 1 and 2 SGB III).
     fn unemployment_for_benefit(&self, on: NaiveDate) -> Option<(NaiveDate, i64)> {
         target_groups::unemployment_on(
             &self.customer.unemployment_spells,
-            &self.measure_spells(),
+            &target_groups::measure_spells(self.participations()),
             &target_groups::work_spells(self.customer),
             on,
             Counting::ForBenefit,
@@ -796,34 +783,35 @@ fn placement_first(sink: &mut dyn RuleSink, s: &Subject, code: &str, on: NaiveDa
         return true;
     }
     let ok = !s.customer.job_ready;
-    sink.check(&PLACEMENT_FIRST, ok, &|| {
-        if ok {
-            "not assessed as job-ready: a measure may come first".into()
-        } else {
-            format!(
-                "assessed as job-ready: placement into work comes first; a measure needs a recorded exception \
-                 (more promising for lasting integration, e.g. vocational training under 30; aged {})",
-                s.age_on(on)
-            )
-        }
-    })
+    sink.check(&PLACEMENT_FIRST, ok, &|| placement_first_text(s, on))
+}
+
+fn placement_first_text(s: &Subject, on: NaiveDate) -> String {
+    if !s.customer.job_ready {
+        return "not assessed as job-ready: a measure may come first".into();
+    }
+    format!(
+        "assessed as job-ready: placement into work comes first; a measure needs a recorded exception \
+         (more promising for lasting integration, e.g. vocational training under 30; aged {})",
+        s.age_on(on)
+    )
 }
 
 /// What the placement-first rule says of the customer on `on`, when it holds measures back:
-/// the recommendations show it, since the measures it holds back are not ranked.
+/// the recommendations show it, since the measures it holds back are not ranked. Offers are
+/// judged on their start, so before 1.7.2026 the rule already holds back those starting
+/// from then on.
 pub fn placement_first_notice(s: &Subject, on: NaiveDate) -> Option<Reason> {
-    let mut reasons = Vec::new();
-    // any measure's code: the rule reads only the customer and the day. Offers are judged
-    // on their start, so before 1.7.2026 the rule already holds back those starting later.
-    placement_first(&mut reasons, s, "AVGS_MAT", on.max(PLACEMENT_FIRST_FROM));
-    reasons.pop().filter(|r| !r.passed).map(|mut r| {
-        r.detail = format!(
-            "{}. Ranked here: offers of direct integration (EGZ, ESG, § 16e, § 16i, § 16c); a measure can be \
-             placed with a recorded exception.",
-            r.detail
-        );
-        r
-    })
+    if !s.customer.job_ready {
+        return None;
+    }
+    let day = on.max(PLACEMENT_FIRST_FROM);
+    let detail = format!(
+        "{}. Ranked here: offers of direct integration (EGZ, ESG, § 16e, § 16i, § 16c); a measure can be \
+         placed with a recorded exception.",
+        placement_first_text(s, day)
+    );
+    Some(Reason::of(&PLACEMENT_FIRST, false, detail))
 }
 
 fn age_below(sink: &mut dyn RuleSink, r: &Rule, s: &Subject, on: NaiveDate, max_exclusive: i32) -> bool {
@@ -879,14 +867,11 @@ fn p16i(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams
     // the qualifying period: the seven years, or under Satz 3 the five, before the start;
     // short employment is judged in the period by which the customer qualifies
     let work = target_groups::work_spells(s.customer);
-    let worked_in = |days: i64| {
-        let (from, to) = dates::window_before(on, days);
-        covered_days(&work, from, to)
-    };
     let max = params.p16i_short_employment_max_days;
     let seven = full >= P16I_BENEFIT_DAYS;
     let five = reduced && last_five >= P16I_REDUCED_DAYS;
-    let (w7, w5) = (worked_in(P16I_WINDOW_DAYS), worked_in(P16I_REDUCED_DAYS));
+    let w7 = dates::covered_days_before(&work, on, P16I_WINDOW_DAYS);
+    let w5 = dates::covered_days_before(&work, on, P16I_REDUCED_DAYS);
     let ok = if seven || five {
         (seven && w7 <= max) || (five && w5 <= max)
     } else {
@@ -953,16 +938,7 @@ fn p16e(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate) {
 /// § 92 Abs. 1 Nr. 2 SGB III: no subsidy for a former employer with more than three months
 /// (90 days, § 191 BGB) of insured employment in the four years before the start.
 fn former_employer<S: RuleSink + ?Sized>(sink: &mut S, s: &Subject, offer: &OfferData, on: NaiveDate) {
-    // no spell at this employer (the usual case): nothing to count, nothing to allocate
-    let spells: Vec<Spell> = s
-        .customer
-        .employment_spells
-        .iter()
-        .filter(|sp| sp.employer_id == Some(offer.provider_id))
-        .copied()
-        .collect();
-    let start = on.checked_sub_months(Months::new(48)).unwrap_or(NaiveDate::MIN);
-    let days = covered_days(&spells, start, day_before(on));
+    let days = days_employed_at(s, offer.provider_id, on, 48);
     emit!(
         sink,
         FORMER_EMPLOYER,
@@ -971,6 +947,22 @@ fn former_employer<S: RuleSink + ?Sized>(sink: &mut S, s: &Subject, offer: &Offe
             "{days} days employed by this employer in the four years before the start (more than 90 exclude)"
         ),
     );
+}
+
+/// Days the customer was employed by `employer` in the `months` months before `on` (the
+/// same-firm exclusions: § 92 Abs. 1 Nr. 2, § 54a Abs. 5 SGB III).
+fn days_employed_at(s: &Subject, employer: Uuid, on: NaiveDate, months: u32) -> i64 {
+    let spells: Vec<Spell> = s
+        .customer
+        .employment_spells
+        .iter()
+        .filter(|sp| sp.employer_id == Some(employer))
+        .copied()
+        .collect();
+    let start = on
+        .checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
+    covered_days(&spells, start, day_before(on))
 }
 
 // ---- § 16d SGB II (AGH) --------------------------------------------------------------
@@ -1000,7 +992,8 @@ pub fn agh_period(entries: &[NaiveDate], on: NaiveDate) -> (NaiveDate, NaiveDate
     }
 }
 
-fn agh(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams) {
+/// The five-year period `on` falls in, and the days of AGH in it before `on`.
+fn agh_used(s: &Subject, on: NaiveDate) -> (NaiveDate, NaiveDate, i64) {
     let entries: Vec<NaiveDate> = s
         .participations()
         .filter(|p| p.instrument_code == "AGH")
@@ -1008,7 +1001,17 @@ fn agh(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams)
         .collect();
     let (start, end) = agh_period(&entries, on);
     let used = participation::days_in(s.participations(), &["AGH"], start, day_before(on).min(end));
-    let extension = months_as_days(i64::from(params.agh_extension_months.min(12)));
+    (start, end, used)
+}
+
+/// § 16d Abs. 6 Satz 3: the days an exception may add (at most 12 months).
+fn agh_extension_days(params: &RuleParams) -> i64 {
+    months_as_days(i64::from(params.agh_extension_months.min(12)))
+}
+
+fn agh(sink: &mut dyn RuleSink, s: &Subject, on: NaiveDate, params: &RuleParams) {
+    let (start, end, used) = agh_used(s, on);
+    let extension = agh_extension_days(params);
     rule!(sink.check(&AGH_CAP, used < AGH_CAP_DAYS, &|| {
         format!(
             "{used} days of AGH in the five years {} to {} (cap 720 days = 24 months; up to {extension} more \
@@ -1036,15 +1039,9 @@ fn agh_planned<S: RuleSink + ?Sized>(
     on: NaiveDate,
     params: &RuleParams,
 ) {
-    let entries: Vec<NaiveDate> = s
-        .participations()
-        .filter(|p| p.instrument_code == "AGH")
-        .map(|p| p.from)
-        .collect();
-    let (start, end) = agh_period(&entries, on);
-    let used = participation::days_in(s.participations(), &["AGH"], start, day_before(on).min(end));
+    let (start, end, used) = agh_used(s, on);
     let planned = days_inclusive(on, offer.ends_on.min(end));
-    let extension = months_as_days(i64::from(params.agh_extension_months.min(12)));
+    let extension = agh_extension_days(params);
     emit!(
         sink,
         AGH_PLANNED_CAP,
@@ -1245,7 +1242,7 @@ fn offer_checks<S: RuleSink + ?Sized>(
     emit!(
         sink,
         OFFER_OPEN,
-        offer.status == OfferStatus::Open && on <= offer.ends_on,
+        offer.is_open_on(on),
         format!(
             "offer is {} and runs {} to {}",
             if offer.status == OfferStatus::Open {
@@ -1517,12 +1514,7 @@ fn eq<S: RuleSink + ?Sized>(
     let earlier_eq = s
         .participations()
         .any(|p| p.instrument_code == "EQ" && p.firm.is(offer.provider_id, &provider.name));
-    let since = on.checked_sub_months(Months::new(36)).unwrap_or(NaiveDate::MIN);
-    let employed = s
-        .customer
-        .employment_spells
-        .iter()
-        .any(|sp| sp.employer_id == Some(offer.provider_id) && sp.days_within(since, day_before(on)) > 0);
+    let employed = days_employed_at(s, offer.provider_id, on, 36) > 0;
     emit!(
         sink,
         EQ_SAME_FIRM,

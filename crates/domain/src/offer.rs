@@ -74,6 +74,13 @@ pub struct OfferData {
     pub status: OfferStatus,
 }
 
+impl OfferData {
+    /// Open for placements on `day`: not closed, and not over.
+    pub fn is_open_on(&self, day: NaiveDate) -> bool {
+        self.status == OfferStatus::Open && day <= self.ends_on
+    }
+}
+
 impl Validate for OfferData {
     fn validate(&self) -> Vec<FieldError> {
         let mut c = Checker::default();

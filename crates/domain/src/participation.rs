@@ -49,10 +49,18 @@ pub struct PastPlacement {
 }
 
 impl PastPlacement {
-    /// The days a placement not yet started holds: from its offer's start (or the day it
-    /// was made, if later) to the offer's end.
-    pub fn planned(&self) -> (NaiveDate, NaiveDate) {
-        (self.offer_period.0.max(self.reserved_on), self.offer_period.1)
+    /// The days the placement holds: from its entry to its exit (`None` while it runs); one
+    /// reserved or confirmed but not started holds its offer's period from the day it was
+    /// made; one that ended without a start (declined, no-show, cancelled) holds none.
+    pub fn held(&self) -> Option<(NaiveDate, Option<NaiveDate>)> {
+        match self.started_on {
+            Some(from) => Some((from, self.ended_on)),
+            None if self.active => Some((
+                self.offer_period.0.max(self.reserved_on),
+                Some(self.offer_period.1),
+            )),
+            None => None,
+        }
     }
 }
 
@@ -95,20 +103,15 @@ impl Participation<'_> {
     }
 }
 
-/// Every participation that started or holds a place: placements in the system first,
-/// then prior ones. A placement reserved or confirmed but not started counts with its
-/// offer's period (it is decided, so the next decision must not ignore it); one that ended
-/// without a start (declined, no-show, cancelled) counts nothing.
+/// Every participation that started or holds a place ([`PastPlacement::held`]: a decided
+/// placement counts before it starts, so the next decision does not ignore it), then the
+/// prior ones.
 pub fn all<'a>(
     history: &'a [PastPlacement],
     prior: &'a [PriorParticipation],
 ) -> impl Iterator<Item = Participation<'a>> + 'a {
     let placed = history.iter().filter_map(|p| {
-        let (from, to) = match p.started_on {
-            Some(from) => (from, p.ended_on),
-            None if p.active => (p.planned().0, Some(p.planned().1)),
-            None => return None,
-        };
+        let (from, to) = p.held()?;
         Some(Participation {
             instrument_code: &p.instrument_code,
             from,

@@ -115,6 +115,7 @@ pub fn unemployment_on(
     let mut start = spells[idx].from;
     let mut ignored = 0i64;
     let mut ignored_work = 0i64;
+    let measures_and_work: Vec<Spell> = measures.iter().chain(work).copied().collect();
     for prev in spells[..idx].iter().rev() {
         let Some(prev_end) = prev.to else { break };
         let (Some(gap_from), Some(gap_to)) = (prev_end.succ_opt(), start.pred_opt()) else {
@@ -135,9 +136,7 @@ pub fn unemployment_on(
             start = prev.from;
             continue;
         }
-        let mut both: Vec<Spell> = measures.to_vec();
-        both.extend_from_slice(work);
-        let explained = covered_days(&both, gap_from, gap_to) == gap;
+        let explained = covered_days(&measures_and_work, gap_from, gap_to) == gap;
         if counting == Counting::ForBenefit
             && explained
             && gap_from >= lookback
@@ -168,15 +167,21 @@ pub fn lasted_months(found: Option<(NaiveDate, i64)>, as_of: NaiveDate, months: 
     })
 }
 
-/// The measures of § 45 SGB III among the customer's prior participations (the rules add
-/// the placements in the system; the target group knows the record alone).
-fn prior_measures(customer: &CustomerData) -> Vec<Spell> {
-    customer
-        .prior_participations
-        .iter()
-        .filter(|p| is_section_45_measure(&p.instrument_code))
-        .map(|p| Spell::new(p.from, p.to))
+/// The periods of § 45 SGB III measures among `parts` (they do not interrupt
+/// unemployment, § 18 Abs. 1 Satz 2 SGB III).
+pub fn measure_spells<'a>(
+    parts: impl Iterator<Item = crate::participation::Participation<'a>>,
+) -> Vec<Spell> {
+    parts
+        .filter(|p| is_section_45_measure(p.instrument_code))
+        .map(|p| p.spell())
         .collect()
+}
+
+/// The § 45 measures among the customer's prior participations (the rules add the
+/// placements in the system; the target group knows the record alone).
+fn prior_measures(customer: &CustomerData) -> Vec<Spell> {
+    measure_spells(crate::participation::all(&[], &customer.prior_participations))
 }
 
 /// Measures of § 45 SGB III (AVGS at a provider or an employer).
@@ -184,9 +189,9 @@ pub fn is_section_45_measure(code: &str) -> bool {
     matches!(code, "AVGS_MAT" | "MAG")
 }
 
-/// First day of the unemployment that is running on `as_of` (§ 18 Abs. 1 SGB III
-/// counting); `None` when not unemployed on that day.
-pub fn unemployed_since(customer: &CustomerData, as_of: NaiveDate) -> Option<NaiveDate> {
+/// The unemployment running on `as_of` as the statistics count it (§ 18 Abs. 1 SGB III;
+/// the record's own § 45 participations bridge, work interrupts).
+fn statistical_unemployment(customer: &CustomerData, as_of: NaiveDate) -> Option<(NaiveDate, i64)> {
     unemployment_on(
         &customer.unemployment_spells,
         &prior_measures(customer),
@@ -194,7 +199,12 @@ pub fn unemployed_since(customer: &CustomerData, as_of: NaiveDate) -> Option<Nai
         as_of,
         Counting::Statistical,
     )
-    .map(|(from, _)| from)
+}
+
+/// First day of the unemployment that is running on `as_of` (§ 18 Abs. 1 SGB III
+/// counting); `None` when not unemployed on that day.
+pub fn unemployed_since(customer: &CustomerData, as_of: NaiveDate) -> Option<NaiveDate> {
+    statistical_unemployment(customer, as_of).map(|(from, _)| from)
 }
 
 /// Employment and self-employment: work in a gap interrupts the unemployment (§ 18 Abs. 1
@@ -211,14 +221,7 @@ pub fn work_spells(customer: &CustomerData) -> Vec<Spell> {
 /// Whether the customer has been unemployed for at least `months` months by `as_of`
 /// (§ 18 Abs. 1 SGB III, § 188 Abs. 2 BGB).
 pub fn unemployed_for_months(customer: &CustomerData, as_of: NaiveDate, months: u32) -> bool {
-    let found = unemployment_on(
-        &customer.unemployment_spells,
-        &prior_measures(customer),
-        &work_spells(customer),
-        as_of,
-        Counting::Statistical,
-    );
-    lasted_months(found, as_of, months)
+    lasted_months(statistical_unemployment(customer, as_of), as_of, months)
 }
 
 /// LZB on `as_of`: aged 17 or more, eLb that day (a benefit spell running), and in need on

@@ -86,14 +86,6 @@ impl ApiError {
         e
     }
 
-    /// The refusal of a verdict as a problem.
-    pub fn refused(refusal: passgenau_domain::eligibility::Refusal) -> Self {
-        match refusal {
-            passgenau_domain::eligibility::Refusal::Referral(r) => Self::referral_required(r),
-            passgenau_domain::eligibility::Refusal::NotEligible(r) => Self::not_eligible(r),
-        }
-    }
-
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, detail)
     }

@@ -315,24 +315,31 @@ pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<P
             allocations::created_at,
         ))
         .load(c))?;
-    let mut past = Vec::with_capacity(rows.len());
-    let mut active_offers = Vec::new();
-    for (code, provider, status, started_on, ended_on, offer, offer_from, offer_to, created) in rows {
-        let status: PlacementStatus = enum_from_str(&status)?;
-        if status.is_active() {
-            active_offers.push(uuid_from_str(&offer)?);
-        }
-        past.push(PastPlacement {
-            instrument_code: code,
-            provider_id: uuid_from_str(&provider)?,
-            started_on,
-            ended_on,
-            active: status.is_active(),
-            offer_period: (offer_from, offer_to),
-            reserved_on: created.date(),
-        });
+    let mut history = CustomerHistory::default();
+    for row in rows {
+        add_to_history(&mut history, row)?;
     }
-    Ok((past, active_offers))
+    Ok(history)
+}
+
+/// Adds one placement row to a customer's history: the placement as the rules read it,
+/// and its offer among those held now if it is active.
+fn add_to_history(history: &mut CustomerHistory, row: HistoryRow) -> StoreResult<()> {
+    let (code, provider, status, started_on, ended_on, offer, offer_from, offer_to, created) = row;
+    let status: PlacementStatus = enum_from_str(&status)?;
+    if status.is_active() {
+        history.1.push(uuid_from_str(&offer)?);
+    }
+    history.0.push(PastPlacement {
+        instrument_code: code,
+        provider_id: uuid_from_str(&provider)?,
+        started_on,
+        ended_on,
+        active: status.is_active(),
+        offer_period: (offer_from, offer_to),
+        reserved_on: created.date(),
+    });
+    Ok(())
 }
 
 /// One state change, for the change feed.
@@ -474,25 +481,8 @@ pub fn histories(
                 ),
             ))
             .load(conn)?;
-        for (
-            customer,
-            (code, provider, status, started_on, ended_on, offer, offer_from, offer_to, created),
-        ) in rows
-        {
-            let entry = out.entry(uuid_from_str(&customer)?).or_default();
-            let status: PlacementStatus = enum_from_str(&status)?;
-            if status.is_active() {
-                entry.1.push(uuid_from_str(&offer)?);
-            }
-            entry.0.push(PastPlacement {
-                instrument_code: code,
-                provider_id: uuid_from_str(&provider)?,
-                started_on,
-                ended_on,
-                active: status.is_active(),
-                offer_period: (offer_from, offer_to),
-                reserved_on: created.date(),
-            });
+        for (customer, row) in rows {
+            add_to_history(out.entry(uuid_from_str(&customer)?).or_default(), row)?;
         }
     }
     Ok(out)

@@ -4,6 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use passgenau_domain::customer::check_not_future;
 use passgenau_domain::household::HouseholdMember;
 use passgenau_domain::{target_groups, CustomerData, TargetGroup, Validate};
 use passgenau_store::audit::{self, Action};
@@ -89,27 +90,35 @@ pub struct CustomerQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-/// The record's own checks, and what needs the day and the catalogue: no date of birth or
-/// prior participation in the future, prior participations of known instruments.
-fn validate_new(conn: &mut passgenau_store::DbConnection, data: &CustomerData) -> ApiResult<()> {
+/// What needs the day and the catalogue beside the record's own checks (`Validate`): no
+/// date of birth or prior participation in the future, prior participations of known
+/// instruments (each code looked up once).
+fn day_errors(
+    conn: &mut passgenau_store::DbConnection,
+    data: &CustomerData,
+) -> ApiResult<Vec<passgenau_domain::FieldError>> {
+    let mut codes: Vec<&str> = data
+        .prior_participations
+        .iter()
+        .map(|p| p.instrument_code.as_str())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut known = Vec::with_capacity(codes.len());
+    for code in codes {
+        match instruments::get(conn, code) {
+            Ok(_) => known.push(code),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(data.validate_on(today(), &|code| known.contains(&code)))
+}
+
+/// Every check of a customer record, reported together.
+fn validate_record(conn: &mut passgenau_store::DbConnection, data: &CustomerData) -> ApiResult<()> {
     let mut errors = data.validate();
-    let codes: Vec<String> = if data.prior_participations.is_empty() {
-        Vec::new()
-    } else {
-        instruments::list(
-            conn,
-            None,
-            &passgenau_store::Page {
-                limit: 10_000,
-                after: None,
-            },
-        )?
-        .items
-        .into_iter()
-        .map(|i| i.data.code)
-        .collect()
-    };
-    errors.extend(data.validate_on(today(), &|code| codes.iter().any(|c| c == code)));
+    errors.extend(day_errors(conn, data)?);
     check_fields(errors)
 }
 
@@ -146,13 +155,17 @@ pub async fn create_customer(
     caller.require(CASEWORK)?;
     let key = idempotency_key(&req)?;
     let data: CustomerData = crate::extract::parse_json(&body)?;
+    // what needs no database first: a malformed record opens no transaction
+    let mut errors = data.validate();
+    errors.extend(check_not_future("date_of_birth", data.date_of_birth, today()));
+    check_fields(errors)?;
     let route = route_of(&req);
     let request_hash = idempotency::hash(&body);
     let answer = state
         .db(move |store| {
             store.write(|conn| {
                 idempotency::run(conn, &caller, &route, key.as_deref(), &request_hash, |conn| {
-                    validate_new(conn, &data)?;
+                    check_fields(day_errors(conn, &data)?)?;
                     let rec = CustomerRecord {
                         meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
                         household_id: None,
@@ -321,7 +334,7 @@ pub async fn update_customer(
                 let current = repo::get(conn, id).map_err(missing("customer"))?;
                 check_if_match(&tags, current.meta.version)?;
                 let data: CustomerData = merge_patch(&current.data, patch)?;
-                validate_new(conn, &data)?;
+                validate_record(conn, &data)?;
                 let mut rec = current.clone();
                 rec.data = data;
                 rec.meta.version += 1;

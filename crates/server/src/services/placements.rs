@@ -382,10 +382,6 @@ pub fn promote_waitlist(
     let provider = providers::get(conn, offer.data.provider_id)?;
     let now = passgenau_store::records::now();
     for entry in waitlist::waiting(conn, offer.meta.id)? {
-        if allocations::has_active(conn, entry.customer_id, offer.meta.id)? {
-            waitlist::close(conn, entry.id, None, now)?;
-            continue;
-        }
         let customer = customers::get(conn, entry.customer_id)?;
         let req = Request {
             customer_id: entry.customer_id,
@@ -401,8 +397,11 @@ pub fn promote_waitlist(
             }
             // not eligible now (or the Agentur's): the customer keeps waiting
             Err(PlaceError::Refused(Refusal::NotEligible(_) | Refusal::Referral(_))) => continue,
-            // checked above; a second place in the offer is never given
-            Err(PlaceError::Refused(Refusal::AlreadyAllocated)) => continue,
+            // holds a place in the offer meanwhile: leaves the list
+            Err(PlaceError::Refused(Refusal::AlreadyAllocated)) => {
+                waitlist::close(conn, entry.id, None, now)?;
+                continue;
+            }
             // no place or no budget after all, or the offer closed: nobody is promoted
             Err(PlaceError::Refused(
                 Refusal::CapacityExhausted | Refusal::BudgetExhausted { .. } | Refusal::OfferClosed,
