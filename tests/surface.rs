@@ -23,6 +23,59 @@ fn committed_openapi_matches_the_code() {
     );
 }
 
+/// The router and the document are made from one registration: every documented
+/// operation is routed (no 404 or 405 for it), and a method the document does not give a
+/// path is 405 with the document's methods in `Allow`.
+#[actix_web::test]
+async fn every_documented_operation_is_routed() {
+    let t = TestApp::new(Backend::Sqlite).unwrap();
+    let spec: serde_json::Value = serde_json::from_str(passgenau_server::openapi::spec_json()).unwrap();
+    let mut operations = 0;
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let path: String = template
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    "00000000-0000-0000-0000-000000000000"
+                } else {
+                    s
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let methods: Vec<&String> = item.as_object().unwrap().keys().collect();
+        for method in &methods {
+            let m: Method = method.to_uppercase().parse().unwrap();
+            let r = t.req(m.clone(), &path, None, None).await;
+            assert!(
+                r.status != StatusCode::METHOD_NOT_ALLOWED && r.body["detail"] != "resource not found",
+                "{m} {template} is documented but not routed: {} {}",
+                r.status,
+                r.body
+            );
+            operations += 1;
+        }
+        let unused = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+            .into_iter()
+            .find(|m| !methods.iter().any(|d| d.eq_ignore_ascii_case(m)));
+        if let Some(unused) = unused {
+            let r = t.req(unused.parse().unwrap(), &path, None, None).await;
+            assert_eq!(r.status.as_u16(), 405, "{unused} {template}");
+            let mut documented: Vec<String> = methods.iter().map(|m| m.to_uppercase()).collect();
+            let mut allowed: Vec<String> = r
+                .header("allow")
+                .unwrap()
+                .split(", ")
+                .map(str::to_string)
+                .collect();
+            documented.sort();
+            allowed.sort();
+            assert_eq!(allowed, documented, "Allow of {template}");
+        }
+    }
+    assert!(operations > 50, "{operations} operations");
+}
+
 #[actix_web::test]
 async fn served_spec_and_docs() {
     let t = TestApp::new(Backend::Sqlite).unwrap();

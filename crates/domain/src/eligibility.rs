@@ -1584,7 +1584,7 @@ pub struct Verdict {
     pub parameters_valid_from: NaiveDate,
     /// The parameters applied, as they were named then (kept as an object, so a verdict
     /// stays readable after a parameter is renamed or retired).
-    #[schema(value_type = Object)]
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub parameters: serde_json::Map<String, serde_json::Value>,
     /// The day the decision was taken.
     pub decided_on: NaiveDate,

@@ -5,6 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::{web, App, HttpResponse};
+use utoipa_actix_web::{scope, AppExt, UtoipaApp};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::error::ApiError;
@@ -25,7 +26,7 @@ pub fn build(
         InitError = (),
     >,
 > {
-    App::new()
+    let app = App::new()
         .app_data(web::Data::new(state))
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::QueryConfig::default().error_handler(query_error))
@@ -54,34 +55,32 @@ pub fn build(
         .wrap(actix_web::middleware::NormalizePath::new(
             actix_web::middleware::TrailingSlash::MergeOnly,
         ))
+        .into_utoipa_app();
+    documented(app)
+        .map(|app| {
+            app.service(web::resource("/docs").route(web::get().to(|| async {
+                HttpResponse::Found()
+                    .insert_header((header::LOCATION, "/docs/"))
+                    .finish()
+            })))
+            .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/openapi.json")))
+        })
+        .default_service(web::to(not_routed))
+        .into_app()
+}
+
+/// Every documented route, registered once: the router and the OpenAPI document
+/// ([`crate::openapi::spec_json`]) are both made from this list, so they cannot drift.
+pub fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(routes::ops::healthz)
+        .service(routes::ops::readyz)
+        .service(routes::ops::metrics)
+        .service(routes::ops::openapi_json)
         .service(
-            web::resource("/healthz")
-                .route(web::get().to(routes::ops::healthz))
-                .default_service(routes::not_allowed("GET")),
-        )
-        .service(
-            web::resource("/readyz")
-                .route(web::get().to(routes::ops::readyz))
-                .default_service(routes::not_allowed("GET")),
-        )
-        .service(
-            web::resource("/metrics")
-                .route(web::get().to(routes::ops::metrics))
-                .default_service(routes::not_allowed("GET")),
-        )
-        .service(
-            web::resource("/openapi.json")
-                .route(web::get().to(routes::ops::openapi_json))
-                .default_service(routes::not_allowed("GET")),
-        )
-        .service(web::resource("/docs").route(web::get().to(|| async {
-            HttpResponse::Found()
-                .insert_header((header::LOCATION, "/docs/"))
-                .finish()
-        })))
-        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::from("/openapi.json")))
-        .service(
-            web::scope("/api/v1")
+            scope("/api/v1")
                 .configure(routes::users::configure)
                 .configure(routes::customers::configure)
                 .configure(routes::households::configure)
@@ -97,9 +96,15 @@ pub fn build(
                 .configure(routes::exports::configure)
                 .configure(routes::runs::configure),
         )
-        .default_service(web::to(|| async {
-            Err::<HttpResponse, _>(ApiError::not_found("resource"))
-        }))
+}
+
+/// What no route took: 405 with `Allow` when the document gives the path other methods
+/// (the router's routes carry their method as a guard), else 404.
+async fn not_routed(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    match crate::query_guard::QueryGuard::served().methods_of(req.path()) {
+        Some(allow) => Err(ApiError::method_not_allowed(&allow)),
+        None => Err(ApiError::not_found("resource")),
+    }
 }
 
 /// CORS for the front end: exactly the configured origins, nothing else.
@@ -143,8 +148,8 @@ pub fn build_ops(
 > {
     App::new()
         .app_data(web::Data::new(state))
-        .service(web::resource("/healthz").route(web::get().to(routes::ops::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(routes::ops::readyz)))
+        .service(routes::ops::healthz)
+        .service(routes::ops::readyz)
         .service(web::resource("/metrics").route(web::get().to(routes::ops::metrics_open)))
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::not_found("resource"))

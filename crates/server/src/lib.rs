@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod observe;
 pub mod openapi;
+pub mod patch;
 pub mod query_guard;
 pub mod routes;
 pub mod services;

@@ -19,6 +19,21 @@ struct Route {
     allowed: Vec<String>,
 }
 
+impl Route {
+    fn matches(&self, parts: &[&str]) -> bool {
+        self.segments.len() == parts.len()
+            && self
+                .segments
+                .iter()
+                .zip(parts)
+                .all(|(s, p)| s.as_deref().is_none_or(|lit| lit == *p))
+    }
+}
+
+fn segments_of(path: &str) -> Vec<&str> {
+    path.trim_matches('/').split('/').collect()
+}
+
 /// The routes of the OpenAPI document with the query parameters each takes.
 pub struct QueryGuard {
     routes: Vec<Route>,
@@ -72,15 +87,29 @@ impl QueryGuard {
     }
 
     fn route(&self, method: &Method, path: &str) -> Option<&Route> {
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        self.routes.iter().find(|r| {
-            r.method == method
-                && r.segments.len() == parts.len()
-                && r.segments
-                    .iter()
-                    .zip(&parts)
-                    .all(|(s, p)| s.as_deref().is_none_or(|lit| lit == *p))
-        })
+        let parts = segments_of(path);
+        self.routes
+            .iter()
+            .find(|r| r.method == method && r.matches(&parts))
+    }
+
+    /// The methods the document gives the path, for a 405's `Allow`; `None` for a path
+    /// it does not describe (404). The most literal template decides, as in the router.
+    pub fn methods_of(&self, path: &str) -> Option<String> {
+        let parts = segments_of(path);
+        let template = &self.routes.iter().find(|r| r.matches(&parts))?.segments;
+        let mut methods: Vec<&str> = self
+            .routes
+            .iter()
+            .filter(|r| &r.segments == template)
+            .map(|r| r.method.as_str())
+            .collect();
+        methods.sort_by_key(|m| {
+            ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .iter()
+                .position(|k| k == m)
+        });
+        Some(methods.join(", "))
     }
 
     /// Refuses the first query parameter the route does not take. A query string that is
@@ -157,6 +186,10 @@ mod tests {
         assert!(g
             .check(&Method::GET, "/api/v1/customers/export", "as_of=2026-01-01")
             .is_err());
+        assert_eq!(g.methods_of("/api/v1/customers").as_deref(), Some("GET, POST"));
+        assert_eq!(g.methods_of("/api/v1/customers/export").as_deref(), Some("GET"));
+        assert_eq!(g.methods_of("/api/v1/customers/0190").as_deref(), Some("GET"));
+        assert_eq!(g.methods_of("/api/v1/nowhere/at/all"), None);
         // undocumented paths and methods are the router's
         assert!(g.check(&Method::GET, "/nowhere", "x=1").is_ok());
         assert!(g.check(&Method::DELETE, "/api/v1/customers", "x=1").is_ok());

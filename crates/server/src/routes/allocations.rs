@@ -4,6 +4,7 @@
 //! the placement runs (§ 69 SGB X, § 50 SGB II), and nothing else.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::decision::{self, WaitRefusal};
@@ -15,9 +16,10 @@ use passgenau_store::waitlist::{self, WaitlistEntry};
 use passgenau_store::{customers, offers};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_entries, not_allowed, today, with_etag};
+use super::{audit_entries, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::{idempotency_key, parse_json, route_of, ApiJson, JsonBytes, Pagination};
@@ -26,29 +28,13 @@ use crate::state::AppState;
 
 const PLACEMENT_ROLES: &[Role] = &[Role::Specialist, Role::Admin, Role::Provider];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/allocations")
-            .route(web::get().to(list_allocations))
-            .route(web::post().to(create_allocation))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/allocations/{id}")
-            .route(web::get().to(get_allocation))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/allocations/{id}/transitions")
-            .route(web::post().to(transition_allocation))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/offers/{id}/waitlist")
-            .route(web::get().to(list_waitlist))
-            .route(web::post().to(add_to_waitlist))
-            .default_service(not_allowed("GET, POST")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_allocation)
+        .service(list_allocations)
+        .service(get_allocation)
+        .service(transition_allocation)
+        .service(add_to_waitlist)
+        .service(list_waitlist);
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -217,7 +203,7 @@ fn participants(
 ///
 /// Checks eligibility as of the offer's start (today for a running offer), capacity and
 /// budget in one transaction. Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/api/v1/allocations", tag = "placements",
+#[utoipa::path(tag = "placements",
     request_body = NewAllocation,
     params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
     responses(
@@ -229,6 +215,7 @@ fn participants(
         (status = 422, description = "not_eligible (with reasons; an exception is not allowed for them), referral_required (the Agentur für Arbeit decides: FbW and Reha from 2025), idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/allocations")]
 pub async fn create_allocation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -299,13 +286,14 @@ pub async fn create_allocation(
 /// List placements
 ///
 /// Providers see only placements in their own offers.
-#[utoipa::path(get, path = "/api/v1/allocations", tag = "placements",
+#[utoipa::path(tag = "placements",
     params(AllocationQuery, Pagination),
     responses(
         (status = 200, description = "a page of placements", body = AllocationList),
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/allocations")]
 pub async fn list_allocations(
     state: web::Data<AppState>,
     caller: Caller,
@@ -359,13 +347,14 @@ pub async fn list_allocations(
 }
 
 /// Read a placement
-#[utoipa::path(get, path = "/api/v1/allocations/{id}", tag = "placements",
+#[utoipa::path(tag = "placements",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "the placement", body = AllocationResponse),
         (status = 404, description = "unknown, or in another provider's offer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/allocations/{id}")]
 pub async fn get_allocation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -395,7 +384,7 @@ pub async fn get_allocation(
 /// `reserved → confirmed → started → completed | aborted` (provider);
 /// `reserved | confirmed → declined | no_show` (provider) or `cancelled` (specialist).
 /// A freed place goes to the first eligible customer on the offer's waiting list.
-#[utoipa::path(post, path = "/api/v1/allocations/{id}/transitions", tag = "placements",
+#[utoipa::path(tag = "placements",
     params(("id" = Uuid, Path)),
     request_body = TransitionRequest,
     responses(
@@ -407,6 +396,7 @@ pub async fn get_allocation(
         (status = 422, description = "impossible date", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/allocations/{id}/transitions")]
 pub async fn transition_allocation(
     state: web::Data<AppState>,
     caller: Caller,
@@ -472,7 +462,7 @@ pub struct WaitlistList {
 /// Put a customer on an offer's waiting list
 ///
 /// Only for a full offer (with a free place, reserve it directly).
-#[utoipa::path(post, path = "/api/v1/offers/{id}/waitlist", tag = "placements",
+#[utoipa::path(tag = "placements",
     params(("id" = Uuid, Path)),
     request_body = NewWaitlistEntry,
     responses(
@@ -482,6 +472,7 @@ pub struct WaitlistList {
         (status = 409, description = "already_waitlisted, already_allocated, places_available, offer_closed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/offers/{id}/waitlist")]
 pub async fn add_to_waitlist(
     state: web::Data<AppState>,
     caller: Caller,
@@ -547,13 +538,14 @@ pub async fn add_to_waitlist(
 }
 
 /// An offer's waiting list, next in line first
-#[utoipa::path(get, path = "/api/v1/offers/{id}/waitlist", tag = "placements",
+#[utoipa::path(tag = "placements",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "waiting customers", body = WaitlistList),
         (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/offers/{id}/waitlist")]
 pub async fn list_waitlist(
     state: web::Data<AppState>,
     caller: Caller,

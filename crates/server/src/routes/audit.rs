@@ -1,30 +1,22 @@
 //! The audit log, for admins.
 
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_domain::user::Role;
 use passgenau_store::audit::{self as repo, AuditFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::not_allowed;
 use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::Pagination;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/audit")
-            .route(web::get().to(list_audit))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/audit/logins")
-            .route(web::get().to(list_logins))
-            .default_service(not_allowed("GET")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_audit).service(list_logins);
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -62,7 +54,7 @@ pub struct AuditQuery {
 }
 
 /// Read the audit log (admin)
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
+#[utoipa::path(tag = "audit",
     params(AuditQuery, Pagination),
     responses(
         (status = 200, description = "a page of audit entries, oldest first", body = AuditList),
@@ -70,6 +62,7 @@ pub struct AuditQuery {
         (status = 403, description = "not an admin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/audit")]
 pub async fn list_audit(
     state: web::Data<AppState>,
     caller: Caller,
@@ -134,13 +127,14 @@ pub struct LoginAttemptList {
 }
 
 /// Login attempts, newest first (admin; at most 1,000)
-#[utoipa::path(get, path = "/api/v1/audit/logins", tag = "audit",
+#[utoipa::path(tag = "audit",
     params(LoginQuery),
     responses(
         (status = 200, description = "login attempts", body = LoginAttemptList),
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/audit/logins")]
 pub async fn list_logins(
     state: web::Data<AppState>,
     caller: Caller,

@@ -1,6 +1,7 @@
 //! Free places per offer, for providers and specialists. No personal data; answers carry
 //! an `ETag` and honour `If-None-Match` (304), so polling systems fetch only changes.
 
+use actix_web::get;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -10,20 +11,17 @@ use passgenau_store::{allocations, offers, waitlist};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{not_allowed, today};
+use super::today;
 use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::extract::Pagination;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/availability")
-            .route(web::get().to(get_availability))
-            .default_service(not_allowed("GET")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_availability);
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -60,7 +58,7 @@ pub struct AvailabilityQuery {
 }
 
 /// Free places per open offer
-#[utoipa::path(get, path = "/api/v1/availability", tag = "placements",
+#[utoipa::path(tag = "placements",
     params(AvailabilityQuery, Pagination, ("If-None-Match" = Option<String>, Header, description = "ETag of a previous answer")),
     responses(
         (status = 200, description = "open offers with their places", body = AvailabilityList),
@@ -68,6 +66,7 @@ pub struct AvailabilityQuery {
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/availability")]
 pub async fn get_availability(
     state: web::Data<AppState>,
     caller: Caller,

@@ -2,6 +2,7 @@
 //! are derived on every read as of today or `?as_of=`.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::customer::check_not_future;
@@ -12,28 +13,22 @@ use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
 use passgenau_store::{households, instruments, Meta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
+use super::{audit_entries, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, idempotency_key, if_match, route_of, ApiJson, JsonBytes, Pagination};
+use crate::patch::MergePatch;
 use crate::services::idempotency;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/customers")
-            .route(web::get().to(list_customers))
-            .route(web::post().to(create_customer))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/customers/{id}")
-            .route(web::get().to(get_customer))
-            .route(web::patch().to(update_customer))
-            .default_service(not_allowed("GET, PATCH")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_customer)
+        .service(get_customer)
+        .service(list_customers)
+        .service(update_customer);
 }
 
 /// A customer as the API shows it: the recorded data, the household link and the target
@@ -136,7 +131,7 @@ fn load_members(
 ///
 /// Honours `Idempotency-Key`: the same key with the same body replays the first answer;
 /// with another body it is 422 `idempotency_key_reused`.
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers",
+#[utoipa::path(tag = "customers",
     request_body = CustomerData,
     params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
     responses(
@@ -146,6 +141,7 @@ fn load_members(
         (status = 422, description = "validation_failed or idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/customers")]
 pub async fn create_customer(
     state: web::Data<AppState>,
     caller: Caller,
@@ -189,13 +185,14 @@ pub async fn create_customer(
 }
 
 /// Read a customer
-#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+#[utoipa::path(tag = "customers",
     params(("id" = Uuid, Path), AsOf),
     responses(
         (status = 200, description = "the customer", body = CustomerResponse),
         (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/customers/{id}")]
 pub async fn get_customer(
     state: web::Data<AppState>,
     caller: Caller,
@@ -227,13 +224,14 @@ pub async fn get_customer(
 }
 
 /// List customers
-#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+#[utoipa::path(tag = "customers",
     params(CustomerQuery, Pagination),
     responses(
         (status = 200, description = "a page of customers", body = CustomerList),
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/customers")]
 pub async fn list_customers(
     state: web::Data<AppState>,
     caller: Caller,
@@ -301,13 +299,16 @@ fn changed_fields(before: &CustomerData, after: &CustomerData) -> String {
         .join(",")
 }
 
+/// The body of the PATCH of a `CustomerData`.
+pub type CustomerPatch = MergePatch<CustomerData>;
+
 /// Update a customer
 ///
 /// A JSON merge patch (RFC 7396) of the fields of `POST /customers`; the result is
 /// validated as a whole. Send `If-Match` with the `ETag` you read to avoid lost updates.
-#[utoipa::path(patch, path = "/api/v1/customers/{id}", tag = "customers",
+#[utoipa::path(tag = "customers",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
-    request_body(content = Object, description = "fields to change"),
+    request_body(content = CustomerPatch, description = "the fields to change"),
     responses(
         (status = 200, description = "updated", body = CustomerResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
@@ -317,12 +318,13 @@ fn changed_fields(before: &CustomerData, after: &CustomerData) -> String {
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[patch("/customers/{id}")]
 pub async fn update_customer(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    ApiJson(patch): ApiJson<serde_json::Value>,
+    ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let id = id.into_inner();
@@ -333,7 +335,7 @@ pub async fn update_customer(
             store.write(|conn| {
                 let current = repo::get(conn, id).map_err(missing("customer"))?;
                 check_if_match(&tags, current.meta.version)?;
-                let data: CustomerData = merge_patch(&current.data, patch)?;
+                let data: CustomerData = patch.apply(&current.data)?;
                 validate_record(conn, &data)?;
                 let mut rec = current.clone();
                 rec.data = data;

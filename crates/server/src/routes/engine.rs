@@ -1,6 +1,7 @@
 //! The engine online: eligibility with reasons and ranked recommendations for one
 //! customer (specialists and admins). Both read the customer's data and are audited.
 
+use actix_web::get;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use passgenau_allocation::{CustomerContext, Recommendation};
@@ -8,25 +9,17 @@ use passgenau_domain::eligibility::{self, Eligibility};
 use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{not_allowed, today};
+use super::today;
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::extract::route_of;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/customers/{id}/eligibility")
-            .route(web::get().to(get_eligibility))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/customers/{id}/recommendations")
-            .route(web::get().to(get_recommendations))
-            .default_service(not_allowed("GET")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_eligibility).service(get_recommendations);
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -84,13 +77,14 @@ fn context(conn: &mut DbConnection, id: Uuid) -> ApiResult<CustomerContext> {
 ///
 /// One item per instrument of the catalogue, each rule with its outcome, a readable detail
 /// and its legal source, as of `as_of` (default today).
-#[utoipa::path(get, path = "/api/v1/customers/{id}/eligibility", tag = "engine",
+#[utoipa::path(tag = "engine",
     params(("id" = Uuid, Path), EligibilityQuery),
     responses(
         (status = 200, description = "eligibility per instrument", body = EligibilityList),
         (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/customers/{id}/eligibility")]
 pub async fn get_eligibility(
     state: web::Data<AppState>,
     caller: Caller,
@@ -139,7 +133,7 @@ pub async fn get_eligibility(
 ///
 /// Eligible open offers with a free place, best first; each item's explanation `points`
 /// add up to its `score` (factors: `docs/scoring.md`).
-#[utoipa::path(get, path = "/api/v1/customers/{id}/recommendations", tag = "engine",
+#[utoipa::path(tag = "engine",
     params(("id" = Uuid, Path), RecommendationQuery),
     responses(
         (status = 200, description = "ranked offers", body = RecommendationList),
@@ -147,6 +141,7 @@ pub async fn get_eligibility(
         (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/customers/{id}/recommendations")]
 pub async fn get_recommendations(
     state: web::Data<AppState>,
     caller: Caller,

@@ -2,6 +2,7 @@
 //! order, pseudonymous. A job stores `resume_cursor` and continues from it later without
 //! gaps or repeats (the store orders `seq` by commit, see `allocations::order_feed`).
 
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
@@ -10,18 +11,14 @@ use passgenau_store::reports;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::not_allowed;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/exports/allocation-events")
-            .route(web::get().to(allocation_events))
-            .default_service(not_allowed("GET")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(allocation_events);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -70,13 +67,14 @@ pub fn pseudonym(key: &[u8], customer_id: &str) -> String {
 }
 
 /// The change feed of placements (reporting, admin)
-#[utoipa::path(get, path = "/api/v1/exports/allocation-events", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(FeedQuery),
     responses(
         (status = 200, description = "a page of events, oldest first", body = FeedPage),
         (status = 400, description = "bad query or cursor", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/exports/allocation-events")]
 pub async fn allocation_events(
     state: web::Data<AppState>,
     caller: Caller,

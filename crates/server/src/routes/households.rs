@@ -3,6 +3,7 @@
 //! customer record, e.g. a child.
 
 use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::customer::check_not_future;
@@ -13,37 +14,23 @@ use passgenau_store::households::{self as repo, HouseholdRecord};
 use passgenau_store::{customers, DbConnection, Meta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_entries, merge_patch, not_allowed, today, with_etag};
+use super::{audit_entries, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, route_of, ApiJson, Pagination};
+use crate::patch::MergePatch;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/households")
-            .route(web::get().to(list_households))
-            .route(web::post().to(create_household))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/households/{id}")
-            .route(web::get().to(get_household))
-            .route(web::patch().to(update_household))
-            .default_service(not_allowed("GET, PATCH")),
-    )
-    .service(
-        web::resource("/households/{id}/members")
-            .route(web::post().to(add_member))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/households/{id}/members/{member_id}")
-            .route(web::delete().to(remove_member))
-            .default_service(not_allowed("DELETE")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_household)
+        .service(get_household)
+        .service(list_households)
+        .service(update_household)
+        .service(add_member)
+        .service(remove_member);
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -194,7 +181,7 @@ fn insert_member(
 }
 
 /// Create a household
-#[utoipa::path(post, path = "/api/v1/households", tag = "households",
+#[utoipa::path(tag = "households",
     request_body = NewHousehold,
     responses(
         (status = 201, description = "created", body = HouseholdResponse),
@@ -203,6 +190,7 @@ fn insert_member(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/households")]
 pub async fn create_household(
     state: web::Data<AppState>,
     caller: Caller,
@@ -237,13 +225,14 @@ pub async fn create_household(
 }
 
 /// Read a household with its members
-#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households",
+#[utoipa::path(tag = "households",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "the household", body = HouseholdResponse),
         (status = 404, description = "unknown household", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/households/{id}")]
 pub async fn get_household(
     state: web::Data<AppState>,
     caller: Caller,
@@ -268,13 +257,14 @@ pub async fn get_household(
 }
 
 /// List households
-#[utoipa::path(get, path = "/api/v1/households", tag = "households",
+#[utoipa::path(tag = "households",
     params(HouseholdQuery, Pagination),
     responses(
         (status = 200, description = "a page of households", body = HouseholdList),
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/households")]
 pub async fn list_households(
     state: web::Data<AppState>,
     caller: Caller,
@@ -301,12 +291,15 @@ pub async fn list_households(
     Ok(HttpResponse::Ok().json(list))
 }
 
+/// The body of the PATCH of a `HouseholdData`.
+pub type HouseholdPatch = MergePatch<HouseholdData>;
+
 /// Update a household
 ///
 /// A JSON merge patch of `household_number` and `district`; members have their own routes.
-#[utoipa::path(patch, path = "/api/v1/households/{id}", tag = "households",
+#[utoipa::path(tag = "households",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
-    request_body(content = Object, description = "fields to change"),
+    request_body(content = HouseholdPatch, description = "the fields to change"),
     responses(
         (status = 200, description = "updated", body = HouseholdResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
@@ -316,12 +309,13 @@ pub async fn list_households(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[patch("/households/{id}")]
 pub async fn update_household(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    ApiJson(patch): ApiJson<serde_json::Value>,
+    ApiJson(patch): ApiJson<HouseholdPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let id = id.into_inner();
@@ -332,7 +326,7 @@ pub async fn update_household(
             store.write(|conn| {
                 let current = repo::get(conn, id).map_err(missing("household"))?;
                 check_if_match(&tags, current.meta.version)?;
-                let data: HouseholdData = merge_patch(&current.data, patch)?;
+                let data: HouseholdData = patch.apply(&current.data)?;
                 check_fields(data.validate())?;
                 let mut meta = current.meta.clone();
                 meta.version += 1;
@@ -351,7 +345,7 @@ pub async fn update_household(
 }
 
 /// Add a member to a household
-#[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "households",
+#[utoipa::path(tag = "households",
     params(("id" = Uuid, Path)),
     request_body = NewMember,
     responses(
@@ -362,6 +356,7 @@ pub async fn update_household(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/households/{id}/members")]
 pub async fn add_member(
     state: web::Data<AppState>,
     caller: Caller,
@@ -390,13 +385,14 @@ pub async fn add_member(
 }
 
 /// Remove a member from a household
-#[utoipa::path(delete, path = "/api/v1/households/{id}/members/{member_id}", tag = "households",
+#[utoipa::path(tag = "households",
     params(("id" = Uuid, Path), ("member_id" = Uuid, Path)),
     responses(
         (status = 204, description = "removed"),
         (status = 404, description = "unknown household or member", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[delete("/households/{id}/members/{member_id}")]
 pub async fn remove_member(
     state: web::Data<AppState>,
     caller: Caller,

@@ -1,6 +1,7 @@
 //! The instrument catalogue: every role reads it, admins edit it.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_domain::catalogue::{Instrument, PurposeGroup};
@@ -9,26 +10,20 @@ use passgenau_domain::Validate;
 use passgenau_store::instruments::{self as repo, InstrumentRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{merge_patch, not_allowed, with_etag};
+use super::with_etag;
 use crate::auth::{Caller, ANY_ROLE};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::patch::MergePatch;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/instruments")
-            .route(web::get().to(list_instruments))
-            .route(web::post().to(create_instrument))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/instruments/{code}")
-            .route(web::get().to(get_instrument))
-            .route(web::patch().to(update_instrument))
-            .default_service(not_allowed("GET, PATCH")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_instruments)
+        .service(get_instrument)
+        .service(create_instrument)
+        .service(update_instrument);
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -65,13 +60,14 @@ fn respond(r: &InstrumentRecord) -> InstrumentResponse {
 }
 
 /// List instruments
-#[utoipa::path(get, path = "/api/v1/instruments", tag = "catalogue",
+#[utoipa::path(tag = "catalogue",
     params(InstrumentQuery, Pagination),
     responses(
         (status = 200, description = "a page of instruments, by code", body = InstrumentList),
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/instruments")]
 pub async fn list_instruments(
     state: web::Data<AppState>,
     caller: Caller,
@@ -96,13 +92,14 @@ pub async fn list_instruments(
 }
 
 /// Read an instrument
-#[utoipa::path(get, path = "/api/v1/instruments/{code}", tag = "catalogue",
+#[utoipa::path(tag = "catalogue",
     params(("code" = String, Path)),
     responses(
         (status = 200, description = "the instrument", body = InstrumentResponse),
         (status = 404, description = "unknown code", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/instruments/{code}")]
 pub async fn get_instrument(
     state: web::Data<AppState>,
     caller: Caller,
@@ -121,7 +118,7 @@ pub async fn get_instrument(
 }
 
 /// Add an instrument (admin)
-#[utoipa::path(post, path = "/api/v1/instruments", tag = "catalogue",
+#[utoipa::path(tag = "catalogue",
     request_body = Instrument,
     responses(
         (status = 201, description = "created", body = InstrumentResponse),
@@ -130,6 +127,7 @@ pub async fn get_instrument(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/instruments")]
 pub async fn create_instrument(
     state: web::Data<AppState>,
     caller: Caller,
@@ -156,12 +154,15 @@ pub async fn create_instrument(
     Ok(with_etag(StatusCode::CREATED, rec.version, &respond(&rec)))
 }
 
+/// The body of the PATCH of a `Instrument`.
+pub type InstrumentPatch = MergePatch<Instrument>;
+
 /// Update an instrument (admin)
 ///
 /// A JSON merge patch; the `code` cannot change (clients use it as the key).
-#[utoipa::path(patch, path = "/api/v1/instruments/{code}", tag = "catalogue",
+#[utoipa::path(tag = "catalogue",
     params(("code" = String, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
-    request_body(content = Object, description = "fields to change"),
+    request_body(content = InstrumentPatch, description = "the fields to change"),
     responses(
         (status = 200, description = "updated", body = InstrumentResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
@@ -170,12 +171,13 @@ pub async fn create_instrument(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[patch("/instruments/{code}")]
 pub async fn update_instrument(
     state: web::Data<AppState>,
     caller: Caller,
     req: actix_web::HttpRequest,
     code: web::Path<String>,
-    ApiJson(patch): ApiJson<serde_json::Value>,
+    ApiJson(patch): ApiJson<InstrumentPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let code = code.into_inner();
@@ -185,7 +187,7 @@ pub async fn update_instrument(
             store.write(|conn| {
                 let current = repo::get(conn, &code).map_err(missing("instrument"))?;
                 check_if_match(&tags, current.version)?;
-                let data: Instrument = merge_patch(&current.data, patch)?;
+                let data: Instrument = patch.apply(&current.data)?;
                 if data.code != current.data.code {
                     return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
                         "code",

@@ -2,6 +2,7 @@
 //! role reads.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::offer::{default_max_places, Entry, OfferData, OfferStatus};
@@ -11,29 +12,23 @@ use passgenau_store::offers::{self as repo, OfferFilter, OfferRecord};
 use passgenau_store::{instruments, providers, DbConnection, Meta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{merge_patch, not_allowed, with_etag};
+use super::with_etag;
 use crate::auth::{Caller, ANY_ROLE};
 use crate::error::{check_fields, missing, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::patch::MergePatch;
 use crate::state::AppState;
 
 const WRITERS: &[Role] = &[Role::Admin, Role::Specialist];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/offers")
-            .route(web::get().to(list_offers))
-            .route(web::post().to(create_offer))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/offers/{id}")
-            .route(web::get().to(get_offer))
-            .route(web::patch().to(update_offer))
-            .default_service(not_allowed("GET, PATCH")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_offers)
+        .service(get_offer)
+        .service(create_offer)
+        .service(update_offer);
 }
 
 /// Body of `POST /offers`. `max_places` defaults to 120 % of `planned_places` (rounded
@@ -151,13 +146,14 @@ fn check(conn: &mut DbConnection, d: &OfferData) -> ApiResult<()> {
 }
 
 /// List offers
-#[utoipa::path(get, path = "/api/v1/offers", tag = "offers",
+#[utoipa::path(tag = "offers",
     params(OfferQuery, Pagination),
     responses(
         (status = 200, description = "a page of offers", body = OfferList),
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/offers")]
 pub async fn list_offers(
     state: web::Data<AppState>,
     caller: Caller,
@@ -190,13 +186,14 @@ pub async fn list_offers(
 }
 
 /// Read an offer
-#[utoipa::path(get, path = "/api/v1/offers/{id}", tag = "offers",
+#[utoipa::path(tag = "offers",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "the offer", body = OfferResponse),
         (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/offers/{id}")]
 pub async fn get_offer(
     state: web::Data<AppState>,
     caller: Caller,
@@ -211,7 +208,7 @@ pub async fn get_offer(
 }
 
 /// Create an offer (admin, specialist)
-#[utoipa::path(post, path = "/api/v1/offers", tag = "offers",
+#[utoipa::path(tag = "offers",
     request_body = NewOffer,
     responses(
         (status = 201, description = "created", body = OfferResponse),
@@ -219,6 +216,7 @@ pub async fn get_offer(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/offers")]
 pub async fn create_offer(
     state: web::Data<AppState>,
     caller: Caller,
@@ -243,12 +241,15 @@ pub async fn create_offer(
     Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
 }
 
+/// The body of the PATCH of a `OfferData`.
+pub type OfferPatch = MergePatch<OfferData>;
+
 /// Update an offer (admin, specialist)
 ///
 /// A JSON merge patch of the offer's fields. `max_places` keeps its value unless given.
-#[utoipa::path(patch, path = "/api/v1/offers/{id}", tag = "offers",
+#[utoipa::path(tag = "offers",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
-    request_body(content = Object, description = "fields to change"),
+    request_body(content = OfferPatch, description = "the fields to change"),
     responses(
         (status = 200, description = "updated", body = OfferResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
@@ -257,12 +258,13 @@ pub async fn create_offer(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[patch("/offers/{id}")]
 pub async fn update_offer(
     state: web::Data<AppState>,
     caller: Caller,
     req: actix_web::HttpRequest,
     id: web::Path<Uuid>,
-    ApiJson(patch): ApiJson<serde_json::Value>,
+    ApiJson(patch): ApiJson<OfferPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(WRITERS)?;
     let id = id.into_inner();
@@ -272,7 +274,7 @@ pub async fn update_offer(
             store.write(|conn| {
                 let current = repo::get(conn, id).map_err(missing("offer"))?;
                 check_if_match(&tags, current.meta.version)?;
-                let data: OfferData = merge_patch(&current.data, patch)?;
+                let data: OfferData = patch.apply(&current.data)?;
                 check(conn, &data)?;
                 let mut rec = current.clone();
                 rec.data = data;

@@ -1,5 +1,6 @@
 //! Operations: liveness, readiness, the API description.
 
+use actix_web::get;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -13,18 +14,20 @@ pub struct Health {
 }
 
 /// Liveness: 200 while the process runs
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(tag = "operations",
     responses((status = 200, description = "alive", body = Health)))]
+#[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok".into() })
 }
 
 /// Readiness: 200 when the database answers, else 503
-#[utoipa::path(get, path = "/readyz", tag = "operations",
+#[utoipa::path(tag = "operations",
     responses(
         (status = 200, description = "ready", body = Health),
         (status = 503, description = "the database does not answer", body = Problem, content_type = "application/problem+json"),
     ))]
+#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state.db(|store| Ok(store.ping()?)).await?;
     Ok(HttpResponse::Ok().json(Health {
@@ -33,8 +36,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 /// The OpenAPI description (identical to `openapi/openapi.json`)
-#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+#[utoipa::path(tag = "operations",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+#[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -42,13 +46,14 @@ pub async fn openapi_json() -> HttpResponse {
 }
 
 /// Prometheus metrics (admin on the API port; anyone on the ops port)
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(tag = "operations",
     responses(
         (status = 200, description = "Prometheus text format", content_type = "text/plain"),
         (status = 401, description = "no or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "not an admin", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/metrics")]
 pub async fn metrics(caller: crate::auth::Caller) -> Result<HttpResponse, ApiError> {
     caller.require(&[passgenau_domain::user::Role::Admin])?;
     Ok(metrics_text())

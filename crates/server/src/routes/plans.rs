@@ -2,6 +2,7 @@
 //! write; admins, specialists and reporting read.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, put};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_domain::user::Role;
@@ -10,20 +11,16 @@ use passgenau_store::plans::{self as repo, Plan, PlanLine};
 use passgenau_store::{instruments, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{check_year, not_allowed, with_etag};
+use super::{check_year, with_etag};
 use crate::auth::Caller;
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{if_match, ApiJson};
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/plans/{year}")
-            .route(web::get().to(get_plan))
-            .route(web::put().to(put_plan))
-            .default_service(not_allowed("GET, PUT")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(get_plan).service(put_plan);
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -79,13 +76,14 @@ fn respond(p: &Plan) -> PlanResponse {
 }
 
 /// Read a year's plan
-#[utoipa::path(get, path = "/api/v1/plans/{year}", tag = "plans",
+#[utoipa::path(tag = "plans",
     params(("year" = i32, Path, minimum = 2000, maximum = 2100)),
     responses(
         (status = 200, description = "the plan", body = PlanResponse),
         (status = 404, description = "no plan for that year", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/plans/{year}")]
 pub async fn get_plan(
     state: web::Data<AppState>,
     caller: Caller,
@@ -104,7 +102,7 @@ pub async fn get_plan(
 ///
 /// Replaces the whole plan. Send `If-Match` with the `ETag` you read to avoid overwriting
 /// someone else's change.
-#[utoipa::path(put, path = "/api/v1/plans/{year}", tag = "plans",
+#[utoipa::path(tag = "plans",
     params(("year" = i32, Path, minimum = 2000, maximum = 2100), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
     request_body = PlanBody,
     responses(
@@ -114,6 +112,7 @@ pub async fn get_plan(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[put("/plans/{year}")]
 pub async fn put_plan(
     state: web::Data<AppState>,
     caller: Caller,

@@ -1,6 +1,7 @@
 //! Providers (*Träger*): admins write, every role reads.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, patch, post};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_domain::provider::ProviderData;
@@ -10,27 +11,21 @@ use passgenau_store::providers::{self as repo, ProviderRecord};
 use passgenau_store::Meta;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{merge_patch, not_allowed, with_etag};
+use super::with_etag;
 use crate::auth::{Caller, ANY_ROLE};
 use crate::error::{check_fields, missing, ApiResult, Problem};
 use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::patch::MergePatch;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/providers")
-            .route(web::get().to(list_providers))
-            .route(web::post().to(create_provider))
-            .default_service(not_allowed("GET, POST")),
-    )
-    .service(
-        web::resource("/providers/{id}")
-            .route(web::get().to(get_provider))
-            .route(web::patch().to(update_provider))
-            .default_service(not_allowed("GET, PATCH")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(list_providers)
+        .service(get_provider)
+        .service(create_provider)
+        .service(update_provider);
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -67,13 +62,14 @@ fn respond(r: &ProviderRecord) -> ProviderResponse {
 }
 
 /// List providers
-#[utoipa::path(get, path = "/api/v1/providers", tag = "providers",
+#[utoipa::path(tag = "providers",
     params(ProviderQuery, Pagination),
     responses(
         (status = 200, description = "a page of providers", body = ProviderList),
         (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/providers")]
 pub async fn list_providers(
     state: web::Data<AppState>,
     caller: Caller,
@@ -98,13 +94,14 @@ pub async fn list_providers(
 }
 
 /// Read a provider
-#[utoipa::path(get, path = "/api/v1/providers/{id}", tag = "providers",
+#[utoipa::path(tag = "providers",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "the provider", body = ProviderResponse),
         (status = 404, description = "unknown provider", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/providers/{id}")]
 pub async fn get_provider(
     state: web::Data<AppState>,
     caller: Caller,
@@ -123,7 +120,7 @@ pub async fn get_provider(
 }
 
 /// Create a provider (admin)
-#[utoipa::path(post, path = "/api/v1/providers", tag = "providers",
+#[utoipa::path(tag = "providers",
     request_body = ProviderData,
     responses(
         (status = 201, description = "created", body = ProviderResponse),
@@ -131,6 +128,7 @@ pub async fn get_provider(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/providers")]
 pub async fn create_provider(
     state: web::Data<AppState>,
     caller: Caller,
@@ -153,10 +151,13 @@ pub async fn create_provider(
     Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
 }
 
+/// The body of the PATCH of a `ProviderData`.
+pub type ProviderPatch = MergePatch<ProviderData>;
+
 /// Update a provider (admin)
-#[utoipa::path(patch, path = "/api/v1/providers/{id}", tag = "providers",
+#[utoipa::path(tag = "providers",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
-    request_body(content = Object, description = "fields to change"),
+    request_body(content = ProviderPatch, description = "the fields to change"),
     responses(
         (status = 200, description = "updated", body = ProviderResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
@@ -165,12 +166,13 @@ pub async fn create_provider(
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[patch("/providers/{id}")]
 pub async fn update_provider(
     state: web::Data<AppState>,
     caller: Caller,
     req: actix_web::HttpRequest,
     id: web::Path<Uuid>,
-    ApiJson(patch): ApiJson<serde_json::Value>,
+    ApiJson(patch): ApiJson<ProviderPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let id = id.into_inner();
@@ -180,7 +182,7 @@ pub async fn update_provider(
             store.write(|conn| {
                 let current = repo::get(conn, id).map_err(missing("provider"))?;
                 check_if_match(&tags, current.meta.version)?;
-                let data: ProviderData = merge_patch(&current.data, patch)?;
+                let data: ProviderData = patch.apply(&current.data)?;
                 check_fields(data.validate())?;
                 let mut rec = current.clone();
                 rec.data = data;

@@ -3,7 +3,9 @@
 //! against the 70–120 % corridor, budget, entries by target group, outcomes. Aggregates
 //! only, no personal data. Every report also answers `Accept: text/csv`.
 
+use actix_web::get;
 use std::collections::HashMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -17,28 +19,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{check_year, not_allowed};
+use super::check_year;
 use crate::auth::Caller;
 use crate::error::{missing, ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
 const READERS: &[Role] = &[Role::Reporting, Role::Admin, Role::Specialist];
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    for (path, handler) in [
-        ("/reports/plan", web::get().to(plan_report)),
-        ("/reports/utilisation", web::get().to(utilisation_report)),
-        ("/reports/budget", web::get().to(budget_report)),
-        ("/reports/target-groups", web::get().to(target_group_report)),
-        ("/reports/outcomes", web::get().to(outcome_report)),
-        ("/reports/utilisation.svg", web::get().to(utilisation_chart)),
-    ] {
-        cfg.service(
-            web::resource(path)
-                .route(handler)
-                .default_service(not_allowed("GET")),
-        );
-    }
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(plan_report)
+        .service(utilisation_report)
+        .service(budget_report)
+        .service(target_group_report)
+        .service(outcome_report)
+        .service(utilisation_chart);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -109,7 +103,7 @@ pub struct PlanReport {
 /// Plan versus actual
 ///
 /// One row per Zweckbestimmung with its instruments under it, and a total row.
-#[utoipa::path(get, path = "/api/v1/reports/plan", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(YearQuery),
     responses(
         (status = 200, description = "rows (also as text/csv)", body = PlanReport),
@@ -117,6 +111,7 @@ pub struct PlanReport {
         (status = 404, description = "no plan for that year", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/reports/plan")]
 pub async fn plan_report(
     state: web::Data<AppState>,
     caller: Caller,
@@ -245,13 +240,14 @@ fn utilisation_rows(conn: &mut passgenau_store::DbConnection, year: i32) -> ApiR
 ///
 /// Take-up of each offer running in the year against the 70–120 % corridor of the
 /// framework contracts.
-#[utoipa::path(get, path = "/api/v1/reports/utilisation", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(YearQuery),
     responses(
         (status = 200, description = "rows (also as text/csv)", body = UtilisationReport),
         (status = 400, description = "bad year", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/reports/utilisation")]
 pub async fn utilisation_report(
     state: web::Data<AppState>,
     caller: Caller,
@@ -289,13 +285,14 @@ pub struct BudgetReport {
 }
 
 /// Budget committed per instrument
-#[utoipa::path(get, path = "/api/v1/reports/budget", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(YearQuery),
     responses(
         (status = 200, description = "rows (also as text/csv)", body = BudgetReport),
         (status = 400, description = "bad year", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/reports/budget")]
 pub async fn budget_report(
     state: web::Data<AppState>,
     caller: Caller,
@@ -376,13 +373,14 @@ pub struct TargetGroupReport {
 }
 
 /// Entries by target group
-#[utoipa::path(get, path = "/api/v1/reports/target-groups", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(YearQuery),
     responses(
         (status = 200, description = "rows (also as text/csv)", body = TargetGroupReport),
         (status = 400, description = "bad year", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/reports/target-groups")]
 pub async fn target_group_report(
     state: web::Data<AppState>,
     caller: Caller,
@@ -448,13 +446,14 @@ pub struct OutcomeReport {
 }
 
 /// Outcomes: starts, non-starts, drop-outs, completions
-#[utoipa::path(get, path = "/api/v1/reports/outcomes", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(YearQuery),
     responses(
         (status = 200, description = "rows (also as text/csv)", body = OutcomeReport),
         (status = 400, description = "bad year", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/reports/outcomes")]
 pub async fn outcome_report(
     state: web::Data<AppState>,
     caller: Caller,
@@ -523,13 +522,14 @@ pub async fn outcome_report(
 /// Utilisation chart (SVG)
 ///
 /// Take-up per instrument in the year, with the corridor's 70 % and 120 % lines.
-#[utoipa::path(get, path = "/api/v1/reports/utilisation.svg", tag = "reports",
+#[utoipa::path(tag = "reports",
     params(YearQuery),
     responses(
         (status = 200, description = "an SVG image", content_type = "image/svg+xml"),
         (status = 400, description = "bad year", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/reports/utilisation.svg")]
 pub async fn utilisation_chart(
     state: web::Data<AppState>,
     caller: Caller,

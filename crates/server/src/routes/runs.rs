@@ -4,6 +4,7 @@
 //! budget and eligibility checked again, 409 when the place is gone).
 
 use actix_web::http::{header, StatusCode};
+use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_allocation::cohort::ProposalExplanation;
@@ -16,9 +17,10 @@ use passgenau_store::{instruments, StoreError};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{audit_entries, not_allowed, today};
+use super::{audit_entries, today};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
 use crate::extract::{route_of, ApiJson, Pagination};
@@ -26,27 +28,11 @@ use crate::services::cohort_runs::{RunRequest, MAX_RUN_CUSTOMERS};
 use crate::services::placements;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/allocation-runs")
-            .route(web::post().to(create_run))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/allocation-runs/{id}")
-            .route(web::get().to(get_run))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/allocation-runs/{id}/proposals")
-            .route(web::get().to(list_proposals))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/allocation-runs/{id}/proposals/{proposal_id}/decision")
-            .route(web::post().to(decide))
-            .default_service(not_allowed("POST")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_run)
+        .service(get_run)
+        .service(list_proposals)
+        .service(decide);
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -154,7 +140,7 @@ fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
 }
 
 /// Queue a cohort run
-#[utoipa::path(post, path = "/api/v1/allocation-runs", tag = "cohort runs",
+#[utoipa::path(tag = "cohort runs",
     request_body = RunRequest,
     responses(
         (status = 202, description = "queued; follow it at the Location", body = QueuedRun),
@@ -162,6 +148,7 @@ fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/allocation-runs")]
 pub async fn create_run(
     state: web::Data<AppState>,
     caller: Caller,
@@ -226,13 +213,14 @@ pub async fn create_run(
 }
 
 /// A cohort run's state and figures
-#[utoipa::path(get, path = "/api/v1/allocation-runs/{id}", tag = "cohort runs",
+#[utoipa::path(tag = "cohort runs",
     params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "the run", body = RunResponse),
         (status = 404, description = "unknown run", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/allocation-runs/{id}")]
 pub async fn get_run(
     state: web::Data<AppState>,
     caller: Caller,
@@ -257,13 +245,14 @@ pub async fn get_run(
 }
 
 /// A cohort run's proposals
-#[utoipa::path(get, path = "/api/v1/allocation-runs/{id}/proposals", tag = "cohort runs",
+#[utoipa::path(tag = "cohort runs",
     params(("id" = Uuid, Path), Pagination),
     responses(
         (status = 200, description = "proposals with explanations", body = ProposalList),
         (status = 404, description = "unknown run", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/allocation-runs/{id}/proposals")]
 pub async fn list_proposals(
     state: web::Data<AppState>,
     caller: Caller,
@@ -298,7 +287,7 @@ pub async fn list_proposals(
 /// Accept or reject a proposal
 ///
 /// Accepting reserves the place (`reserved`) through the online placement transaction.
-#[utoipa::path(post, path = "/api/v1/allocation-runs/{id}/proposals/{proposal_id}/decision", tag = "cohort runs",
+#[utoipa::path(tag = "cohort runs",
     params(("id" = Uuid, Path), ("proposal_id" = Uuid, Path)),
     request_body = Decision,
     responses(
@@ -309,6 +298,7 @@ pub async fn list_proposals(
         (status = 422, description = "reason missing on rejection, or not_eligible any more", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/allocation-runs/{id}/proposals/{proposal_id}/decision")]
 pub async fn decide(
     state: web::Data<AppState>,
     caller: Caller,

@@ -1,6 +1,7 @@
 //! Login, the caller's identity, and user accounts.
 
 use actix_web::http::StatusCode;
+use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
 use passgenau_domain::user::{valid_username, Role, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 use passgenau_domain::FieldError;
@@ -8,30 +9,16 @@ use passgenau_store::users::{self as repo, UserRecord};
 use passgenau_store::{providers, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::not_allowed;
 use crate::auth::{hash_password, verify_password, Caller, ANY_ROLE};
 use crate::error::{check_fields, ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/auth/login")
-            .route(web::post().to(login))
-            .default_service(not_allowed("POST")),
-    )
-    .service(
-        web::resource("/me")
-            .route(web::get().to(me))
-            .default_service(not_allowed("GET")),
-    )
-    .service(
-        web::resource("/users")
-            .route(web::post().to(create_user))
-            .default_service(not_allowed("POST")),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(me).service(create_user);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -81,7 +68,7 @@ pub struct UserResponse {
 /// Log in
 ///
 /// Exchanges username and password for a bearer token.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+#[utoipa::path(tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, description = "a token", body = LoginResponse),
@@ -89,6 +76,7 @@ pub struct UserResponse {
         (status = 401, description = "invalid_credentials", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "too_many_attempts (with Retry-After)", body = Problem, content_type = "application/problem+json"),
     ))]
+#[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
@@ -154,12 +142,13 @@ fn invalid_credentials() -> ApiError {
 }
 
 /// Who am I
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+#[utoipa::path(tag = "auth",
     responses(
         (status = 200, description = "the caller", body = MeResponse),
         (status = 401, description = "no or bad token", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[get("/me")]
 pub async fn me(caller: Caller) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     Ok(HttpResponse::Ok().json(MeResponse {
@@ -170,7 +159,7 @@ pub async fn me(caller: Caller) -> ApiResult<HttpResponse> {
 }
 
 /// Create a user (admin)
-#[utoipa::path(post, path = "/api/v1/users", tag = "auth",
+#[utoipa::path(tag = "auth",
     request_body = NewUser,
     responses(
         (status = 201, description = "created", body = UserResponse),
@@ -180,6 +169,7 @@ pub async fn me(caller: Caller) -> ApiResult<HttpResponse> {
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
+#[post("/users")]
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Caller,
