@@ -255,7 +255,7 @@ async fn a_run_taken_over_is_finished_only_by_its_new_worker(b: Backend) {
         ..Default::default()
     };
     let store = &t.state.store;
-    let id = uuid::Uuid::now_v7();
+    let id = passgenau_domain::ids::RunId::new();
     store
         .write(|c| runs::create(c, id, &serde_json::to_string(&req).unwrap(), "ifk"))
         .unwrap();
@@ -349,7 +349,7 @@ async fn a_stopped_worker_hands_its_run_back(b: Backend) {
     .unwrap()
     .unwrap();
     let store = &t.state.store;
-    let id = uuid::Uuid::now_v7();
+    let id = passgenau_domain::ids::RunId::new();
     store
         .write(|c| runs::create(c, id, r#"{"filter": {}}"#, "ifk"))
         .unwrap();

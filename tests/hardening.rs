@@ -192,7 +192,7 @@ fn sqlite_cohort_worker_writes_queue_with_the_other_writers() {
     use std::time::{Duration, Instant};
     let (_db, state, _token) = sqlite_with_busy_timeout(50, 8);
     let store = state.store.clone();
-    let id = uuid::Uuid::now_v7();
+    let id = passgenau_domain::ids::RunId::new();
     store
         .write(|c| runs::create(c, id, r#"{"filter": {}}"#, "ifk"))
         .unwrap();
@@ -268,8 +268,11 @@ fn sqlite_wal_stays_bounded_under_steady_commits() {
             std::thread::spawn(move || {
                 for k in 0..COMMITS {
                     // scattered keys: each commit touches other index pages
-                    let entry =
-                        common::read_entry(format!("writer-{i}"), format!("test {k}"), uuid::Uuid::new_v4());
+                    let entry = common::read_entry(
+                        format!("writer-{i}"),
+                        format!("test {k}"),
+                        passgenau_domain::ids::CustomerId::new(),
+                    );
                     store.audit_reads(vec![entry]).wait().unwrap();
                 }
             })

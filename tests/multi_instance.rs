@@ -190,7 +190,7 @@ fn mixed_load(url: &str) {
         .issue(
             "traeger",
             Role::Provider,
-            Some(uuid::Uuid::parse_str(p["id"].as_str().unwrap()).unwrap()),
+            Some(p["id"].as_str().unwrap().parse().unwrap()),
         )
         .unwrap();
     let year = chrono::Utc::now().date_naive().format("%Y").to_string();
@@ -443,7 +443,7 @@ fn check_invariants(url: &str) {
 fn a_started_server_resumes_queued_runs() {
     let db = TestDb::new(Backend::Sqlite).unwrap();
     let state = passgenau_server::config::prepare(&db.url, Some(TEST_SECRET), 2).unwrap();
-    let id = uuid::Uuid::now_v7();
+    let id = passgenau_domain::ids::RunId::new();
     let body = json!({"filter": {"district": "nowhere"}}).to_string();
     state
         .store

@@ -40,7 +40,7 @@ async fn offer(t: &TestApp, patch: Value) -> String {
 /// Dates a placement's decision back to `day` (as if it had been made then), so entries
 /// and exits can be recorded on earlier days than today.
 fn backdate(t: &TestApp, id: &str, day: &str) {
-    let id: uuid::Uuid = id.parse().unwrap();
+    let id: passgenau_domain::ids::PlacementId = id.parse().unwrap();
     let day: chrono::NaiveDate = day.parse().unwrap();
     t.state
         .store

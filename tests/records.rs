@@ -1014,7 +1014,7 @@ async fn concurrent_reads_are_each_audited(b: Backend) {
     }
     let before = t.count("audit_log");
     let store = t.state.store.clone();
-    let id: uuid::Uuid = cid.parse().unwrap();
+    let id: passgenau_domain::ids::CustomerId = cid.parse().unwrap();
     let threads: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();

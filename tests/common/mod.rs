@@ -115,7 +115,7 @@ pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret!";
 pub struct TestApp {
     pub db: TestDb,
     pub state: AppState,
-    pub provider_id: Uuid,
+    pub provider_id: passgenau_domain::ids::ProviderId,
 }
 
 impl TestApp {
@@ -126,7 +126,7 @@ impl TestApp {
         Some(TestApp {
             db,
             state,
-            provider_id: uuid::Uuid::nil(),
+            provider_id: Default::default(),
         })
     }
 
@@ -138,7 +138,10 @@ impl TestApp {
             .store
             .write(|conn| {
                 let rec = passgenau_store::providers::ProviderRecord {
-                    meta: passgenau_store::Meta::new(Uuid::now_v7(), passgenau_store::records::now()),
+                    meta: passgenau_store::Meta::new(
+                        passgenau_domain::ids::ProviderId::new(),
+                        passgenau_store::records::now(),
+                    ),
                     data: passgenau_domain::provider::ProviderData {
                         name: "Bildungsträger Rhein GmbH".into(),
                         azav_certified_until: Some("2030-12-31".parse().unwrap()),
@@ -401,7 +404,11 @@ macro_rules! on_both_backends {
 }
 
 /// An audit entry of a read by `actor` of `customer`, as the read routes write them.
-pub fn read_entry(actor: String, route: String, customer: Uuid) -> passgenau_store::audit::AuditEntry {
+pub fn read_entry(
+    actor: String,
+    route: String,
+    customer: passgenau_domain::ids::CustomerId,
+) -> passgenau_store::audit::AuditEntry {
     passgenau_store::audit::AuditEntry {
         id: passgenau_domain::ids::new_id(),
         at: passgenau_store::records::now(),

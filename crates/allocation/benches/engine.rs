@@ -7,10 +7,10 @@ use passgenau_allocation::recommend::{recommend_arranged, Arrangement};
 use passgenau_allocation::{recommend, Candidate, CustomerContext, ScoringConfig};
 use passgenau_domain::catalogue;
 use passgenau_domain::eligibility::{self, PastPlacement, RuleBook, Subject};
+use passgenau_domain::ids::{CustomerId, OfferId, ProviderId};
 use passgenau_domain::offer::{Entry, OfferData, OfferStatus};
 use passgenau_domain::provider::ProviderData;
 use passgenau_domain::{CustomerData, Gender, GermanLevel, Spell, TargetGroup, VocationalQualification};
-use uuid::Uuid;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let data = customer();
     let history = vec![PastPlacement {
         instrument_code: "AVGS_MAT".into(),
-        provider_id: Uuid::nil(),
+        provider_id: ProviderId::default(),
         started_on: Some(d("2025-05-01")),
         ended_on: Some(d("2025-08-31")),
         active: false,
@@ -66,7 +66,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("eligibility: one customer, whole catalogue", |b| {
         b.iter(|| {
             let s = Subject {
-                customer_id: Uuid::nil(),
+                customer_id: CustomerId::default(),
                 customer: &data,
                 household: &[],
                 history: &history,
@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
     let offers: Vec<OfferData> = (0..2_000)
         .map(|i| OfferData {
             instrument_code: instruments[i % instruments.len()].into(),
-            provider_id: Uuid::nil(),
+            provider_id: ProviderId::default(),
             title: format!("Angebot {i}"),
             district: format!("Stadtbezirk {}", i % 10 + 1),
             postal_code: Some(format!("40{:03}", i % 700)),
@@ -113,7 +113,7 @@ fn bench(c: &mut Criterion) {
             status: OfferStatus::Open,
         })
         .collect();
-    let ids: Vec<Uuid> = (0..offers.len()).map(|_| Uuid::now_v7()).collect();
+    let ids: Vec<OfferId> = (0..offers.len()).map(|_| OfferId::new()).collect();
     let candidates: Vec<Candidate> = offers
         .iter()
         .zip(&ids)
@@ -126,7 +126,7 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let ctx = CustomerContext {
-        id: Uuid::nil(),
+        id: CustomerId::default(),
         data: data.clone(),
         household: vec![],
         history: history.clone(),

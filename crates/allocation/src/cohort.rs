@@ -13,9 +13,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use passgenau_domain::eligibility::RuleBook;
+use passgenau_domain::ids::{CustomerId, OfferId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::flow::{self, Network, Status};
 use crate::recommend::{explain, rank_points, Candidate, CustomerContext};
@@ -39,7 +39,7 @@ impl Default for CorridorCosts {
 /// Why this offer rather than the next best one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Alternative {
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub score: i64,
     pub why: String,
 }
@@ -52,8 +52,8 @@ pub struct ProposalExplanation {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
-    pub customer_id: Uuid,
-    pub offer_id: Uuid,
+    pub customer_id: CustomerId,
+    pub offer_id: OfferId,
     pub score: i64,
     pub explanation: ProposalExplanation,
 }

@@ -10,12 +10,12 @@ use hashbrown::HashMap;
 use chrono::{Months, NaiveDate};
 use passgenau_domain::eligibility::{self, PastPlacement, RuleBook, Subject};
 use passgenau_domain::household::HouseholdMember;
+use passgenau_domain::ids::{CustomerId, OfferId};
 use passgenau_domain::offer::OfferData;
 use passgenau_domain::provider::ProviderData;
 use passgenau_domain::{target_groups, CustomerData, TargetGroup};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::scoring::{
     offer_bound, place_bound, score, CustomerFacts, ExplanationItem, OfferState, PointParts, ScoringConfig,
@@ -24,12 +24,12 @@ use crate::scoring::{
 /// The customer with what the rules read.
 #[derive(Debug, Clone)]
 pub struct CustomerContext {
-    pub id: Uuid,
+    pub id: CustomerId,
     pub data: CustomerData,
     pub household: Vec<HouseholdMember>,
     pub history: Vec<PastPlacement>,
     /// Offers the customer already holds an active placement in (never recommended again).
-    pub active_offers: Vec<Uuid>,
+    pub active_offers: Vec<OfferId>,
 }
 
 impl CustomerContext {
@@ -48,7 +48,7 @@ impl CustomerContext {
 /// One open offer with its occupancy.
 #[derive(Debug, Clone)]
 pub struct Candidate<'a> {
-    pub id: Uuid,
+    pub id: OfferId,
     pub offer: &'a OfferData,
     pub provider: &'a ProviderData,
     /// Active placements (reserved, confirmed, started).
@@ -57,7 +57,7 @@ pub struct Candidate<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Recommendation {
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub instrument_code: String,
     pub score: i64,
     pub free: i64,
@@ -111,7 +111,7 @@ fn rank_order(candidates: &[Candidate], (sa, a): &(i64, usize), (sb, b): &(i64, 
     sb.cmp(sa)
         .then(a.offer.starts_on.cmp(&b.offer.starts_on))
         // as a number: the same order as the bytes, without a call to memcmp
-        .then(a.id.as_u128().cmp(&b.id.as_u128()))
+        .then(a.id.uuid().as_u128().cmp(&b.id.uuid().as_u128()))
 }
 
 /// Unordered `(score, index)` of every eligible candidate with a free place.
@@ -464,7 +464,7 @@ pub fn recommend_arranged(
             best.offer(Worse {
                 neg_score: -(fixed + offer_points),
                 start: c.offer.starts_on,
-                id: c.id.as_u128(),
+                id: c.id.uuid().as_u128(),
                 index: i,
             });
         }
@@ -491,6 +491,7 @@ pub fn recommend_arranged(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use passgenau_domain::ids::ProviderId;
     use passgenau_domain::offer::{Entry, OfferStatus};
     use passgenau_domain::{Gender, GermanLevel, Spell, VocationalQualification};
 
@@ -552,7 +553,7 @@ mod tests {
         let offers: Vec<OfferData> = (0..400)
             .map(|i| OfferData {
                 instrument_code: codes[i % codes.len()].into(),
-                provider_id: Uuid::nil(),
+                provider_id: ProviderId::default(),
                 title: format!("Angebot {i}"),
                 district: format!("Stadtbezirk {}", i % 4 + 1),
                 postal_code: Some(format!("40{:03}", (i * 7) % 400)),
@@ -571,8 +572,8 @@ mod tests {
                 status: OfferStatus::Open,
             })
             .collect();
-        let ids: Vec<Uuid> = (0..offers.len() as u128)
-            .map(|n| Uuid::from_u128(n * 7919 % 1009))
+        let ids: Vec<OfferId> = (0..offers.len() as u128)
+            .map(|n| OfferId::from_uuid(uuid::Uuid::from_u128(n * 7919 % 1009)))
             .collect();
         let candidates: Vec<Candidate> = offers
             .iter()
@@ -610,12 +611,12 @@ mod tests {
             (unusual, "2003-02-01", "Stadtbezirk 9"),
         ] {
             let ctx = CustomerContext {
-                id: Uuid::nil(),
+                id: CustomerId::default(),
                 data: customer(born, district),
                 household: vec![],
                 history: vec![PastPlacement {
                     instrument_code: "AGH".into(),
-                    provider_id: Uuid::nil(),
+                    provider_id: ProviderId::default(),
                     started_on: Some(d("2025-05-01")),
                     ended_on: Some(d("2025-08-31")),
                     active: false,
@@ -626,7 +627,7 @@ mod tests {
             };
             let subject = ctx.subject(today);
             // the reference: full rules with reasons, the explained score, a plain sort
-            let mut expected: Vec<(i64, NaiveDate, Uuid)> = candidates
+            let mut expected: Vec<(i64, NaiveDate, OfferId)> = candidates
                 .iter()
                 .filter(|c| {
                     let on = eligibility::reference_day(c.offer, today);
@@ -643,21 +644,22 @@ mod tests {
                 expected.len()
             );
             for cands in [&candidates, &grouped] {
-                let got: Vec<(i64, NaiveDate, Uuid)> = recommend(&ctx, cands, 500, today, &rules, &cfg)
+                let got: Vec<(i64, NaiveDate, OfferId)> = recommend(&ctx, cands, 500, today, &rules, &cfg)
                     .into_iter()
                     .map(|r| (r.score, r.starts_on, r.offer_id))
                     .collect();
                 assert_eq!(got, expected);
                 for limit in [1, 2, 7, 20, 60] {
-                    let top: Vec<(i64, NaiveDate, Uuid)> = recommend(&ctx, cands, limit, today, &rules, &cfg)
-                        .into_iter()
-                        .map(|r| (r.score, r.starts_on, r.offer_id))
-                        .collect();
+                    let top: Vec<(i64, NaiveDate, OfferId)> =
+                        recommend(&ctx, cands, limit, today, &rules, &cfg)
+                            .into_iter()
+                            .map(|r| (r.score, r.starts_on, r.offer_id))
+                            .collect();
                     assert_eq!(top, expected[..limit], "limit {limit}");
                 }
                 // one instrument only, against a shared arrangement
                 let arrangement = Arrangement::new(cands, today, &cfg);
-                let only: Vec<(i64, NaiveDate, Uuid)> =
+                let only: Vec<(i64, NaiveDate, OfferId)> =
                     recommend_arranged(&ctx, cands, &arrangement, Some("EGZ"), 5, today, &rules, &cfg)
                         .into_iter()
                         .map(|r| (r.score, r.starts_on, r.offer_id))

@@ -431,7 +431,7 @@ mod tests {
     fn offer(code: &str) -> OfferData {
         OfferData {
             instrument_code: code.into(),
-            provider_id: uuid::Uuid::nil(),
+            provider_id: passgenau_domain::ids::ProviderId::default(),
             title: "T".into(),
             district: "Stadtbezirk 1".into(),
             postal_code: Some("40211".into()),

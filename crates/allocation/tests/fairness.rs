@@ -11,6 +11,7 @@ use passgenau_allocation::recommend::{recommend, Candidate, CustomerContext};
 use passgenau_allocation::ScoringConfig;
 use passgenau_domain::eligibility::{self, PastPlacement, RuleBook, Subject};
 use passgenau_domain::household::{HouseholdMember, HouseholdRole};
+use passgenau_domain::ids::{CustomerId, MemberId, OfferId, ProviderId};
 use passgenau_domain::offer::{Entry, OfferData, OfferStatus};
 use passgenau_domain::provider::ProviderData;
 use passgenau_domain::{CustomerData, Gender, GermanLevel, Spell, TargetGroup, VocationalQualification};
@@ -121,13 +122,13 @@ fn person(rng: &mut Lcg, today: NaiveDate) -> (CustomerData, Vec<HouseholdMember
     let household = if rng.chance(30) {
         vec![
             HouseholdMember {
-                id: Uuid::from_u128(1),
-                customer_id: Some(Uuid::nil()),
+                id: MemberId::from_uuid(Uuid::from_u128(1)),
+                customer_id: Some(CustomerId::default()),
                 role: HouseholdRole::Applicant,
                 date_of_birth: dob,
             },
             HouseholdMember {
-                id: Uuid::from_u128(2),
+                id: MemberId::from_uuid(Uuid::from_u128(2)),
                 customer_id: None,
                 role: HouseholdRole::Child,
                 date_of_birth: today.checked_sub_days(Days::new(rng.below(20 * 365))).unwrap(),
@@ -139,7 +140,7 @@ fn person(rng: &mut Lcg, today: NaiveDate) -> (CustomerData, Vec<HouseholdMember
     let history = if rng.chance(30) {
         vec![PastPlacement {
             instrument_code: ["AGH", "AVGS_MAT", "P16I", "MAG"][rng.below(4) as usize].into(),
-            provider_id: Uuid::from_u128(7),
+            provider_id: ProviderId::from_uuid(Uuid::from_u128(7)),
             started_on: Some(d("2024-02-01")),
             ended_on: Some(d("2024-07-31")),
             active: false,
@@ -170,7 +171,7 @@ fn offers(today: NaiveDate) -> Vec<OfferData> {
             let weeks = [4u64, 6, 26, 52, 104, 130][i % 6];
             OfferData {
                 instrument_code: codes[i % codes.len()].into(),
-                provider_id: Uuid::from_u128(7 + (i % 3) as u128),
+                provider_id: ProviderId::from_uuid(Uuid::from_u128(7 + (i % 3) as u128)),
                 title: format!("Angebot {i}"),
                 district: format!("Stadtbezirk {}", i % 10 + 1),
                 postal_code: Some(format!("40{:03}", (i * 13) % 700)),
@@ -203,7 +204,7 @@ fn decisions(
 ) -> String {
     let book = RuleBook::default();
     let s = Subject {
-        customer_id: Uuid::nil(),
+        customer_id: CustomerId::default(),
         customer: c,
         household,
         history,
@@ -224,7 +225,7 @@ fn decisions(
         out.push_str(&serde_json::to_string(&e).unwrap());
     }
     let ctx = CustomerContext {
-        id: Uuid::nil(),
+        id: CustomerId::default(),
         data: c.clone(),
         household: household.to_vec(),
         history: history.to_vec(),
@@ -244,8 +245,8 @@ fn nationality_and_gender_change_no_decision() {
         contact_email: None,
     };
     let offers = offers(today);
-    let ids: Vec<Uuid> = (0..offers.len() as u128)
-        .map(|n| Uuid::from_u128(1_000 + n))
+    let ids: Vec<OfferId> = (0..offers.len() as u128)
+        .map(|n| OfferId::from_uuid(Uuid::from_u128(1_000 + n)))
         .collect();
     let candidates: Vec<Candidate> = offers
         .iter()
@@ -302,7 +303,7 @@ fn migration_background_is_counted_but_decides_nothing() {
     let mut rng = Lcg(7);
     let (mut c, household, _) = person(&mut rng, today);
     c.nationality = "SY".into();
-    let groups = passgenau_domain::target_groups::derive(Uuid::nil(), &c, &household, today);
+    let groups = passgenau_domain::target_groups::derive(CustomerId::default(), &c, &household, today);
     assert!(groups.contains(&TargetGroup::MigrationBackground));
     assert!(!TargetGroup::MigrationBackground.may_decide());
     assert!(TargetGroup::ALL

@@ -5,8 +5,8 @@
 //! the customer's place in it, eligibility, capacity (invariant 1), budget (invariant 2)
 //! — so a request always hears the first reason that stops it.
 
+use crate::ids::OfferId;
 use chrono::{Datelike, NaiveDate};
-use uuid::Uuid;
 
 use crate::eligibility::{self, Reason, Refusal as VerdictRefusal, RuleBook, Subject, Verdict};
 use crate::offer::OfferData;
@@ -25,11 +25,11 @@ pub struct BudgetLine {
 pub struct Facts<'a> {
     /// The customer, household and history; `decided_on` is today.
     pub subject: Subject<'a>,
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub offer: &'a OfferData,
     pub provider: &'a ProviderData,
     /// Offers the customer holds an active placement in.
-    pub active_offers: &'a [Uuid],
+    pub active_offers: &'a [OfferId],
     /// Active placements in the offer (reserved, confirmed, started).
     pub occupied: i64,
     /// The plan line of [`budget_year`], if the year has a plan with a budget for it.

@@ -12,10 +12,10 @@
 //! administrative practice are [`RuleParams`]; they are versioned with validity dates
 //! ([`RuleBook`]), so a decision as of a past day uses the parameters of that day.
 
+use crate::ids::{CustomerId, ProviderId};
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::customer::{CustomerData, VocationalQualification};
 use crate::dates::{
@@ -618,7 +618,7 @@ impl RuleBook {
 /// Whom the rules are evaluated for, and when the decision is taken.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
-    pub customer_id: Uuid,
+    pub customer_id: CustomerId,
     pub customer: &'a CustomerData,
     pub household: &'a [HouseholdMember],
     pub history: &'a [PastPlacement],
@@ -951,7 +951,7 @@ fn former_employer<S: RuleSink + ?Sized>(sink: &mut S, s: &Subject, offer: &Offe
 
 /// Days the customer was employed by `employer` in the `months` months before `on` (the
 /// same-firm exclusions: § 92 Abs. 1 Nr. 2, § 54a Abs. 5 SGB III).
-fn days_employed_at(s: &Subject, employer: Uuid, on: NaiveDate, months: u32) -> i64 {
+fn days_employed_at(s: &Subject, employer: ProviderId, on: NaiveDate, months: u32) -> i64 {
     let spells: Vec<Spell> = s
         .customer
         .employment_spells

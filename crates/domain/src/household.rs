@@ -1,9 +1,9 @@
 //! Bedarfsgemeinschaften (§ 7 Abs. 3 SGB II): the people who live and are in need together.
 
+use crate::ids::{CustomerId, MemberId};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::customer::age_on;
 
@@ -25,8 +25,8 @@ pub enum HouseholdRole {
 /// the person has one (children usually do not).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HouseholdMember {
-    pub id: Uuid,
-    pub customer_id: Option<Uuid>,
+    pub id: MemberId,
+    pub customer_id: Option<CustomerId>,
     pub role: HouseholdRole,
     pub date_of_birth: NaiveDate,
 }
@@ -48,7 +48,7 @@ pub fn minor_children(members: &[HouseholdMember], on: NaiveDate) -> usize {
 /// Single parent (*alleinerziehend*): the customer is the one adult of the BG (applicant
 /// or partner, and no other applicant or partner), and at least one minor child lives
 /// there. (Domain rules, "Terms"; BA definition of *Alleinerziehende*.)
-pub fn is_single_parent(customer_id: Uuid, members: &[HouseholdMember], on: NaiveDate) -> bool {
+pub fn is_single_parent(customer_id: CustomerId, members: &[HouseholdMember], on: NaiveDate) -> bool {
     let adults: Vec<&HouseholdMember> = members
         .iter()
         .filter(|m| matches!(m.role, HouseholdRole::Applicant | HouseholdRole::Partner))
@@ -67,9 +67,9 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn member(customer: Option<Uuid>, role: HouseholdRole, dob: &str) -> HouseholdMember {
+    fn member(customer: Option<CustomerId>, role: HouseholdRole, dob: &str) -> HouseholdMember {
         HouseholdMember {
-            id: Uuid::now_v7(),
+            id: MemberId::new(),
             customer_id: customer,
             role,
             date_of_birth: d(dob),
@@ -78,7 +78,7 @@ mod tests {
 
     #[test]
     fn single_parent_needs_one_adult_and_a_minor_child() {
-        let me = Uuid::now_v7();
+        let me = CustomerId::new();
         let on = d("2021-06-01");
         let mut bg = vec![
             member(Some(me), HouseholdRole::Applicant, "1985-01-01"),

@@ -1,5 +1,6 @@
 //! Offers: places of one instrument at one provider over one period.
 
+use crate::ids::ProviderId;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -43,7 +44,7 @@ pub fn default_max_places(planned_places: i32) -> i32 {
 #[serde(deny_unknown_fields)]
 pub struct OfferData {
     pub instrument_code: String,
-    pub provider_id: uuid::Uuid,
+    pub provider_id: ProviderId,
     pub title: String,
     pub district: String,
     #[serde(default)]

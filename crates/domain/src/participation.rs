@@ -3,10 +3,10 @@
 //! exclusions of the rules (AGH months, § 16i years, an EQ at the same firm, § 45 measures
 //! that do not interrupt unemployment) read both alike, through [`Participation`].
 
+use crate::ids::ProviderId;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::spells::{covered_days, Spell};
 use crate::validation::FieldError;
@@ -35,7 +35,7 @@ pub struct PriorParticipation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PastPlacement {
     pub instrument_code: String,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     /// Entry date (*Eintritt*); `None` if the placement never started.
     pub started_on: Option<NaiveDate>,
     /// Exit date; `None` while running.
@@ -67,7 +67,7 @@ impl PastPlacement {
 /// Who ran a participation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Firm<'a> {
-    Provider(Uuid),
+    Provider(ProviderId),
     Named(&'a str),
     Unknown,
 }
@@ -75,12 +75,12 @@ pub enum Firm<'a> {
 impl Firm<'_> {
     /// Whether this is the provider `id` named `name` (a recorded name matches ignoring
     /// case and surrounding blanks; a recorded ID matches the ID).
-    pub fn is(&self, id: Uuid, name: &str) -> bool {
+    pub fn is(&self, id: ProviderId, name: &str) -> bool {
         match *self {
             Firm::Provider(p) => p == id,
             Firm::Named(text) => {
                 let text = text.trim();
-                text.parse::<Uuid>().is_ok_and(|u| u == id)
+                text.parse::<ProviderId>().is_ok_and(|u| u == id)
                     || text.to_lowercase() == name.trim().to_lowercase()
             }
             Firm::Unknown => false,

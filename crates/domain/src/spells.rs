@@ -1,9 +1,9 @@
 //! Periods in a customer's history (benefit receipt, unemployment, employment).
 
+use crate::ids::ProviderId;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 /// A period `[from, to]`, both days inclusive; `to: null` means still running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -16,7 +16,7 @@ pub struct Spell {
     /// same-firm exclusions read it (EQ: § 54a Abs. 5 SGB III; EGZ and § 16e: § 92 Abs. 1
     /// Nr. 2 SGB III); a spell without it excludes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub employer_id: Option<Uuid>,
+    pub employer_id: Option<ProviderId>,
 }
 
 impl Spell {
@@ -29,7 +29,7 @@ impl Spell {
     }
 
     /// An employment spell at a recorded employer.
-    pub fn at(from: NaiveDate, to: Option<NaiveDate>, employer_id: Uuid) -> Self {
+    pub fn at(from: NaiveDate, to: Option<NaiveDate>, employer_id: ProviderId) -> Self {
         Self {
             from,
             to,

@@ -1,10 +1,10 @@
 //! Target groups (*Zielgruppen*) of the AMIP 2021, derived from a customer's records as of
 //! a date. They are never stored: a stored flag goes stale the day a spell ends.
 
+use crate::ids::CustomerId;
 use chrono::{Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::customer::{CustomerData, VocationalQualification};
 use crate::household::{is_single_parent, HouseholdMember};
@@ -242,7 +242,7 @@ pub fn is_long_term_recipient(customer: &CustomerData, as_of: NaiveDate) -> bool
 
 /// The target groups a customer belongs to on `as_of`, in a stable order.
 pub fn derive(
-    customer_id: Uuid,
+    customer_id: CustomerId,
     customer: &CustomerData,
     household: &[HouseholdMember],
     as_of: NaiveDate,
@@ -328,7 +328,7 @@ mod tests {
     }
 
     fn groups(c: &CustomerData, on: &str) -> Vec<TargetGroup> {
-        derive(Uuid::nil(), c, &[], d(on))
+        derive(CustomerId::default(), c, &[], d(on))
     }
 
     #[test]
@@ -408,16 +408,16 @@ mod tests {
     #[test]
     fn single_parent_comes_from_the_household() {
         let c = customer();
-        let id = Uuid::now_v7();
+        let id = CustomerId::new();
         let bg = vec![
             HouseholdMember {
-                id: Uuid::now_v7(),
+                id: crate::ids::MemberId::new(),
                 customer_id: Some(id),
                 role: HouseholdRole::Applicant,
                 date_of_birth: c.date_of_birth,
             },
             HouseholdMember {
-                id: Uuid::now_v7(),
+                id: crate::ids::MemberId::new(),
                 customer_id: None,
                 role: HouseholdRole::Child,
                 date_of_birth: d("2015-01-01"),

@@ -5,16 +5,17 @@ mod common;
 
 use common::{customer, d, offer, placed, provider, Case};
 use passgenau_domain::decision::{self, Authority, BudgetLine, Facts, Refusal, WaitRefusal};
+use passgenau_domain::ids::OfferId;
 use passgenau_domain::offer::OfferStatus;
 use passgenau_domain::{CustomerData, Spell};
 use uuid::Uuid;
 
-const OFFER: Uuid = Uuid::from_u128(42);
+const OFFER: OfferId = OfferId::from_uuid(Uuid::from_u128(42));
 
 struct World {
     case: Case,
     offer: passgenau_domain::offer::OfferData,
-    active_offers: Vec<Uuid>,
+    active_offers: Vec<OfferId>,
     occupied: i64,
     budget: Option<BudgetLine>,
 }

@@ -1,5 +1,6 @@
 //! Authentication (argon2id passwords, HS256 JWTs) and role checks.
 
+use passgenau_domain::ids::ProviderId;
 use std::future::{ready, Ready};
 
 use actix_web::dev::Payload;
@@ -11,7 +12,6 @@ use argon2::Argon2;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use passgenau_domain::user::Role;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -24,7 +24,7 @@ pub struct Claims {
     pub sub: String,
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
@@ -56,7 +56,12 @@ impl Tokens {
         }
     }
 
-    pub fn issue(&self, username: &str, role: Role, provider_id: Option<Uuid>) -> Result<String, ApiError> {
+    pub fn issue(
+        &self,
+        username: &str,
+        role: Role,
+        provider_id: Option<ProviderId>,
+    ) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: username.to_string(),
@@ -90,7 +95,7 @@ impl Tokens {
 pub struct Caller {
     pub username: String,
     pub role: Role,
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
 }
 
 impl Caller {

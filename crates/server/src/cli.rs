@@ -1,12 +1,12 @@
 //! The `passgenau` command line: serve the API, migrate, manage users, seed, solve. The
 //! binary (`src/main.rs` of the workspace root) only calls [`main`].
 
+use passgenau_domain::ids::{CustomerId, ProviderId};
 use std::io::Read;
 
 use crate::config::{self, DEFAULT_DATABASE_URL};
 use clap::{Parser, Subcommand};
 use passgenau_domain::user::Role;
-use uuid::Uuid;
 
 #[derive(Parser)]
 #[command(
@@ -61,7 +61,7 @@ enum Command {
     /// POST /allocation-runs; prints the run's figures.
     Allocate {
         #[arg(long = "customer-id")]
-        customer_ids: Vec<Uuid>,
+        customer_ids: Vec<CustomerId>,
         #[arg(long)]
         target_group: Option<String>,
         #[arg(long)]
@@ -104,7 +104,7 @@ enum UserCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
         #[arg(long)]
-        provider_id: Option<Uuid>,
+        provider_id: Option<ProviderId>,
     },
 }
 
@@ -258,7 +258,7 @@ fn migrate(db: Db) -> CliResult {
 }
 
 /// `user add`: a user with the password read from standard input.
-fn user_add(db: Db, username: &str, role: Role, provider_id: Option<Uuid>) -> CliResult {
+fn user_add(db: Db, username: &str, role: Role, provider_id: Option<ProviderId>) -> CliResult {
     let state = db.prepare(2)?;
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
@@ -307,7 +307,7 @@ fn seed_demo(db: Db, customers: usize, seed: u64, force: bool) -> CliResult {
 /// `allocate`: plan a cohort now, with a progress bar, and store its proposals.
 fn allocate(
     db: Db,
-    customer_ids: Vec<Uuid>,
+    customer_ids: Vec<CustomerId>,
     target_group: Option<String>,
     district: Option<String>,
     instruments: Vec<String>,

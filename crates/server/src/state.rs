@@ -1,5 +1,6 @@
 //! Shared application state.
 
+use passgenau_domain::ids::{CustomerId, HouseholdId};
 use std::sync::Arc;
 
 use passgenau_allocation::ScoringConfig;
@@ -69,7 +70,7 @@ impl Audited {
         store: &Store,
         caller: &crate::auth::Caller,
         route: &str,
-        subjects: impl IntoIterator<Item = (Option<uuid::Uuid>, Option<uuid::Uuid>)>,
+        subjects: impl IntoIterator<Item = (Option<CustomerId>, Option<HouseholdId>)>,
     ) {
         let entries = crate::services::audit::audit_entries(
             caller,

@@ -7,6 +7,7 @@
 //! `append_event`). On SQLite the write transaction is `BEGIN IMMEDIATE`, which holds the
 //! database's single write lock, so the row locks are not needed there.
 
+use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, ProviderId};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -15,7 +16,7 @@ use passgenau_domain::eligibility::PastPlacement;
 use passgenau_domain::placement::PlacementStatus;
 use uuid::Uuid;
 
-use crate::codec::{enum_from_str, enum_to_str, uuid_from_str};
+use crate::codec::{enum_from_str, enum_to_str, id_from_str};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
@@ -32,9 +33,9 @@ pub enum Source {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AllocationRecord {
-    pub meta: Meta,
-    pub customer_id: Uuid,
-    pub offer_id: Uuid,
+    pub meta: Meta<PlacementId>,
+    pub customer_id: CustomerId,
+    pub offer_id: OfferId,
     pub instrument_code: String,
     pub status: PlacementStatus,
     pub note: Option<String>,
@@ -113,13 +114,13 @@ impl TryFrom<AllocationRow> for AllocationRecord {
     fn try_from(r: AllocationRow) -> StoreResult<Self> {
         Ok(AllocationRecord {
             meta: Meta {
-                id: uuid_from_str(&r.id)?,
+                id: id_from_str(&r.id)?,
                 version: r.version,
                 created_at: from_db_time(r.created_at),
                 updated_at: from_db_time(r.updated_at),
             },
-            customer_id: uuid_from_str(&r.customer_id)?,
-            offer_id: uuid_from_str(&r.offer_id)?,
+            customer_id: id_from_str(&r.customer_id)?,
+            offer_id: id_from_str(&r.offer_id)?,
             instrument_code: r.instrument_code,
             status: enum_from_str(&r.status)?,
             note: r.note,
@@ -152,7 +153,7 @@ fn active_strs() -> [&'static str; 3] {
 
 /// Locks the offer row until the transaction ends (PostgreSQL); every placement change of
 /// that offer serialises here, across server instances.
-pub fn lock_offer(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<()> {
+pub fn lock_offer(conn: &mut DbConnection, offer_id: OfferId) -> StoreResult<()> {
     if let DbConnection::Postgresql(pg) = conn {
         diesel::sql_query("SELECT id FROM offers WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::Text, _>(offer_id.to_string())
@@ -162,7 +163,7 @@ pub fn lock_offer(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<()> {
 }
 
 /// Active placements (reserved, confirmed, started) of an offer.
-pub fn count_active(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<i64> {
+pub fn count_active(conn: &mut DbConnection, offer_id: OfferId) -> StoreResult<i64> {
     // on the concrete connection (see `on_backend!`): it runs inside every placement's
     // write transaction, where SQLite's one writer waits for it
     let key = offer_id.to_string();
@@ -174,8 +175,8 @@ pub fn count_active(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<i64>
 }
 
 /// Active placements per offer, for many offers at once.
-pub fn active_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResult<HashMap<Uuid, i64>> {
-    let keys: Vec<String> = offer_ids.iter().map(Uuid::to_string).collect();
+pub fn active_counts(conn: &mut DbConnection, offer_ids: &[OfferId]) -> StoreResult<HashMap<OfferId, i64>> {
+    let keys: Vec<String> = offer_ids.iter().map(ToString::to_string).collect();
     let mut out = HashMap::with_capacity(keys.len());
     for chunk in keys.chunks(1_000) {
         let rows: Vec<(String, i64)> = allocations::table
@@ -185,14 +186,14 @@ pub fn active_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResult
             .select((allocations::offer_id, diesel::dsl::count_star()))
             .load(conn)?;
         for (id, n) in rows {
-            out.insert(uuid_from_str(&id)?, n);
+            out.insert(id_from_str(&id)?, n);
         }
     }
     Ok(out)
 }
 
 /// Whether the customer holds an active placement in the offer.
-pub fn has_active(conn: &mut DbConnection, customer_id: Uuid, offer_id: Uuid) -> StoreResult<bool> {
+pub fn has_active(conn: &mut DbConnection, customer_id: CustomerId, offer_id: OfferId) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(
         allocations::table
             .filter(allocations::customer_id.eq(customer_id.to_string()))
@@ -216,7 +217,7 @@ pub fn insert(conn: &mut DbConnection, r: &AllocationRecord) -> StoreResult<()> 
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<AllocationRecord> {
+pub fn get(conn: &mut DbConnection, id: PlacementId) -> StoreResult<AllocationRecord> {
     allocations::table
         .find(id.to_string())
         .select(AllocationRow::as_select())
@@ -241,11 +242,11 @@ pub fn update(conn: &mut DbConnection, r: &AllocationRecord, expected_version: i
 
 #[derive(Debug, Clone, Default)]
 pub struct AllocationFilter {
-    pub customer_id: Option<Uuid>,
-    pub offer_id: Option<Uuid>,
+    pub customer_id: Option<CustomerId>,
+    pub offer_id: Option<OfferId>,
     pub status: Option<PlacementStatus>,
     /// Only placements in offers of this provider.
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
 }
 
 pub fn list(
@@ -297,7 +298,10 @@ type HistoryRow = (
 );
 
 /// A customer's placements as the eligibility rules read them, with the offer's provider.
-pub fn history(conn: &mut DbConnection, customer_id: Uuid) -> StoreResult<(Vec<PastPlacement>, Vec<Uuid>)> {
+pub fn history(
+    conn: &mut DbConnection,
+    customer_id: CustomerId,
+) -> StoreResult<(Vec<PastPlacement>, Vec<OfferId>)> {
     // on the concrete connection: see `on_backend!`
     let key = customer_id.to_string();
     let rows: Vec<HistoryRow> = crate::on_backend!(conn, |c| allocations::table
@@ -328,11 +332,11 @@ fn add_to_history(history: &mut CustomerHistory, row: HistoryRow) -> StoreResult
     let (code, provider, status, started_on, ended_on, offer, offer_from, offer_to, created) = row;
     let status: PlacementStatus = enum_from_str(&status)?;
     if status.is_active() {
-        history.1.push(uuid_from_str(&offer)?);
+        history.1.push(id_from_str(&offer)?);
     }
     history.0.push(PastPlacement {
         instrument_code: code,
-        provider_id: uuid_from_str(&provider)?,
+        provider_id: id_from_str(&provider)?,
         started_on,
         ended_on,
         active: status.is_active(),
@@ -346,9 +350,9 @@ fn add_to_history(history: &mut CustomerHistory, row: HistoryRow) -> StoreResult
 #[derive(Debug, Clone)]
 pub struct AllocationEvent {
     pub id: Uuid,
-    pub allocation_id: Uuid,
-    pub customer_id: Uuid,
-    pub offer_id: Uuid,
+    pub allocation_id: PlacementId,
+    pub customer_id: CustomerId,
+    pub offer_id: OfferId,
     pub instrument_code: String,
     pub from_status: Option<PlacementStatus>,
     pub to_status: PlacementStatus,
@@ -452,16 +456,16 @@ pub fn append_event(conn: &mut DbConnection, e: &AllocationEvent) -> StoreResult
 }
 
 /// A customer's placements as the rules read them, and the offers held now.
-pub type CustomerHistory = (Vec<PastPlacement>, Vec<Uuid>);
+pub type CustomerHistory = (Vec<PastPlacement>, Vec<OfferId>);
 
 /// Histories of many customers at once (cohort runs): per customer, the placements as the
 /// rules read them and the offers with an active placement.
 pub fn histories(
     conn: &mut DbConnection,
-    customer_ids: &[Uuid],
-) -> StoreResult<HashMap<Uuid, CustomerHistory>> {
-    let keys: Vec<String> = customer_ids.iter().map(Uuid::to_string).collect();
-    let mut out: HashMap<Uuid, CustomerHistory> = HashMap::new();
+    customer_ids: &[CustomerId],
+) -> StoreResult<HashMap<CustomerId, CustomerHistory>> {
+    let keys: Vec<String> = customer_ids.iter().map(ToString::to_string).collect();
+    let mut out: HashMap<CustomerId, CustomerHistory> = HashMap::new();
     for chunk in keys.chunks(1_000) {
         let rows: Vec<(String, HistoryRow)> = allocations::table
             .inner_join(offers::table)
@@ -482,7 +486,7 @@ pub fn histories(
             ))
             .load(conn)?;
         for (customer, row) in rows {
-            add_to_history(out.entry(uuid_from_str(&customer)?).or_default(), row)?;
+            add_to_history(out.entry(id_from_str(&customer)?).or_default(), row)?;
         }
     }
     Ok(out)

@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use passgenau_domain::ids::{CustomerId, HouseholdId};
 use uuid::Uuid;
 
-use crate::codec::{opt_uuid, uuid_from_str};
+use crate::codec::{id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Page, PageOf};
@@ -48,8 +49,8 @@ pub struct AuditEntry {
     pub role: String,
     pub action: Action,
     pub route: String,
-    pub customer_id: Option<Uuid>,
-    pub household_id: Option<Uuid>,
+    pub customer_id: Option<CustomerId>,
+    pub household_id: Option<HouseholdId>,
     /// For changes: the names of the fields that changed (never their values).
     pub fields: Option<String>,
 }
@@ -98,7 +99,7 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<CustomerId>,
     pub actor: Option<String>,
     pub since: Option<DateTime<Utc>>,
 }
@@ -122,14 +123,14 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Store
         .into_iter()
         .map(|r| {
             Ok(AuditEntry {
-                id: uuid_from_str(&r.id)?,
+                id: id_from_str(&r.id)?,
                 at: from_db_time(r.at),
                 action: Action::parse(&r.action)?,
                 actor: r.actor,
                 role: r.role,
                 route: r.route,
-                customer_id: opt_uuid(r.customer_id.as_deref())?,
-                household_id: opt_uuid(r.household_id.as_deref())?,
+                customer_id: opt_id(r.customer_id.as_deref())?,
+                household_id: opt_id(r.household_id.as_deref())?,
                 fields: r.fields,
             })
         })

@@ -1,5 +1,6 @@
 //! Conversions between domain values and their stored text form.
 
+use passgenau_domain::ids::Id;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use uuid::Uuid;
@@ -28,10 +29,12 @@ pub fn json_from_str<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(StoreError::corrupt)
 }
 
-pub fn uuid_from_str(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(StoreError::corrupt)
+/// An ID from its stored text. IDs are text on both backends (`passgenau_domain::ids`), so
+/// this and `to_string()` are the only conversions.
+pub fn id_from_str<I: Id>(s: &str) -> Result<I, StoreError> {
+    Uuid::parse_str(s).map(I::from_uuid).map_err(StoreError::corrupt)
 }
 
-pub fn opt_uuid(s: Option<&str>) -> Result<Option<Uuid>, StoreError> {
-    s.map(uuid_from_str).transpose()
+pub fn opt_id<I: Id>(s: Option<&str>) -> Result<Option<I>, StoreError> {
+    s.map(id_from_str).transpose()
 }

@@ -2,10 +2,10 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_domain::CustomerData;
-use uuid::Uuid;
 
-use crate::codec::{enum_from_str, enum_to_str, json_from_str, json_to_str, opt_uuid, uuid_from_str};
+use crate::codec::{enum_from_str, enum_to_str, id_from_str, json_from_str, json_to_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
@@ -14,8 +14,8 @@ use crate::schema::customers;
 /// A stored customer. `household_id` is kept by the household membership routes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerRecord {
-    pub meta: Meta,
-    pub household_id: Option<Uuid>,
+    pub meta: Meta<CustomerId>,
+    pub household_id: Option<HouseholdId>,
     pub data: CustomerData,
 }
 
@@ -93,12 +93,12 @@ impl TryFrom<CustomerRow> for CustomerRecord {
     fn try_from(r: CustomerRow) -> StoreResult<Self> {
         Ok(CustomerRecord {
             meta: Meta {
-                id: uuid_from_str(&r.id)?,
+                id: id_from_str(&r.id)?,
                 version: r.version,
                 created_at: from_db_time(r.created_at),
                 updated_at: from_db_time(r.updated_at),
             },
-            household_id: opt_uuid(r.household_id.as_deref())?,
+            household_id: opt_id(r.household_id.as_deref())?,
             data: CustomerData {
                 customer_number: r.customer_number,
                 first_name: r.first_name,
@@ -145,7 +145,7 @@ pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<(
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<CustomerRecord> {
+pub fn get(conn: &mut DbConnection, id: CustomerId) -> StoreResult<CustomerRecord> {
     // on the concrete connection: see `on_backend!`
     let key = id.to_string();
     let row: CustomerRow = crate::on_backend!(conn, |c| customers::table
@@ -156,8 +156,8 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<CustomerRecord> {
 }
 
 /// Customers by ID, in no particular order; unknown IDs are left out.
-pub fn get_many(conn: &mut DbConnection, ids: &[Uuid]) -> StoreResult<Vec<CustomerRecord>> {
-    let keys: Vec<String> = ids.iter().map(Uuid::to_string).collect();
+pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Vec<CustomerRecord>> {
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let mut out = Vec::with_capacity(keys.len());
     // Bounded IN lists: SQLite allows at most 32,766 bound parameters per statement.
     for chunk in keys.chunks(1_000) {
@@ -179,7 +179,7 @@ pub struct CustomerFilter {
     pub last_name: Option<String>,
     pub district: Option<String>,
     pub postal_code: Option<String>,
-    pub household_id: Option<Uuid>,
+    pub household_id: Option<HouseholdId>,
 }
 
 pub fn list(
@@ -235,8 +235,8 @@ pub fn update(conn: &mut DbConnection, record: &CustomerRecord, expected_version
 /// Moves a customer into (or out of) a household; bumps the version.
 pub fn set_household(
     conn: &mut DbConnection,
-    id: Uuid,
-    household_id: Option<Uuid>,
+    id: CustomerId,
+    household_id: Option<HouseholdId>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
     let n = diesel::update(customers::table.find(id.to_string()))

@@ -2,9 +2,9 @@
 
 use diesel::prelude::*;
 use passgenau_domain::household::{HouseholdData, HouseholdMember};
-use uuid::Uuid;
+use passgenau_domain::ids::{HouseholdId, MemberId};
 
-use crate::codec::{enum_from_str, enum_to_str, opt_uuid, uuid_from_str};
+use crate::codec::{enum_from_str, enum_to_str, id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
@@ -12,7 +12,7 @@ use crate::schema::{household_members, households};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct HouseholdRecord {
-    pub meta: Meta,
+    pub meta: Meta<HouseholdId>,
     pub data: HouseholdData,
     pub members: Vec<HouseholdMember>,
 }
@@ -40,7 +40,7 @@ struct MemberRow {
     created_at: chrono::NaiveDateTime,
 }
 
-fn row(meta: &Meta, data: &HouseholdData) -> HouseholdRow {
+fn row(meta: &Meta<HouseholdId>, data: &HouseholdData) -> HouseholdRow {
     HouseholdRow {
         id: meta.id.to_string(),
         household_number: data.household_number.clone(),
@@ -51,12 +51,12 @@ fn row(meta: &Meta, data: &HouseholdData) -> HouseholdRow {
     }
 }
 
-fn member(r: MemberRow) -> StoreResult<(Uuid, HouseholdMember)> {
+fn member(r: MemberRow) -> StoreResult<(HouseholdId, HouseholdMember)> {
     Ok((
-        uuid_from_str(&r.household_id)?,
+        id_from_str(&r.household_id)?,
         HouseholdMember {
-            id: uuid_from_str(&r.id)?,
-            customer_id: opt_uuid(r.customer_id.as_deref())?,
+            id: id_from_str(&r.id)?,
+            customer_id: opt_id(r.customer_id.as_deref())?,
             role: enum_from_str(&r.role)?,
             date_of_birth: r.date_of_birth,
         },
@@ -73,7 +73,7 @@ fn duplicate_number(e: diesel::result::Error) -> StoreError {
     }
 }
 
-pub fn insert(conn: &mut DbConnection, meta: &Meta, data: &HouseholdData) -> StoreResult<()> {
+pub fn insert(conn: &mut DbConnection, meta: &Meta<HouseholdId>, data: &HouseholdData) -> StoreResult<()> {
     diesel::insert_into(households::table)
         .values(row(meta, data))
         .execute(conn)
@@ -82,7 +82,7 @@ pub fn insert(conn: &mut DbConnection, meta: &Meta, data: &HouseholdData) -> Sto
 }
 
 /// Members of the given households, grouped by household ID.
-fn members_of(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<(Uuid, HouseholdMember)>> {
+fn members_of(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<(HouseholdId, HouseholdMember)>> {
     let mut out = Vec::new();
     for chunk in ids.chunks(1_000) {
         let rows = household_members::table
@@ -99,13 +99,13 @@ fn members_of(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<(Uuid,
 
 fn assemble(conn: &mut DbConnection, rows: Vec<HouseholdRow>) -> StoreResult<Vec<HouseholdRecord>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut by_household: std::collections::HashMap<Uuid, Vec<HouseholdMember>> = Default::default();
+    let mut by_household: std::collections::HashMap<HouseholdId, Vec<HouseholdMember>> = Default::default();
     for (h, m) in members_of(conn, &ids)? {
         by_household.entry(h).or_default().push(m);
     }
     rows.into_iter()
         .map(|r| {
-            let id = uuid_from_str(&r.id)?;
+            let id = id_from_str(&r.id)?;
             Ok(HouseholdRecord {
                 meta: Meta {
                     id,
@@ -123,7 +123,7 @@ fn assemble(conn: &mut DbConnection, rows: Vec<HouseholdRow>) -> StoreResult<Vec
         .collect()
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<HouseholdRecord> {
+pub fn get(conn: &mut DbConnection, id: HouseholdId) -> StoreResult<HouseholdRecord> {
     let r = households::table
         .find(id.to_string())
         .select(HouseholdRow::as_select())
@@ -132,7 +132,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<HouseholdRecord> {
 }
 
 /// The members of one household (for deriving a customer's target groups).
-pub fn members(conn: &mut DbConnection, household_id: Uuid) -> StoreResult<Vec<HouseholdMember>> {
+pub fn members(conn: &mut DbConnection, household_id: HouseholdId) -> StoreResult<Vec<HouseholdMember>> {
     // `=` rather than `IN (…)`: diesel does not cache statements with a bound list, so
     // SQLite re-prepared this one on every recommendation and eligibility request.
     // on the concrete connection: see `on_backend!`
@@ -148,10 +148,10 @@ pub fn members(conn: &mut DbConnection, household_id: Uuid) -> StoreResult<Vec<H
 /// Members of many households at once, keyed by household.
 pub fn members_by_household(
     conn: &mut DbConnection,
-    household_ids: &[Uuid],
-) -> StoreResult<std::collections::HashMap<Uuid, Vec<HouseholdMember>>> {
-    let ids: Vec<String> = household_ids.iter().map(Uuid::to_string).collect();
-    let mut map: std::collections::HashMap<Uuid, Vec<HouseholdMember>> = Default::default();
+    household_ids: &[HouseholdId],
+) -> StoreResult<std::collections::HashMap<HouseholdId, Vec<HouseholdMember>>> {
+    let ids: Vec<String> = household_ids.iter().map(ToString::to_string).collect();
+    let mut map: std::collections::HashMap<HouseholdId, Vec<HouseholdMember>> = Default::default();
     for (h, m) in members_of(conn, &ids)? {
         map.entry(h).or_default().push(m);
     }
@@ -181,7 +181,7 @@ pub fn list(
 
 pub fn update(
     conn: &mut DbConnection,
-    meta: &Meta,
+    meta: &Meta<HouseholdId>,
     data: &HouseholdData,
     expected_version: i64,
 ) -> StoreResult<()> {
@@ -201,7 +201,11 @@ pub fn update(
 }
 
 /// Bumps the household's version (its members are part of its representation).
-pub fn touch(conn: &mut DbConnection, id: Uuid, now: chrono::DateTime<chrono::Utc>) -> StoreResult<()> {
+pub fn touch(
+    conn: &mut DbConnection,
+    id: HouseholdId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
     let n = diesel::update(households::table.find(id.to_string()))
         .set((
             households::version.eq(households::version + 1),
@@ -216,7 +220,7 @@ pub fn touch(conn: &mut DbConnection, id: Uuid, now: chrono::DateTime<chrono::Ut
 
 pub fn add_member(
     conn: &mut DbConnection,
-    household_id: Uuid,
+    household_id: HouseholdId,
     m: &HouseholdMember,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
@@ -244,8 +248,8 @@ pub fn add_member(
 /// household.
 pub fn remove_member(
     conn: &mut DbConnection,
-    household_id: Uuid,
-    member_id: Uuid,
+    household_id: HouseholdId,
+    member_id: MemberId,
 ) -> StoreResult<HouseholdMember> {
     let r = household_members::table
         .filter(household_members::id.eq(member_id.to_string()))
@@ -260,8 +264,8 @@ pub fn remove_member(
 /// Inserts many households with their members (the demo seed).
 pub fn insert_many(
     conn: &mut DbConnection,
-    households: &[(Meta, HouseholdData)],
-    members: &[(Uuid, HouseholdMember)],
+    households: &[(Meta<HouseholdId>, HouseholdData)],
+    members: &[(HouseholdId, HouseholdMember)],
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
     let rows: Vec<HouseholdRow> = households.iter().map(|(m, d)| row(m, d)).collect();

@@ -2,10 +2,10 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
+use passgenau_domain::ids::{OfferId, ProviderId};
 use passgenau_domain::offer::OfferData;
-use uuid::Uuid;
 
-use crate::codec::{enum_from_str, enum_to_str, json_from_str, json_to_str, uuid_from_str};
+use crate::codec::{enum_from_str, enum_to_str, id_from_str, json_from_str, json_to_str};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
@@ -13,7 +13,7 @@ use crate::schema::offers;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfferRecord {
-    pub meta: Meta,
+    pub meta: Meta<OfferId>,
     pub data: OfferData,
 }
 
@@ -80,14 +80,14 @@ impl TryFrom<OfferRow> for OfferRecord {
     fn try_from(r: OfferRow) -> StoreResult<Self> {
         Ok(OfferRecord {
             meta: Meta {
-                id: uuid_from_str(&r.id)?,
+                id: id_from_str(&r.id)?,
                 version: r.version,
                 created_at: from_db_time(r.created_at),
                 updated_at: from_db_time(r.updated_at),
             },
             data: OfferData {
                 instrument_code: r.instrument_code,
-                provider_id: uuid_from_str(&r.provider_id)?,
+                provider_id: id_from_str(&r.provider_id)?,
                 title: r.title,
                 district: r.district,
                 postal_code: r.postal_code,
@@ -127,7 +127,7 @@ pub fn insert(conn: &mut DbConnection, rec: &OfferRecord) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<OfferRecord> {
+pub fn get(conn: &mut DbConnection, id: OfferId) -> StoreResult<OfferRecord> {
     // on the concrete connection: see `on_backend!`
     let key = id.to_string();
     let row: OfferRow = crate::on_backend!(conn, |c| offers::table
@@ -168,7 +168,7 @@ macro_rules! filtered {
 #[derive(Debug, Clone, Default)]
 pub struct OfferFilter {
     pub instrument_code: Option<String>,
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
     pub district: Option<String>,
     pub status: Option<String>,
     pub starts_from: Option<NaiveDate>,

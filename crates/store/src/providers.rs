@@ -1,10 +1,10 @@
 //! Providers (*Träger*).
 
 use diesel::prelude::*;
+use passgenau_domain::ids::ProviderId;
 use passgenau_domain::provider::ProviderData;
-use uuid::Uuid;
 
-use crate::codec::uuid_from_str;
+use crate::codec::id_from_str;
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
@@ -12,7 +12,7 @@ use crate::schema::providers;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderRecord {
-    pub meta: Meta,
+    pub meta: Meta<ProviderId>,
     pub data: ProviderData,
 }
 
@@ -48,7 +48,7 @@ impl TryFrom<ProviderRow> for ProviderRecord {
     fn try_from(r: ProviderRow) -> StoreResult<Self> {
         Ok(ProviderRecord {
             meta: Meta {
-                id: uuid_from_str(&r.id)?,
+                id: id_from_str(&r.id)?,
                 version: r.version,
                 created_at: from_db_time(r.created_at),
                 updated_at: from_db_time(r.updated_at),
@@ -69,7 +69,7 @@ pub fn insert(conn: &mut DbConnection, rec: &ProviderRecord) -> StoreResult<()> 
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<ProviderRecord> {
+pub fn get(conn: &mut DbConnection, id: ProviderId) -> StoreResult<ProviderRecord> {
     // on the concrete connection: see `on_backend!`
     let key = id.to_string();
     let row: ProviderRow = crate::on_backend!(conn, |c| providers::table
@@ -79,7 +79,7 @@ pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<ProviderRecord> {
     row.try_into()
 }
 
-pub fn exists(conn: &mut DbConnection, id: Uuid) -> StoreResult<bool> {
+pub fn exists(conn: &mut DbConnection, id: ProviderId) -> StoreResult<bool> {
     Ok(diesel::select(diesel::dsl::exists(providers::table.find(id.to_string()))).get_result(conn)?)
 }
 
@@ -115,7 +115,7 @@ pub fn update(conn: &mut DbConnection, rec: &ProviderRecord, expected_version: i
 }
 
 /// Every provider by ID (a Jobcenter works with hundreds, not millions).
-pub fn all(conn: &mut DbConnection) -> StoreResult<std::collections::HashMap<Uuid, ProviderRecord>> {
+pub fn all(conn: &mut DbConnection) -> StoreResult<std::collections::HashMap<ProviderId, ProviderRecord>> {
     providers::table
         .select(ProviderRow::as_select())
         .load(conn)?

@@ -1,21 +1,20 @@
 //! What every stored record carries besides its data.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use uuid::Uuid;
 
 /// Identity and bookkeeping of a stored record. `version` starts at 1 and grows by one
 /// with every change; the API's `ETag` is built from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Meta {
-    pub id: Uuid,
+pub struct Meta<I> {
+    pub id: I,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-impl Meta {
+impl<I> Meta<I> {
     /// A new record, created now.
-    pub fn new(id: Uuid, now: DateTime<Utc>) -> Self {
+    pub fn new(id: I, now: DateTime<Utc>) -> Self {
         Self {
             id,
             version: 1,

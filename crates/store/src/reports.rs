@@ -1,13 +1,13 @@
 //! Aggregates for the reports, computed in the database (counts and sums per group).
 
+use passgenau_domain::ids::{OfferId, ProviderId};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use uuid::Uuid;
 
-use crate::codec::uuid_from_str;
+use crate::codec::id_from_str;
 use crate::db::DbConnection;
 use crate::error::StoreResult;
 use crate::schema::{allocations, offers};
@@ -60,10 +60,10 @@ pub fn cost_by_status(conn: &mut DbConnection, year: i32) -> StoreResult<Vec<(St
 /// One offer of the utilisation report.
 #[derive(Debug, Clone)]
 pub struct OfferUse {
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub title: String,
     pub instrument_code: String,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     pub planned_places: i32,
     pub max_places: i32,
     /// Placements of the offer that started in the year.
@@ -120,10 +120,10 @@ pub fn offer_use(conn: &mut DbConnection, year: i32) -> StoreResult<Vec<OfferUse
             let get = |s: &str| by_status.get(&(id.clone(), s.to_string())).copied().unwrap_or(0);
             let pending = get("reserved") + get("confirmed");
             Ok(OfferUse {
-                offer_id: uuid_from_str(&id)?,
+                offer_id: id_from_str(&id)?,
                 title,
                 instrument_code: code,
-                provider_id: uuid_from_str(&provider)?,
+                provider_id: id_from_str(&provider)?,
                 planned_places: planned,
                 max_places: max,
                 entries: entries.get(&id).copied().unwrap_or(0),

@@ -1,11 +1,12 @@
 //! Cohort runs and their proposals.
 
 use diesel::prelude::*;
+use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, ProposalId, RunId};
 use uuid::Uuid;
 
 use passgenau_domain::status::{ProposalDecision, RunStatus};
 
-use crate::codec::{enum_from_str, opt_uuid, uuid_from_str};
+use crate::codec::{enum_from_str, id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, now, to_db_time, Page, PageOf};
@@ -45,7 +46,7 @@ impl RunRow {
     }
 }
 
-pub fn create(conn: &mut DbConnection, id: Uuid, request: &str, created_by: &str) -> StoreResult<()> {
+pub fn create(conn: &mut DbConnection, id: RunId, request: &str, created_by: &str) -> StoreResult<()> {
     diesel::insert_into(allocation_runs::table)
         .values((
             allocation_runs::id.eq(id.to_string()),
@@ -60,7 +61,7 @@ pub fn create(conn: &mut DbConnection, id: Uuid, request: &str, created_by: &str
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: Uuid) -> StoreResult<RunRow> {
+pub fn get(conn: &mut DbConnection, id: RunId) -> StoreResult<RunRow> {
     Ok(allocation_runs::table
         .find(id.to_string())
         .select(RunRow::as_select())
@@ -103,7 +104,7 @@ pub fn claim(
 /// Marks a run as running in this process (the CLI plans its own run directly) and
 /// returns its claim. The run was queued a moment before: should a server's worker have
 /// claimed it meanwhile, that worker runs it and this fails with `run_claimed`.
-pub fn mark_running(conn: &mut DbConnection, id: Uuid) -> StoreResult<String> {
+pub fn mark_running(conn: &mut DbConnection, id: RunId) -> StoreResult<String> {
     take(conn, &id.to_string())?
         .and_then(|run| run.claim)
         .ok_or_else(|| StoreError::Conflict {
@@ -132,7 +133,7 @@ fn take(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRow>> {
     ))
     .execute(conn)?;
     if n == 1 {
-        get(conn, uuid_from_str(id)?).map(Some)
+        get(conn, id_from_str(id)?).map(Some)
     } else {
         Ok(None)
     }
@@ -161,7 +162,7 @@ fn lost_claim() -> StoreError {
 
 /// Records progress and the heartbeat. `Ok(false)`: the claim is no longer this
 /// worker's (the run was taken over or handed back), so it should stop.
-pub fn progress(conn: &mut DbConnection, id: Uuid, claim: &str, done: i64, total: i64) -> StoreResult<bool> {
+pub fn progress(conn: &mut DbConnection, id: RunId, claim: &str, done: i64, total: i64) -> StoreResult<bool> {
     let n = diesel::update(claimed(id.to_string(), claim))
         .set((
             allocation_runs::progress_done.eq(done),
@@ -175,7 +176,7 @@ pub fn progress(conn: &mut DbConnection, id: Uuid, claim: &str, done: i64, total
 /// Hands a run back to the queue (its worker is stopping): the next worker that looks,
 /// in this instance after a restart or in another, starts it again at once. `Ok(false)`:
 /// it was no longer this worker's.
-pub fn release(conn: &mut DbConnection, id: Uuid, claim: &str) -> StoreResult<bool> {
+pub fn release(conn: &mut DbConnection, id: RunId, claim: &str) -> StoreResult<bool> {
     let n = diesel::update(claimed(id.to_string(), claim))
         .set((
             allocation_runs::status.eq(RunStatus::Queued.as_str()),
@@ -204,7 +205,7 @@ pub struct Outcome {
 
 /// Marks the run done. Fails with `run_claim_lost` (and, inside the transaction that
 /// stores the proposals, undoes them) when the claim is no longer this worker's.
-pub fn finish(conn: &mut DbConnection, id: Uuid, claim: &str, o: &Outcome) -> StoreResult<()> {
+pub fn finish(conn: &mut DbConnection, id: RunId, claim: &str, o: &Outcome) -> StoreResult<()> {
     let n = diesel::update(claimed(id.to_string(), claim))
         .set((
             allocation_runs::status.eq(RunStatus::Done.as_str()),
@@ -227,7 +228,7 @@ pub fn finish(conn: &mut DbConnection, id: Uuid, claim: &str, o: &Outcome) -> St
 }
 
 /// Marks the run failed, if the claim is still this worker's.
-pub fn fail(conn: &mut DbConnection, id: Uuid, claim: &str, error: &str) -> StoreResult<bool> {
+pub fn fail(conn: &mut DbConnection, id: RunId, claim: &str, error: &str) -> StoreResult<bool> {
     let n = diesel::update(claimed(id.to_string(), claim))
         .set((
             allocation_runs::status.eq(RunStatus::Failed.as_str()),
@@ -240,10 +241,10 @@ pub fn fail(conn: &mut DbConnection, id: Uuid, claim: &str, error: &str) -> Stor
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProposalRecord {
-    pub id: Uuid,
-    pub run_id: Uuid,
-    pub customer_id: Uuid,
-    pub offer_id: Uuid,
+    pub id: ProposalId,
+    pub run_id: RunId,
+    pub customer_id: CustomerId,
+    pub offer_id: OfferId,
     pub score: i64,
     /// JSON of the explanation (score items and the next best offer).
     pub explanation: String,
@@ -251,7 +252,7 @@ pub struct ProposalRecord {
     pub reason: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
-    pub allocation_id: Option<Uuid>,
+    pub allocation_id: Option<PlacementId>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -272,17 +273,17 @@ struct ProposalRow {
 
 fn record(r: ProposalRow) -> StoreResult<ProposalRecord> {
     Ok(ProposalRecord {
-        id: uuid_from_str(&r.id)?,
-        run_id: uuid_from_str(&r.run_id)?,
-        customer_id: uuid_from_str(&r.customer_id)?,
-        offer_id: uuid_from_str(&r.offer_id)?,
+        id: id_from_str(&r.id)?,
+        run_id: id_from_str(&r.run_id)?,
+        customer_id: id_from_str(&r.customer_id)?,
+        offer_id: id_from_str(&r.offer_id)?,
         score: r.score,
         explanation: r.explanation,
         decision: enum_from_str(&r.decision)?,
         reason: r.reason,
         decided_by: r.decided_by,
         decided_at: r.decided_at.map(from_db_time),
-        allocation_id: opt_uuid(r.allocation_id.as_deref())?,
+        allocation_id: opt_id(r.allocation_id.as_deref())?,
     })
 }
 
@@ -311,7 +312,7 @@ pub fn insert_proposals(conn: &mut DbConnection, proposals: &[ProposalRecord]) -
     Ok(())
 }
 
-pub fn proposals(conn: &mut DbConnection, run_id: Uuid, page: &Page) -> StoreResult<PageOf<ProposalRecord>> {
+pub fn proposals(conn: &mut DbConnection, run_id: RunId, page: &Page) -> StoreResult<PageOf<ProposalRecord>> {
     let mut q = run_proposals::table
         .filter(run_proposals::run_id.eq(run_id.to_string()))
         .select(ProposalRow::as_select())
@@ -327,7 +328,7 @@ pub fn proposals(conn: &mut DbConnection, run_id: Uuid, page: &Page) -> StoreRes
     Ok(PageOf::from_rows(recs, page.limit, |r| r.id.to_string()))
 }
 
-pub fn proposal(conn: &mut DbConnection, run_id: Uuid, id: Uuid) -> StoreResult<ProposalRecord> {
+pub fn proposal(conn: &mut DbConnection, run_id: RunId, id: ProposalId) -> StoreResult<ProposalRecord> {
     let row = run_proposals::table
         .filter(run_proposals::id.eq(id.to_string()))
         .filter(run_proposals::run_id.eq(run_id.to_string()))
@@ -339,11 +340,11 @@ pub fn proposal(conn: &mut DbConnection, run_id: Uuid, id: Uuid) -> StoreResult<
 /// Records a decision if the proposal is still pending (else `Conflict`).
 pub fn decide(
     conn: &mut DbConnection,
-    id: Uuid,
+    id: ProposalId,
     decision: ProposalDecision,
     reason: Option<&str>,
     by: &str,
-    allocation_id: Option<Uuid>,
+    allocation_id: Option<PlacementId>,
 ) -> StoreResult<()> {
     let n = diesel::update(
         run_proposals::table

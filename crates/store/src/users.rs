@@ -1,10 +1,11 @@
 //! User accounts. Passwords are stored only as argon2id hashes (made by the caller).
 
 use diesel::prelude::*;
+use passgenau_domain::ids::{ProviderId, UserId};
 use passgenau_domain::user::Role;
 use uuid::Uuid;
 
-use crate::codec::{opt_uuid, uuid_from_str};
+use crate::codec::{id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time};
@@ -12,11 +13,11 @@ use crate::schema::users;
 
 #[derive(Debug, Clone)]
 pub struct UserRecord {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub password_hash: String,
     pub role: Role,
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -35,11 +36,11 @@ impl TryFrom<UserRow> for UserRecord {
     type Error = StoreError;
     fn try_from(r: UserRow) -> StoreResult<Self> {
         Ok(UserRecord {
-            id: uuid_from_str(&r.id)?,
+            id: id_from_str(&r.id)?,
             role: Role::parse(&r.role).ok_or_else(|| StoreError::corrupt(&r.role))?,
             username: r.username,
             password_hash: r.password_hash,
-            provider_id: opt_uuid(r.provider_id.as_deref())?,
+            provider_id: opt_id(r.provider_id.as_deref())?,
             created_at: from_db_time(r.created_at),
         })
     }

@@ -1,13 +1,13 @@
 //! Waiting lists per offer, first come first served.
 
+use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, WaitlistEntryId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use passgenau_domain::status::WaitlistStatus;
 
-use crate::codec::{enum_from_str, opt_uuid, uuid_from_str};
+use crate::codec::{enum_from_str, id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time};
@@ -15,11 +15,11 @@ use crate::schema::waitlist;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WaitlistEntry {
-    pub id: Uuid,
-    pub offer_id: Uuid,
-    pub customer_id: Uuid,
+    pub id: WaitlistEntryId,
+    pub offer_id: OfferId,
+    pub customer_id: CustomerId,
     pub status: WaitlistStatus,
-    pub allocation_id: Option<Uuid>,
+    pub allocation_id: Option<PlacementId>,
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -38,11 +38,11 @@ struct Row {
 
 fn entry(r: Row) -> StoreResult<WaitlistEntry> {
     Ok(WaitlistEntry {
-        id: uuid_from_str(&r.id)?,
-        offer_id: uuid_from_str(&r.offer_id)?,
-        customer_id: uuid_from_str(&r.customer_id)?,
+        id: id_from_str(&r.id)?,
+        offer_id: id_from_str(&r.offer_id)?,
+        customer_id: id_from_str(&r.customer_id)?,
         status: enum_from_str(&r.status)?,
-        allocation_id: opt_uuid(r.allocation_id.as_deref())?,
+        allocation_id: opt_id(r.allocation_id.as_deref())?,
         created_by: r.created_by,
         created_at: from_db_time(r.created_at),
     })
@@ -71,7 +71,7 @@ pub fn add(conn: &mut DbConnection, e: &WaitlistEntry) -> StoreResult<()> {
 }
 
 /// Waiting entries of an offer, first come first served.
-pub fn waiting(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<Vec<WaitlistEntry>> {
+pub fn waiting(conn: &mut DbConnection, offer_id: OfferId) -> StoreResult<Vec<WaitlistEntry>> {
     waitlist::table
         .filter(waitlist::offer_id.eq(offer_id.to_string()))
         .filter(waitlist::status.eq(WaitlistStatus::Waiting.as_str()))
@@ -84,8 +84,8 @@ pub fn waiting(conn: &mut DbConnection, offer_id: Uuid) -> StoreResult<Vec<Waitl
 }
 
 /// Number of waiting customers per offer.
-pub fn waiting_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResult<HashMap<Uuid, i64>> {
-    let keys: Vec<String> = offer_ids.iter().map(Uuid::to_string).collect();
+pub fn waiting_counts(conn: &mut DbConnection, offer_ids: &[OfferId]) -> StoreResult<HashMap<OfferId, i64>> {
+    let keys: Vec<String> = offer_ids.iter().map(ToString::to_string).collect();
     let mut out = HashMap::new();
     for chunk in keys.chunks(1_000) {
         let rows: Vec<(String, i64)> = waitlist::table
@@ -95,7 +95,7 @@ pub fn waiting_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResul
             .select((waitlist::offer_id, diesel::dsl::count_star()))
             .load(conn)?;
         for (id, n) in rows {
-            out.insert(uuid_from_str(&id)?, n);
+            out.insert(id_from_str(&id)?, n);
         }
     }
     Ok(out)
@@ -104,8 +104,8 @@ pub fn waiting_counts(conn: &mut DbConnection, offer_ids: &[Uuid]) -> StoreResul
 /// Marks a waiting entry as promoted to the given placement (or removed, without one).
 pub fn close(
     conn: &mut DbConnection,
-    id: Uuid,
-    allocation_id: Option<Uuid>,
+    id: WaitlistEntryId,
+    allocation_id: Option<PlacementId>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
     diesel::update(waitlist::table.find(id.to_string()))

@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use passgenau_domain::eligibility::{self, Eligibility, PastPlacement, Reason, RuleBook, Subject};
 use passgenau_domain::household::{HouseholdMember, HouseholdRole};
+use passgenau_domain::ids::{CustomerId, MemberId, ProviderId};
 use passgenau_domain::offer::{Entry, OfferData, OfferStatus};
 use passgenau_domain::participation::PriorParticipation;
 use passgenau_domain::provider::ProviderData;
@@ -16,7 +17,8 @@ pub fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-pub const PROVIDER_ID: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
+pub const PROVIDER_ID: ProviderId =
+    ProviderId::from_uuid(Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001));
 
 /// An eLb born on `dob`, receiving benefits since 2010 (so the benefit rule passes unless
 /// a case changes it).
@@ -70,7 +72,7 @@ pub fn prior(code: &str, from: &str, to: Option<&str>, firm: Option<&str>) -> Pr
 
 pub fn child(dob: &str) -> HouseholdMember {
     HouseholdMember {
-        id: Uuid::now_v7(),
+        id: MemberId::new(),
         customer_id: None,
         role: HouseholdRole::Child,
         date_of_birth: d(dob),
@@ -79,8 +81,8 @@ pub fn child(dob: &str) -> HouseholdMember {
 
 pub fn applicant(dob: &str) -> HouseholdMember {
     HouseholdMember {
-        id: Uuid::now_v7(),
-        customer_id: Some(Uuid::nil()),
+        id: MemberId::new(),
+        customer_id: Some(CustomerId::default()),
         role: HouseholdRole::Applicant,
         date_of_birth: d(dob),
     }
@@ -141,7 +143,7 @@ impl Case {
 
     pub fn subject(&self, on: NaiveDate) -> Subject<'_> {
         Subject {
-            customer_id: Uuid::nil(),
+            customer_id: CustomerId::default(),
             customer: &self.customer,
             household: &self.household,
             history: &self.history,
@@ -175,8 +177,12 @@ impl Case {
     /// The outcome of an offer rule for `o` judged on `on`.
     pub fn offer_rule(&self, o: &OfferData, on: &str, rule: &str) -> bool {
         let s = self.subject(d(on));
-        let groups =
-            passgenau_domain::target_groups::derive(Uuid::nil(), &self.customer, &self.household, d(on));
+        let groups = passgenau_domain::target_groups::derive(
+            CustomerId::default(),
+            &self.customer,
+            &self.household,
+            d(on),
+        );
         let reasons = eligibility::offer_rules(&s, &groups, o, &provider(), d(on), &self.book);
         let r = reasons
             .iter()

@@ -10,6 +10,7 @@
 
 pub mod programme;
 
+use passgenau_domain::ids::{CustomerId, HouseholdId, Id, ProviderId};
 use std::collections::HashMap;
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
@@ -83,8 +84,8 @@ impl Rng {
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next_u64() % items.len() as u64) as usize]
     }
-    /// A time-ordered UUID (v7 layout) from the stream, so IDs are deterministic too.
-    pub fn uuid(&mut self, millis: u64) -> Uuid {
+    /// A time-ordered ID (UUID v7 layout) from the stream, so IDs are deterministic too.
+    pub fn uuid<I: Id>(&mut self, millis: u64) -> I {
         let r = self.next_u64();
         let s = self.next_u64();
         let mut b = [0u8; 16];
@@ -93,7 +94,7 @@ impl Rng {
         b[14..].copy_from_slice(&s.to_be_bytes()[..2]);
         b[6] = (b[6] & 0x0f) | 0x70;
         b[8] = (b[8] & 0x3f) | 0x80;
-        Uuid::from_bytes(b)
+        I::from_uuid(Uuid::from_bytes(b))
     }
 }
 
@@ -156,7 +157,7 @@ const REFUGEE_NAT: &[&str] = &["SY", "IQ", "AF", "ER", "IR", "UA"];
 
 struct Person {
     data: CustomerData,
-    id: Uuid,
+    id: CustomerId,
 }
 
 /// Runs the whole seed; prints nothing (the CLI prints the summary). Steps: check that
@@ -431,7 +432,7 @@ fn write(store: &Store, d: &Loaded, marker: &str, now: chrono::DateTime<Utc>) ->
                 .collect();
             // household links are set from the members below
             let mut recs = recs;
-            let by_customer: HashMap<Uuid, Uuid> = members
+            let by_customer: HashMap<CustomerId, HouseholdId> = members
                 .iter()
                 .filter_map(|(h, m)| m.customer_id.map(|c| (c, *h)))
                 .collect();
@@ -455,7 +456,7 @@ fn write(store: &Store, d: &Loaded, marker: &str, now: chrono::DateTime<Utc>) ->
 }
 
 /// One user per role, each with a random password shown once; users that exist stay.
-fn demo_users(store: &Store, provider_id: Uuid) -> Result<Vec<(String, Role, String)>, String> {
+fn demo_users(store: &Store, provider_id: ProviderId) -> Result<Vec<(String, Role, String)>, String> {
     let mut users = Vec::new();
     for (name, role) in [
         ("admin", Role::Admin),
@@ -598,8 +599,8 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
         .collect()
 }
 
-type Households = Vec<(Meta, HouseholdData)>;
-type Members = Vec<(Uuid, HouseholdMember)>;
+type Households = Vec<(Meta<HouseholdId>, HouseholdData)>;
+type Members = Vec<(HouseholdId, HouseholdMember)>;
 
 /// Bedarfsgemeinschaften scaled from the seed (chapter 5.3): at 45,000 customers about
 /// 9,700 BGs hold 18,940 minor children, 4,830 of them single parents; couples share a
@@ -713,7 +714,7 @@ fn member(rng: &mut Rng, p: &Person, role: HouseholdRole) -> HouseholdMember {
 fn placements(
     rng: &mut Rng,
     people: &[Person],
-    members: &[(Uuid, HouseholdMember)],
+    members: &[(HouseholdId, HouseholdMember)],
     offers: &[(OfferRecord, &Product)],
     today: NaiveDate,
     n: usize,
@@ -721,8 +722,8 @@ fn placements(
 ) -> (Vec<AllocationRecord>, Vec<AllocationEvent>) {
     let scale = n as f64 / 45_000.0;
     // candidate pools by target group, judged on the day the groups matter
-    let mut household_of: HashMap<Uuid, Vec<HouseholdMember>> = HashMap::new();
-    let mut hh_of_customer: HashMap<Uuid, Uuid> = HashMap::new();
+    let mut household_of: HashMap<HouseholdId, Vec<HouseholdMember>> = HashMap::new();
+    let mut hh_of_customer: HashMap<CustomerId, HouseholdId> = HashMap::new();
     for (h, m) in members {
         household_of.entry(*h).or_default().push(m.clone());
         if let Some(c) = m.customer_id {

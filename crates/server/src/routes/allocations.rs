@@ -8,6 +8,7 @@ use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::decision::{self, WaitRefusal};
+use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, WaitlistEntryId};
 use passgenau_domain::placement::PlacementStatus;
 use passgenau_domain::user::Role;
 use passgenau_store::allocations::{self as repo, AllocationFilter, AllocationRecord, Source};
@@ -17,7 +18,6 @@ use passgenau_store::{customers, offers};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::{audit_entries, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
@@ -40,8 +40,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAllocation {
-    pub customer_id: Uuid,
-    pub offer_id: Uuid,
+    pub customer_id: CustomerId,
+    pub offer_id: OfferId,
     #[serde(default)]
     pub note: Option<String>,
     /// The deciding specialist's (or admin's) recorded reason to place despite failed
@@ -77,10 +77,10 @@ pub struct Participant {
 /// the `participant` only while the placement is active.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AllocationResponse {
-    pub id: Uuid,
+    pub id: PlacementId,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<Uuid>,
-    pub offer_id: Uuid,
+    pub customer_id: Option<CustomerId>,
+    pub offer_id: OfferId,
     pub instrument_code: String,
     pub status: PlacementStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,8 +119,8 @@ pub struct AllocationList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AllocationQuery {
-    pub customer_id: Option<Uuid>,
-    pub offer_id: Option<Uuid>,
+    pub customer_id: Option<CustomerId>,
+    pub offer_id: Option<OfferId>,
     pub status: Option<PlacementStatus>,
 }
 
@@ -164,11 +164,11 @@ fn participants(
     caller: &Caller,
     route: &str,
     recs: &[AllocationRecord],
-) -> ApiResult<std::collections::HashMap<Uuid, Participant>> {
+) -> ApiResult<std::collections::HashMap<CustomerId, Participant>> {
     if caller.role != Role::Provider {
         return Ok(Default::default());
     }
-    let ids: Vec<Uuid> = recs
+    let ids: Vec<CustomerId> = recs
         .iter()
         .filter(|r| r.status.is_active())
         .map(|r| r.customer_id)
@@ -359,7 +359,7 @@ pub async fn get_allocation(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<PlacementId>,
 ) -> ApiResult<HttpResponse> {
     caller.require(PLACEMENT_ROLES)?;
     let id = id.into_inner();
@@ -401,7 +401,7 @@ pub async fn transition_allocation(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<PlacementId>,
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(PLACEMENT_ROLES)?;
@@ -440,14 +440,14 @@ pub async fn transition_allocation(
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWaitlistEntry {
-    pub customer_id: Uuid,
+    pub customer_id: CustomerId,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WaitlistResponse {
-    pub id: Uuid,
-    pub offer_id: Uuid,
-    pub customer_id: Uuid,
+    pub id: WaitlistEntryId,
+    pub offer_id: OfferId,
+    pub customer_id: CustomerId,
     /// 1 for the next in line.
     pub position: i64,
     pub created_at: DateTime<Utc>,
@@ -477,7 +477,7 @@ pub async fn add_to_waitlist(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
     ApiJson(body): ApiJson<NewWaitlistEntry>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
@@ -550,7 +550,7 @@ pub async fn list_waitlist(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let offer_id = id.into_inner();

@@ -3,6 +3,7 @@
 use actix_web::get;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
+use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_domain::user::Role;
 use passgenau_store::audit::{self as repo, AuditFilter};
 use serde::{Deserialize, Serialize};
@@ -30,8 +31,8 @@ pub struct AuditItem {
     pub action: String,
     /// Method and route pattern, e.g. `GET /api/v1/customers/{id}`.
     pub route: String,
-    pub customer_id: Option<Uuid>,
-    pub household_id: Option<Uuid>,
+    pub customer_id: Option<CustomerId>,
+    pub household_id: Option<HouseholdId>,
     /// For updates: the names of the changed fields, comma-separated (never values), so
     /// that changes to health data can be found (§ 67a SGB X, § 22 Abs. 2 BDSG).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -47,7 +48,7 @@ pub struct AuditList {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<CustomerId>,
     pub actor: Option<String>,
     /// Entries at or after this instant (RFC 3339).
     pub since: Option<DateTime<Utc>>,

@@ -5,6 +5,7 @@ use actix_web::get;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
+use passgenau_domain::ids::{OfferId, ProviderId};
 use passgenau_domain::user::Role;
 use passgenau_store::offers::OfferFilter;
 use passgenau_store::{allocations, offers, waitlist};
@@ -12,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::today;
 use crate::auth::Caller;
@@ -26,10 +26,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AvailabilityItem {
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub title: String,
     pub instrument_code: String,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     pub district: String,
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
@@ -52,7 +52,7 @@ pub struct AvailabilityList {
 pub struct AvailabilityQuery {
     pub instrument: Option<String>,
     pub district: Option<String>,
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
     pub starts_from: Option<NaiveDate>,
     pub starts_to: Option<NaiveDate>,
 }
@@ -138,7 +138,7 @@ async fn compute(state: &AppState, q: AvailabilityQuery, p: Pagination) -> ApiRe
             let mut conn = store.conn()?;
             let conn = &mut *conn;
             let page = offers::list_running(conn, &filter, today(), &page)?;
-            let ids: Vec<Uuid> = page.items.iter().map(|o| o.meta.id).collect();
+            let ids: Vec<OfferId> = page.items.iter().map(|o| o.meta.id).collect();
             let active = allocations::active_counts(conn, &ids)?;
             let waiting = waitlist::waiting_counts(conn, &ids)?;
             let list = AvailabilityList {

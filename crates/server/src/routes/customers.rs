@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::customer::check_not_future;
 use passgenau_domain::household::HouseholdMember;
+use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_domain::{target_groups, CustomerData, TargetGroup, Validate};
 use passgenau_store::audit::{self, Action};
 use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
@@ -14,7 +15,6 @@ use passgenau_store::{households, instruments, Meta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::{audit_entries, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
@@ -35,11 +35,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// groups derived as of `as_of`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CustomerResponse {
-    pub id: Uuid,
+    pub id: CustomerId,
     #[serde(flatten)]
     pub data: CustomerData,
     /// Set by the household membership routes (read-only here).
-    pub household_id: Option<Uuid>,
+    pub household_id: Option<HouseholdId>,
     /// Derived from the records as of `as_of`; never stored.
     pub target_groups: Vec<TargetGroup>,
     pub as_of: NaiveDate,
@@ -81,7 +81,7 @@ pub struct CustomerQuery {
     pub last_name: Option<String>,
     pub district: Option<String>,
     pub postal_code: Option<String>,
-    pub household_id: Option<Uuid>,
+    pub household_id: Option<HouseholdId>,
     pub as_of: Option<NaiveDate>,
 }
 
@@ -197,7 +197,7 @@ pub async fn get_customer(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<CustomerId>,
     q: web::Query<AsOf>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
@@ -255,7 +255,7 @@ pub async fn list_customers(
         .db_audited(move |store, audit| {
             Ok(store.read(|conn| {
                 let page = repo::list(conn, &filter, &page)?;
-                let hh: Vec<Uuid> = page.items.iter().filter_map(|c| c.household_id).collect();
+                let hh: Vec<HouseholdId> = page.items.iter().filter_map(|c| c.household_id).collect();
                 let members = households::members_by_household(conn, &hh)?;
                 audit.reads(
                     store,
@@ -323,7 +323,7 @@ pub async fn update_customer(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<CustomerId>,
     ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;

@@ -6,11 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use passgenau_allocation::{CustomerContext, Recommendation};
 use passgenau_domain::eligibility::{self, Eligibility};
+use passgenau_domain::ids::CustomerId;
 use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::today;
 use crate::auth::{Caller, CASEWORK};
@@ -57,7 +57,7 @@ pub struct RecommendationQuery {
 }
 
 /// Loads what the rules read of a customer: record, household, history, active offers.
-fn context(conn: &mut DbConnection, id: Uuid) -> ApiResult<CustomerContext> {
+fn context(conn: &mut DbConnection, id: CustomerId) -> ApiResult<CustomerContext> {
     let rec = customers::get(conn, id).map_err(missing("customer"))?;
     let household = match rec.household_id {
         Some(h) => households::members(conn, h)?,
@@ -89,7 +89,7 @@ pub async fn get_eligibility(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<CustomerId>,
     q: web::Query<EligibilityQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
@@ -146,7 +146,7 @@ pub async fn get_recommendations(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<CustomerId>,
     q: web::Query<RecommendationQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;

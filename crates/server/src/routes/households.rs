@@ -8,6 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::customer::check_not_future;
 use passgenau_domain::household::{HouseholdData, HouseholdMember, HouseholdRole, MAX_MEMBERS};
+use passgenau_domain::ids::{CustomerId, HouseholdId, MemberId};
 use passgenau_domain::{FieldError, Validate};
 use passgenau_store::audit::{self, Action};
 use passgenau_store::households::{self as repo, HouseholdRecord};
@@ -15,7 +16,6 @@ use passgenau_store::{customers, DbConnection, Meta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::{audit_entries, today, with_etag};
 use crate::auth::{Caller, CASEWORK};
@@ -35,15 +35,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MemberResponse {
-    pub id: Uuid,
-    pub customer_id: Option<Uuid>,
+    pub id: MemberId,
+    pub customer_id: Option<CustomerId>,
     pub role: HouseholdRole,
     pub date_of_birth: NaiveDate,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HouseholdResponse {
-    pub id: Uuid,
+    pub id: HouseholdId,
     pub household_number: String,
     pub district: Option<String>,
     pub members: Vec<MemberResponse>,
@@ -64,7 +64,7 @@ pub struct HouseholdList {
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
     #[serde(default)]
-    pub customer_id: Option<Uuid>,
+    pub customer_id: Option<CustomerId>,
     pub role: HouseholdRole,
     #[serde(default)]
     pub date_of_birth: Option<NaiveDate>,
@@ -110,7 +110,7 @@ fn member_response(m: &HouseholdMember) -> MemberResponse {
 }
 
 /// Audit subjects of a household: the household itself and every member with a record.
-fn subjects(r: &HouseholdRecord) -> Vec<(Option<Uuid>, Option<Uuid>)> {
+fn subjects(r: &HouseholdRecord) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
     std::iter::once((None, Some(r.meta.id)))
         .chain(
             r.members
@@ -123,7 +123,7 @@ fn subjects(r: &HouseholdRecord) -> Vec<(Option<Uuid>, Option<Uuid>)> {
 /// Validates a new member and adds it inside the caller's transaction; links the customer.
 fn insert_member(
     conn: &mut DbConnection,
-    household_id: Uuid,
+    household_id: HouseholdId,
     existing: usize,
     new: &NewMember,
     field: &str,
@@ -237,7 +237,7 @@ pub async fn get_household(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<HouseholdId>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let id = id.into_inner();
@@ -314,7 +314,7 @@ pub async fn update_household(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<HouseholdId>,
     ApiJson(patch): ApiJson<HouseholdPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
@@ -361,7 +361,7 @@ pub async fn add_member(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<HouseholdId>,
     ApiJson(new): ApiJson<NewMember>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
@@ -397,7 +397,7 @@ pub async fn remove_member(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(HouseholdId, MemberId)>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let (id, member_id) = path.into_inner();

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
+use passgenau_domain::ids::{OfferId, ProviderId};
 use passgenau_domain::offer::{default_max_places, Entry, OfferData, OfferStatus};
 use passgenau_domain::user::Role;
 use passgenau_domain::{FieldError, GermanLevel, TargetGroup, Validate};
@@ -13,7 +14,6 @@ use passgenau_store::{instruments, providers, DbConnection, Meta, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::with_etag;
 use crate::auth::{Caller, ANY_ROLE};
@@ -37,7 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct NewOffer {
     pub instrument_code: String,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     pub title: String,
     pub district: String,
     #[serde(default)]
@@ -96,7 +96,7 @@ impl From<NewOffer> for OfferData {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OfferResponse {
-    pub id: Uuid,
+    pub id: OfferId,
     #[serde(flatten)]
     pub data: OfferData,
     pub version: i64,
@@ -114,7 +114,7 @@ pub struct OfferList {
 #[into_params(parameter_in = Query)]
 pub struct OfferQuery {
     pub instrument: Option<String>,
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
     pub district: Option<String>,
     pub status: Option<OfferStatus>,
     pub starts_from: Option<NaiveDate>,
@@ -197,7 +197,7 @@ pub async fn list_offers(
 pub async fn get_offer(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
 ) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
@@ -263,7 +263,7 @@ pub async fn update_offer(
     state: web::Data<AppState>,
     caller: Caller,
     req: actix_web::HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<OfferId>,
     ApiJson(patch): ApiJson<OfferPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(WRITERS)?;

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
+use passgenau_domain::ids::ProviderId;
 use passgenau_domain::provider::ProviderData;
 use passgenau_domain::user::Role;
 use passgenau_domain::Validate;
@@ -12,7 +13,6 @@ use passgenau_store::Meta;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::with_etag;
 use crate::auth::{Caller, ANY_ROLE};
@@ -30,7 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ProviderResponse {
-    pub id: Uuid,
+    pub id: ProviderId,
     #[serde(flatten)]
     pub data: ProviderData,
     pub version: i64,
@@ -105,7 +105,7 @@ pub async fn list_providers(
 pub async fn get_provider(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    id: web::Path<ProviderId>,
 ) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
@@ -171,7 +171,7 @@ pub async fn update_provider(
     state: web::Data<AppState>,
     caller: Caller,
     req: actix_web::HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<ProviderId>,
     ApiJson(patch): ApiJson<ProviderPatch>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;

@@ -4,6 +4,7 @@
 //! only, no personal data. Every report also answers `Accept: text/csv`.
 
 use actix_web::get;
+use passgenau_domain::ids::{OfferId, ProviderId};
 use std::collections::HashMap;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -17,7 +18,6 @@ use passgenau_domain::TargetGroup;
 use passgenau_store::{instruments, plans, reports, Page, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use super::check_year;
 use crate::auth::Caller;
@@ -195,10 +195,10 @@ fn plan_rows(
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct UtilisationRow {
-    pub offer_id: Uuid,
+    pub offer_id: OfferId,
     pub title: String,
     pub instrument_code: String,
-    pub provider_id: Uuid,
+    pub provider_id: ProviderId,
     pub planned_places: i32,
     pub max_places: i32,
     /// Placements of the offer that started in the year.

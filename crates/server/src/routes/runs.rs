@@ -8,6 +8,7 @@ use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_allocation::cohort::ProposalExplanation;
+use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, ProposalId, RunId};
 use passgenau_domain::status::{ProposalDecision, RunStatus};
 use passgenau_domain::FieldError;
 use passgenau_store::allocations::Source;
@@ -18,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use super::{audit_entries, today};
 use crate::auth::{Caller, CASEWORK};
@@ -43,7 +43,7 @@ pub struct Progress {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RunResponse {
-    pub id: Uuid,
+    pub id: RunId,
     pub status: RunStatus,
     pub progress: Progress,
     pub customers: Option<i64>,
@@ -64,23 +64,23 @@ pub struct RunResponse {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct QueuedRun {
-    pub id: Uuid,
+    pub id: RunId,
     pub status: RunStatus,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProposalResponse {
-    pub id: Uuid,
-    pub run_id: Uuid,
-    pub customer_id: Uuid,
-    pub offer_id: Uuid,
+    pub id: ProposalId,
+    pub run_id: RunId,
+    pub customer_id: CustomerId,
+    pub offer_id: OfferId,
     pub score: i64,
     pub explanation: ProposalExplanation,
     pub decision: ProposalDecision,
     pub reason: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
-    pub allocation_id: Option<Uuid>,
+    pub allocation_id: Option<PlacementId>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -100,7 +100,7 @@ pub struct Decision {
 
 fn run_response(r: &RunRow) -> ApiResult<RunResponse> {
     Ok(RunResponse {
-        id: Uuid::parse_str(&r.id).map_err(|_| ApiError::internal())?,
+        id: r.id.parse().map_err(|_| ApiError::internal())?,
         status: r.status()?,
         progress: Progress {
             done: r.progress_done,
@@ -224,7 +224,7 @@ pub async fn create_run(
 pub async fn get_run(
     state: web::Data<AppState>,
     caller: Caller,
-    id: web::Path<Uuid>,
+    id: web::Path<RunId>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let id = id.into_inner();
@@ -257,7 +257,7 @@ pub async fn list_proposals(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    id: web::Path<Uuid>,
+    id: web::Path<RunId>,
     p: web::Query<Pagination>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
@@ -303,7 +303,7 @@ pub async fn decide(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
-    path: web::Path<(Uuid, Uuid)>,
+    path: web::Path<(RunId, ProposalId)>,
     ApiJson(body): ApiJson<Decision>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;

@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
+use passgenau_domain::ids::{ProviderId, UserId};
 use passgenau_domain::user::{valid_username, Role, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 use passgenau_domain::FieldError;
 use passgenau_store::users::{self as repo, UserRecord};
@@ -10,7 +11,6 @@ use passgenau_store::{providers, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 use crate::auth::{hash_password, verify_password, Caller, ANY_ROLE};
 use crate::error::{check_fields, ApiError, ApiResult, Problem};
@@ -42,7 +42,7 @@ pub struct LoginResponse {
 pub struct MeResponse {
     pub username: String,
     pub role: Role,
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -53,15 +53,15 @@ pub struct NewUser {
     pub role: Role,
     /// Required for, and only for, the role `provider`.
     #[serde(default)]
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct UserResponse {
-    pub id: Uuid,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
-    pub provider_id: Option<Uuid>,
+    pub provider_id: Option<ProviderId>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -194,7 +194,7 @@ pub fn add_user(
     username: &str,
     password: &str,
     role: Role,
-    provider_id: Option<Uuid>,
+    provider_id: Option<ProviderId>,
 ) -> ApiResult<UserRecord> {
     let mut errors = Vec::new();
     if !valid_username(username) {

@@ -1,8 +1,8 @@
 //! The audit entries of an action on customers' and households' data (invariant 7): the
 //! routes and the services build them alike.
 
+use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_store::audit::{Action, AuditEntry};
-use uuid::Uuid;
 
 use crate::auth::Caller;
 
@@ -11,7 +11,7 @@ pub fn audit_entries(
     caller: &Caller,
     action: Action,
     route: &str,
-    subjects: impl IntoIterator<Item = (Option<Uuid>, Option<Uuid>)>,
+    subjects: impl IntoIterator<Item = (Option<CustomerId>, Option<HouseholdId>)>,
 ) -> Vec<AuditEntry> {
     let at = passgenau_store::records::now();
     subjects

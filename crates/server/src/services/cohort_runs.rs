@@ -5,6 +5,7 @@
 //! nothing, and a run whose worker died (no heartbeat for [`STALE_AFTER`]) is claimed
 //! again by the next worker that looks, in this instance or another.
 
+use passgenau_domain::ids::{CustomerId, HouseholdId, RunId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -20,7 +21,6 @@ use passgenau_store::runs::{self, Outcome, ProposalRecord};
 use passgenau_store::{allocations, customers, households, plans, Page, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::services::offer_snapshot::Snapshot;
 
@@ -44,7 +44,7 @@ pub struct RunFilter {
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
     #[serde(default)]
-    pub customer_ids: Option<Vec<Uuid>>,
+    pub customer_ids: Option<Vec<CustomerId>>,
     #[serde(default)]
     pub filter: Option<RunFilter>,
     #[serde(default)]
@@ -77,7 +77,7 @@ impl Signal {
 }
 
 /// The run a worker holds: its ID and claim.
-type Held = Arc<Mutex<Option<(Uuid, String)>>>;
+type Held = Arc<Mutex<Option<(RunId, String)>>>;
 
 /// This instance's worker thread, to be stopped at shutdown.
 pub struct Worker {
@@ -113,7 +113,7 @@ impl Worker {
 }
 
 /// Hands a run back to the queue at shutdown (nothing if it is no longer this claim's).
-fn release(store: &Store, id: Uuid, claim: &str) {
+fn release(store: &Store, id: RunId, claim: &str) {
     match store.write(|conn| runs::release(conn, id, claim)) {
         Ok(true) => tracing::info!(run = %id, "cohort run handed back to the queue at shutdown"),
         Ok(false) => {}
@@ -143,7 +143,7 @@ pub fn start_worker(
                     // SQLite's busy handler lost to them and the claim failed as locked
                     match store.write(|conn| runs::claim(conn, stale)) {
                         Ok(Some(run)) => {
-                            let (Ok(id), Some(claim)) = (Uuid::parse_str(&run.id), run.claim.clone()) else {
+                            let (Ok(id), Some(claim)) = (run.id.parse::<RunId>(), run.claim.clone()) else {
                                 continue;
                             };
                             *held.lock().unwrap_or_else(|p| p.into_inner()) = Some((id, claim.clone()));
@@ -173,7 +173,7 @@ pub fn start_worker(
 /// end, under the worker's claim.
 pub struct Heartbeat<'a> {
     store: &'a Store,
-    id: Uuid,
+    id: RunId,
     claim: &'a str,
     last: Instant,
     /// The claim is no longer this worker's: the run was taken over or handed back.
@@ -181,7 +181,7 @@ pub struct Heartbeat<'a> {
 }
 
 impl<'a> Heartbeat<'a> {
-    pub fn new(store: &'a Store, id: Uuid, claim: &'a str) -> Self {
+    pub fn new(store: &'a Store, id: RunId, claim: &'a str) -> Self {
         Self {
             store,
             id,
@@ -214,7 +214,7 @@ fn work(
     rules: &RuleBook,
     scoring: &ScoringConfig,
     stopping: &AtomicBool,
-    id: Uuid,
+    id: RunId,
     claim: &str,
     request: &str,
 ) {
@@ -244,7 +244,7 @@ pub fn execute(
     store: &Store,
     rules: &RuleBook,
     scoring: &ScoringConfig,
-    run_id: Uuid,
+    run_id: RunId,
     claim: &str,
     req: &RunRequest,
     progress: &mut dyn FnMut(usize, usize) -> bool,
@@ -280,9 +280,9 @@ pub fn execute(
         }
     };
     records.sort_by_key(|c| c.meta.id);
-    let household_ids: Vec<Uuid> = records.iter().filter_map(|c| c.household_id).collect();
+    let household_ids: Vec<HouseholdId> = records.iter().filter_map(|c| c.household_id).collect();
     let members = households::members_by_household(conn, &household_ids).map_err(err)?;
-    let ids: Vec<Uuid> = records.iter().map(|c| c.meta.id).collect();
+    let ids: Vec<CustomerId> = records.iter().map(|c| c.meta.id).collect();
     let mut histories = allocations::histories(conn, &ids).map_err(err)?;
     let wanted_group = req.filter.as_ref().and_then(|f| f.target_group);
     let contexts: Vec<CustomerContext> = records

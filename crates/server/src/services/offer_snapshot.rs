@@ -7,6 +7,7 @@
 //! previous one (for at most [`SNAPSHOT_MAX_AGE`]): a reload under the lock stalled every
 //! recommendation of the instance once a second.
 
+use passgenau_domain::ids::OfferId;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -20,14 +21,13 @@ use passgenau_domain::provider::ProviderData;
 use passgenau_store::error::StoreResult;
 use passgenau_store::offers::OfferFilter;
 use passgenau_store::{allocations, offers, providers, DbConnection};
-use uuid::Uuid;
 
 pub const SNAPSHOT_TTL: Duration = Duration::from_secs(1);
 /// While one request reloads an expired snapshot, the others use it up to this age.
 pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// An open offer with its provider and its active placements.
-type Entries = Vec<(Uuid, OfferData, ProviderData, i64)>;
+type Entries = Vec<(OfferId, OfferData, ProviderData, i64)>;
 type Candidates<'a> = Vec<passgenau_allocation::Candidate<'a>>;
 
 self_cell::self_cell!(
@@ -58,7 +58,7 @@ impl Snapshot {
     /// Loads the open offers that have not ended by `day`.
     pub fn load(conn: &mut DbConnection, day: NaiveDate) -> StoreResult<Snapshot> {
         let open = offers::open_on(conn, &OfferFilter::default(), day)?;
-        let ids: Vec<Uuid> = open.iter().map(|o| o.meta.id).collect();
+        let ids: Vec<OfferId> = open.iter().map(|o| o.meta.id).collect();
         let active = allocations::active_counts(conn, &ids)?;
         let providers = providers::all(conn)?;
         let mut entries: Vec<_> = open

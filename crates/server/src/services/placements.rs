@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use passgenau_domain::decision::{self, Refusal};
 use passgenau_domain::eligibility::{RuleBook, Subject};
+use passgenau_domain::ids::{CustomerId, OfferId, PlacementId};
 use passgenau_domain::placement::{check_transition, is_correction, PlacementStatus, TransitionError};
 use passgenau_domain::user::Role;
 use passgenau_store::allocations::{self, AllocationEvent, AllocationRecord, Source};
@@ -15,7 +16,6 @@ use passgenau_store::customers::CustomerRecord;
 use passgenau_store::offers::OfferRecord;
 use passgenau_store::providers::ProviderRecord;
 use passgenau_store::{customers, households, offers, plans, providers, waitlist, DbConnection, Meta};
-use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{missing, ApiError, ApiResult};
@@ -24,8 +24,8 @@ use crate::services::audit::audit_entries;
 /// What a placement request asks for.
 #[derive(Debug, Clone)]
 pub struct Request {
-    pub customer_id: Uuid,
-    pub offer_id: Uuid,
+    pub customer_id: CustomerId,
+    pub offer_id: OfferId,
     pub note: Option<String>,
     /// The deciding specialist's recorded reason to place despite failed rules that leave
     /// the decision to their discretion (never a legal limit or a referral).
@@ -210,7 +210,7 @@ fn event(
 pub fn visible(
     conn: &mut DbConnection,
     caller: &Caller,
-    id: Uuid,
+    id: PlacementId,
 ) -> ApiResult<(AllocationRecord, OfferRecord)> {
     let rec = allocations::get(conn, id).map_err(missing("placement"))?;
     let offer = offers::get(conn, rec.offer_id)?;
@@ -235,7 +235,7 @@ pub fn transition(
     rules: &RuleBook,
     caller: &Caller,
     route: &str,
-    id: Uuid,
+    id: PlacementId,
     mv: &Move,
     today: NaiveDate,
 ) -> ApiResult<AllocationRecord> {
