@@ -242,10 +242,15 @@ fn sqlite_wal_stays_bounded_under_steady_commits() {
         .map(|_| {
             let (store, stop) = (store.clone(), stop.clone());
             std::thread::spawn(move || {
-                let mut conn = store.conn().unwrap();
-                while !stop.load(Ordering::Relaxed) {
-                    conn.batch_execute("SELECT count(*) FROM audit_log").unwrap();
-                }
+                // one connection for the whole loop, as a long reader holds one
+                store
+                    .read(|conn| {
+                        while !stop.load(Ordering::Relaxed) {
+                            conn.batch_execute("SELECT count(*) FROM audit_log")?;
+                        }
+                        Ok::<_, passgenau_store::StoreError>(())
+                    })
+                    .unwrap();
             })
         })
         .collect();
@@ -286,7 +291,6 @@ fn sqlite_wal_stays_bounded_under_steady_commits() {
         r.join().unwrap();
     }
     watcher.join().unwrap();
-    let mut conn = store.conn().unwrap();
     let n: i64 = {
         use diesel::prelude::*;
         #[derive(QueryableByName)]
@@ -294,8 +298,12 @@ fn sqlite_wal_stays_bounded_under_steady_commits() {
             #[diesel(sql_type = diesel::sql_types::BigInt)]
             n: i64,
         }
-        diesel::sql_query("SELECT count(*) AS n FROM audit_log")
-            .get_result::<N>(&mut conn)
+        store
+            .read(|conn| {
+                Ok::<_, passgenau_store::StoreError>(
+                    diesel::sql_query("SELECT count(*) AS n FROM audit_log").get_result::<N>(conn)?,
+                )
+            })
             .unwrap()
             .n
     };

@@ -369,7 +369,9 @@ fn check_invariants(url: &str) {
     let store = passgenau_store::Store::open(url, &Default::default()).unwrap();
     let count = |sql: &str| -> i64 {
         store
-            .read(|conn| Ok(diesel::sql_query(sql).get_result::<N>(conn)?.n))
+            .read(|conn| {
+                Ok::<_, passgenau_store::StoreError>(diesel::sql_query(sql).get_result::<N>(conn)?.n)
+            })
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     };
     const ACTIVE: &str = "('reserved', 'confirmed', 'started')";
@@ -603,7 +605,9 @@ fn sigterm_hands_a_running_run_back_and_a_restart_finishes_it() {
              FROM allocation_runs r WHERE r.id = '{id}'"
         );
         store
-            .read(|conn| Ok(diesel::sql_query(&sql).get_result::<Row>(conn)?))
+            .read(|conn| {
+                Ok::<_, passgenau_store::StoreError>(diesel::sql_query(&sql).get_result::<Row>(conn)?)
+            })
             .unwrap()
     };
     let back = row(&id);

@@ -883,7 +883,10 @@ async fn instruments_admin_edits(b: Backend) {
         .await
         .assert_problem(422, "validation_failed");
     // restarting keeps the admin's edit (the built-in catalogue never overwrites)
-    passgenau_store::instruments::ensure_builtin(&mut t.state.store.conn().unwrap()).unwrap();
+    t.state
+        .store
+        .read(passgenau_store::instruments::ensure_builtin)
+        .unwrap();
     let again = t.get("/api/v1/instruments/AGH", Role::Specialist).await;
     assert_eq!(again.body["name"], "Arbeitsgelegenheiten (AGH-MAE)");
 }
@@ -1070,17 +1073,22 @@ async fn pagination_walks_every_record(b: Backend) {
 
 async fn migrations_revert_cleanly(b: Backend) {
     let t = TestApp::new(b).unwrap();
-    let mut conn = t.state.store.conn().unwrap();
-    passgenau_store::db::revert_all_migrations(&mut conn).unwrap();
-    // only diesel's own bookkeeping table remains
-    let tables = table_names(&mut conn);
-    assert_eq!(
-        tables,
-        vec!["__diesel_schema_migrations".to_string()],
-        "{tables:?}"
-    );
-    passgenau_store::db::run_migrations(&mut conn).unwrap();
-    assert!(table_names(&mut conn).contains(&"customers".to_string()));
+    t.state
+        .store
+        .read(|conn| {
+            passgenau_store::db::revert_all_migrations(conn).unwrap();
+            // only diesel's own bookkeeping table remains
+            let tables = table_names(conn);
+            assert_eq!(
+                tables,
+                vec!["__diesel_schema_migrations".to_string()],
+                "{tables:?}"
+            );
+            passgenau_store::db::run_migrations(conn).unwrap();
+            assert!(table_names(conn).contains(&"customers".to_string()));
+            Ok::<_, passgenau_store::StoreError>(())
+        })
+        .unwrap();
 }
 
 fn table_names(conn: &mut passgenau_store::DbConnection) -> Vec<String> {

@@ -246,7 +246,7 @@ async fn demo_reproduces_the_seed(b: Backend) {
                         .count()
                 })
                 .sum();
-            Ok((fam, kids))
+            Ok::<_, passgenau_store::StoreError>((fam, kids))
         })
         .unwrap();
     assert!(

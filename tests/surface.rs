@@ -209,9 +209,11 @@ async fn cli_user_add_then_login() {
         .state
         .store
         .read(|conn| {
-            Ok(passgenau_store::users::by_username(conn, "reporter")?
-                .unwrap()
-                .password_hash)
+            Ok::<_, passgenau_store::StoreError>(
+                passgenau_store::users::by_username(conn, "reporter")?
+                    .unwrap()
+                    .password_hash,
+            )
         })
         .unwrap();
     assert!(

@@ -258,11 +258,13 @@ impl TestApp {
         self.state
             .store
             .read(|conn| {
-                Ok(diesel::RunQueryDsl::get_result::<N>(
-                    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")),
-                    conn,
-                )?
-                .n)
+                Ok::<_, passgenau_store::StoreError>(
+                    diesel::RunQueryDsl::get_result::<N>(
+                        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}")),
+                        conn,
+                    )?
+                    .n,
+                )
             })
             .expect("count")
     }

@@ -14,14 +14,35 @@ use crate::error::{StoreError, StoreResult};
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
-/// Runs one expression on the concrete connection of either backend. For the few query
-/// forms `MultiConnection` cannot express (`ON CONFLICT`, multi-row inserts) the same
-/// generic diesel expression is compiled once per backend. The reads on hot paths
-/// (recommendations, placements) run this way too: `MultiConnection` renders a query's
-/// whole SQL text on every execution, even for a statement it has cached (≈ 10 % of a
-/// recommendation's CPU in profiles), while the concrete connection finds its cached
-/// statement by the query's type. A macro rather than a generic function, because
-/// `as_select()` fixes the backend of the expression it is part of.
+/// Runs one expression on the concrete connection of either backend: the same generic
+/// diesel expression, compiled once per backend. A macro rather than a generic function,
+/// because `as_select()` fixes the backend of the expression it is part of.
+///
+/// **The rule.** Every query goes through `MultiConnection` unless one of two reasons holds,
+/// and each use is listed here with its reason (`scripts/check-layers.sh` fails when the
+/// code and this list differ):
+/// - *SQL* — `MultiConnection` cannot express the query (`ON CONFLICT`, multi-row
+///   inserts) or the SQL differs between the backends (`FOR UPDATE`, placeholders).
+/// - *hot* — a measured hot path: `MultiConnection` renders a query's whole SQL text on
+///   every execution, even for a statement it has cached (≈ 10 % of a recommendation's CPU
+///   in profiles), while the concrete connection finds its cached statement by type.
+///
+/// | use | reason |
+/// |---|---|
+/// | `allocations::count_active` | hot: every placement and availability answer |
+/// | `allocations::history` | hot: every eligibility, recommendation and placement |
+/// | `allocations::insert_many` | SQL: multi-row insert (demo seed) |
+/// | `audit::append` | SQL: multi-row insert (every audited write and read batch) |
+/// | `customers::get` | hot: every customer read and placement |
+/// | `customers::insert_many` | SQL: multi-row insert (demo seed) |
+/// | `households::insert_many` | SQL: multi-row insert (demo seed) |
+/// | `households::members` | hot: every eligibility and placement |
+/// | `instruments::ensure_builtin` | SQL: `ON CONFLICT DO NOTHING` |
+/// | `offers::get` | hot: every placement |
+/// | `plans::read_budget_line` | SQL: `FOR UPDATE` on PostgreSQL only |
+/// | `providers::get` | hot: every placement |
+/// | `runs::insert_proposals` | SQL: multi-row insert |
+/// | `settings::get_or_insert` | SQL: `ON CONFLICT DO NOTHING` |
 #[macro_export]
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
@@ -85,6 +106,11 @@ impl Manager {
         }
     }
 
+    /// The file (SQLite) or URL (PostgreSQL) connected to.
+    pub(crate) fn target(&self) -> &str {
+        &self.target
+    }
+
     pub fn establish(&self) -> Result<DbConnection, diesel::ConnectionError> {
         match self.backend {
             Backend::Postgres => PgConnection::establish(&self.target).map(DbConnection::Postgresql),
@@ -92,7 +118,7 @@ impl Manager {
                 let mut c = SqliteConnection::establish(&self.target)?;
                 // WAL lets readers run beside the one writer; foreign keys are off by
                 // default in SQLite; NORMAL is durable in WAL mode except on power loss.
-                // Checkpoints run on a thread of their own (`checkpoints`), not inside
+                // Checkpoints run on a thread of their own (`crate::sqlite`), not inside
                 // the commit that crosses the WAL's threshold: that commit copied ≈ 1,000
                 // pages while every request of its audit batch waited (p99 of
                 // recommendations 8–11 ms at 500–2,500 req/s instead of 2–3 ms).
@@ -135,116 +161,9 @@ pub struct Store {
     pool: Pool,
     backend: Backend,
     reads: std::sync::Arc<crate::audit_group::AuditGroup>,
-    /// SQLite admits one writer at a time; its busy handler makes the others sleep and
-    /// retry (1, 2, 5, … 100 ms), which gave placements a p99 of 470 ms at 64 clients.
-    /// Writers of this instance queue here instead and enter SQLite one after the other
-    /// (p99 150 ms, same throughput); the busy handler remains for writers of other
-    /// processes and for the audit group's batches. A writer takes its turn before it
-    /// takes a pooled connection, so no connection is held while waiting and the holder
-    /// of the turn always finds one once readers finish. Unused on PostgreSQL, whose row
-    /// locks let writers of different offers proceed together.
-    writer: std::sync::Arc<std::sync::Mutex<()>>,
-}
-
-/// How often the SQLite checkpoint thread looks at the WAL.
-pub const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
-/// WAL pages from which the checkpoint thread makes writers start the WAL afresh.
-pub const SQLITE_WAL_RESTART_PAGES: i64 = 2_000;
-/// Copy passes run beside the writers until at most this many pages are left for the
-/// short exclusive step.
-const SQLITE_CHECKPOINT_TAIL_PAGES: i64 = 64;
-
-/// Attempts at the exclusive RESTART step before the round gives up (100 µs apart).
-const RESTART_TRIES: usize = 20;
-
-#[derive(diesel::QueryableByName)]
-struct CheckpointRow {
-    /// 1 when the checkpoint could not finish (a reader or writer was in the way).
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    busy: i64,
-    /// Pages in the WAL.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    log: i64,
-    /// Pages of it already copied into the database.
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    checkpointed: i64,
-}
-
-/// Starts the thread that checkpoints an SQLite database while the store lives (it stops
-/// when `reads` can no longer be upgraded). Each round copies the WAL into the database
-/// with PASSIVE checkpoints beside readers and writers, repeating while writers add
-/// pages, until few are left; then, once the WAL is long, it holds back this instance's
-/// writers and audit batches for one RESTART checkpoint of those last pages, after which
-/// the next writer starts the WAL from its beginning. Passive checkpoints alone never
-/// find every page copied under steady writes, and the file grew without bound.
-fn checkpoints(
-    manager: Manager,
-    reads: std::sync::Weak<crate::audit_group::AuditGroup>,
-    writer: std::sync::Weak<std::sync::Mutex<()>>,
-) -> std::io::Result<()> {
-    use diesel::RunQueryDsl;
-    fn pass(c: &mut DbConnection, mode: &str) -> Result<CheckpointRow, diesel::result::Error> {
-        diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})")).get_result(c)
-    }
-    std::thread::Builder::new()
-        .name("sqlite-checkpoint".into())
-        .spawn(move || {
-            let mut conn: Option<DbConnection> = None;
-            let file = std::fs::File::open(&manager.target).ok();
-            loop {
-                std::thread::sleep(SQLITE_CHECKPOINT_EVERY);
-                let (Some(reads), Some(writer)) = (reads.upgrade(), writer.upgrade()) else {
-                    return;
-                };
-                if conn.is_none() {
-                    conn = manager
-                        .establish()
-                        .ok()
-                        .and_then(|mut c| c.batch_execute("PRAGMA busy_timeout = 0").ok().map(|_| c));
-                }
-                let Some(c) = conn.as_mut() else { continue };
-                let round = (|| {
-                    let mut row = pass(c, "PASSIVE")?;
-                    for _ in 0..8 {
-                        if row.log - row.checkpointed <= SQLITE_CHECKPOINT_TAIL_PAGES {
-                            break;
-                        }
-                        row = pass(c, "PASSIVE")?;
-                    }
-                    if row.log >= SQLITE_WAL_RESTART_PAGES {
-                        // The copied pages reach the disk here, beside the writers: the
-                        // RESTART below syncs the file too, and 8 MB of dirty pages made
-                        // that exclusive step take 6–7 ms instead of well under one.
-                        if let Some(f) = &file {
-                            let _ = f.sync_data();
-                        }
-                        let _turn = writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                        let r = reads.exclusive(|| {
-                            // readers of older pages finish within microseconds: wait for
-                            // them here rather than in SQLite's busy handler (≥ 1 ms sleeps)
-                            let mut r = pass(c, "RESTART")?;
-                            for _ in 0..RESTART_TRIES {
-                                if r.busy == 0 {
-                                    break;
-                                }
-                                std::thread::sleep(Duration::from_micros(100));
-                                r = pass(c, "RESTART")?;
-                            }
-                            Ok::<_, diesel::result::Error>(r)
-                        })?;
-                        if r.busy != 0 {
-                            tracing::debug!("SQLite WAL restart deferred: readers still busy");
-                        }
-                    }
-                    Ok::<_, diesel::result::Error>(())
-                })();
-                if let Err(e) = round {
-                    tracing::warn!(error = %e, "SQLite checkpoint failed; retrying");
-                    conn = None;
-                }
-            }
-        })
-        .map(drop)
+    /// This instance's SQLite writers, one after the other ([`crate::sqlite`]); unused on
+    /// PostgreSQL, whose row locks let writers of different offers proceed together.
+    writers: crate::sqlite::WriterQueue,
 }
 
 impl std::fmt::Debug for Store {
@@ -291,14 +210,10 @@ impl Store {
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let reads = crate::audit_group::start(manager.clone())
             .map_err(|e| StoreError::Unavailable(format!("no audit writer thread: {e}")))?;
-        let writer: std::sync::Arc<std::sync::Mutex<()>> = Default::default();
+        let writers = crate::sqlite::WriterQueue::default();
         if backend == Backend::Sqlite {
-            checkpoints(
-                manager.clone(),
-                std::sync::Arc::downgrade(&reads),
-                std::sync::Arc::downgrade(&writer),
-            )
-            .map_err(|e| StoreError::Unavailable(format!("no SQLite checkpoint thread: {e}")))?;
+            crate::sqlite::start_checkpoints(manager.clone(), std::sync::Arc::downgrade(&reads), &writers)
+                .map_err(|e| StoreError::Unavailable(format!("no SQLite checkpoint thread: {e}")))?;
         }
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
@@ -311,7 +226,7 @@ impl Store {
             pool,
             backend,
             reads,
-            writer,
+            writers,
         })
     }
 
@@ -319,7 +234,10 @@ impl Store {
         self.backend
     }
 
-    pub fn conn(&self) -> StoreResult<Conn> {
+    /// A pooled connection, for the store's own steps only: everyone else goes through
+    /// [`Store::read`] or [`Store::write`], so no write can bypass the transaction and the
+    /// SQLite writer queue.
+    fn conn(&self) -> StoreResult<Conn> {
         Ok(self.pool.get()?)
     }
 
@@ -331,8 +249,11 @@ impl Store {
     }
 
     /// Reads without an explicit transaction (each statement sees committed data).
-    pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.conn()?;
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self.conn().map_err(E::from)?;
         f(&mut conn)
     }
 
@@ -347,14 +268,10 @@ impl Store {
         write_tx(&mut conn, f)
     }
 
-    /// On SQLite: waits for this instance's other writers (see [`Store`]); on PostgreSQL:
-    /// nothing. Never call [`Store::write`] while holding it.
+    /// On SQLite: waits for this instance's other writers; on PostgreSQL: nothing. Never
+    /// call [`Store::write`] while holding it.
     fn writer_turn(&self) -> Option<std::sync::MutexGuard<'_, ()>> {
-        (self.backend == Backend::Sqlite).then(|| {
-            self.writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        })
+        (self.backend == Backend::Sqlite).then(|| self.writers.turn())
     }
 
     /// Hands the audit entries of a read to the group commit (see

@@ -24,6 +24,7 @@ pub mod reports;
 pub mod runs;
 pub mod schema;
 pub mod settings;
+pub mod sqlite;
 pub mod users;
 pub mod waitlist;
 

@@ -149,6 +149,18 @@ pub struct BudgetLine {
     pub committed_cents: i64,
 }
 
+/// What is committed against each plan line of a year, by instrument: the running totals
+/// the placements check under the line's lock ([`lock_budget_line`]), so the budget report
+/// shows the very numbers the decisions saw.
+pub fn committed(conn: &mut DbConnection, year: i32) -> StoreResult<std::collections::HashMap<String, i64>> {
+    Ok(plan_instruments::table
+        .filter(plan_instruments::year.eq(year))
+        .select((plan_instruments::code, plan_instruments::committed_cents))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// The budget of an instrument in a year and what is committed against it; `None` when no
 /// plan line or no cap is set. Read without a lock: for estimates (cohort runs), not for
 /// a decision that commits budget (see [`lock_budget_line`]).

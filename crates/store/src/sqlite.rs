@@ -69,7 +69,11 @@ fn checkpoint(c: &mut DbConnection, mode: &str) -> Step<Checkpoint> {
 /// never find every page copied under steady writes, and the file grew without bound.
 /// SQLite's own checkpoints are off (`wal_autocheckpoint = 0`, [`Manager`]): they ran
 /// inside the commit that crossed the threshold, while its whole audit batch waited.
-pub(crate) fn start_checkpoints(manager: Manager, audit: Weak<AuditGroup>, writers: &WriterQueue) -> std::io::Result<()> {
+pub(crate) fn start_checkpoints(
+    manager: Manager,
+    audit: Weak<AuditGroup>,
+    writers: &WriterQueue,
+) -> std::io::Result<()> {
     let writers = writers.downgrade();
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
@@ -81,7 +85,9 @@ pub(crate) fn start_checkpoints(manager: Manager, audit: Weak<AuditGroup>, write
                 let (Some(audit), Some(writers)) = (audit.upgrade(), writers.upgrade()) else {
                     return;
                 };
-                let Some(c) = connected(&manager, &mut conn) else { continue };
+                let Some(c) = connected(&manager, &mut conn) else {
+                    continue;
+                };
                 if let Err(e) = round(c, file.as_ref(), &audit, &writers) {
                     tracing::warn!(error = %e, "SQLite checkpoint failed; retrying");
                     conn = None;
@@ -103,7 +109,12 @@ fn connected<'a>(manager: &Manager, conn: &'a mut Option<DbConnection>) -> Optio
     conn.as_mut()
 }
 
-fn round(c: &mut DbConnection, file: Option<&std::fs::File>, audit: &AuditGroup, writers: &Mutex<()>) -> Step<()> {
+fn round(
+    c: &mut DbConnection,
+    file: Option<&std::fs::File>,
+    audit: &AuditGroup,
+    writers: &Mutex<()>,
+) -> Step<()> {
     let wal = copy_beside_writers(c)?;
     if wal.log >= WAL_RESTART_PAGES {
         // The copied pages reach the disk here, beside the writers: the RESTART syncs the

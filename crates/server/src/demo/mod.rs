@@ -240,8 +240,17 @@ fn check_loadable(store: &Store, opts: &DemoOptions, marker: &str) -> Result<Opt
     if !(1_000..=200_000).contains(&opts.customers) {
         return Err("--customers must be between 1,000 and 200,000".into());
     }
-    let mut conn = store.conn().map_err(|e| e.to_string())?;
-    if let Some(existing) = settings::get(&mut conn, "demo_seed").map_err(|e| e.to_string())? {
+    store
+        .read(|conn| Ok::<_, passgenau_store::StoreError>(loadable(conn, opts, marker)))
+        .map_err(|e| e.to_string())?
+}
+
+fn loadable(
+    conn: &mut passgenau_store::DbConnection,
+    opts: &DemoOptions,
+    marker: &str,
+) -> Result<Option<Summary>, String> {
+    if let Some(existing) = settings::get(conn, "demo_seed").map_err(|e| e.to_string())? {
         if existing == marker {
             return Ok(Some(Summary {
                 already_loaded: true,
@@ -253,8 +262,8 @@ fn check_loadable(store: &Store, opts: &DemoOptions, marker: &str) -> Result<Opt
             "the database holds another demo ({existing}); use a fresh database for this one"
         ));
     }
-    let holds_data = customers::count(&mut conn).map_err(|e| e.to_string())? > 0
-        || !providers::all(&mut conn).map_err(|e| e.to_string())?.is_empty();
+    let holds_data = customers::count(conn).map_err(|e| e.to_string())? > 0
+        || !providers::all(conn).map_err(|e| e.to_string())?.is_empty();
     if holds_data && !opts.force {
         return Err(
             "the database already holds data; `passgenau seed demo --force` adds the demo to it".into(),

@@ -317,29 +317,30 @@ pub async fn list_allocations(
     };
     let list = state
         .db_audited(move |store, audit| {
-            let mut conn = store.conn()?;
-            let conn = &mut *conn;
-            let page = repo::list(conn, &filter, &page)?;
-            if caller.role != Role::Provider {
-                audit.reads(
-                    store,
-                    &caller,
-                    &route,
-                    page.items.iter().map(|r| (Some(r.customer_id), None)),
-                );
-            }
-            let mut people = participants(conn, &caller, &route, &page.items)?;
-            Ok(AllocationList {
-                items: page
-                    .items
-                    .iter()
-                    .map(|r| AllocationResponse {
-                        // a list stays small: the verdict is on the single placement
-                        verdict: None,
-                        ..respond(r, &caller, people.remove(&r.customer_id))
-                    })
-                    .collect(),
-                next_cursor: page.next,
+            store.read(|conn| {
+                let conn = &mut *conn;
+                let page = repo::list(conn, &filter, &page)?;
+                if caller.role != Role::Provider {
+                    audit.reads(
+                        store,
+                        &caller,
+                        &route,
+                        page.items.iter().map(|r| (Some(r.customer_id), None)),
+                    );
+                }
+                let mut people = participants(conn, &caller, &route, &page.items)?;
+                Ok(AllocationList {
+                    items: page
+                        .items
+                        .iter()
+                        .map(|r| AllocationResponse {
+                            // a list stays small: the verdict is on the single placement
+                            verdict: None,
+                            ..respond(r, &caller, people.remove(&r.customer_id))
+                        })
+                        .collect(),
+                    next_cursor: page.next,
+                })
             })
         })
         .await?;
@@ -366,14 +367,15 @@ pub async fn get_allocation(
     let route = route_of(&req);
     let (rec, body) = state
         .db_audited(move |store, audit| {
-            let mut conn = store.conn()?;
-            let (rec, _) = placements::visible(&mut conn, &caller, id)?;
-            if caller.role != Role::Provider {
-                audit.reads(store, &caller, &route, [(Some(rec.customer_id), None)]);
-            }
-            let mut people = participants(&mut conn, &caller, &route, std::slice::from_ref(&rec))?;
-            let body = respond(&rec, &caller, people.remove(&rec.customer_id));
-            Ok((rec, body))
+            store.read(|conn| {
+                let (rec, _) = placements::visible(conn, &caller, id)?;
+                if caller.role != Role::Provider {
+                    audit.reads(store, &caller, &route, [(Some(rec.customer_id), None)]);
+                }
+                let mut people = participants(conn, &caller, &route, std::slice::from_ref(&rec))?;
+                let body = respond(&rec, &caller, people.remove(&rec.customer_id));
+                Ok((rec, body))
+            })
         })
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &body))

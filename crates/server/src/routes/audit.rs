@@ -80,7 +80,7 @@ pub async fn list_audit(
     };
     let list = state
         .db(move |store| {
-            Ok(store.read(|conn| {
+            store.read(|conn| {
                 let page = repo::list(conn, &filter, &page)?;
                 Ok(AuditList {
                     items: page
@@ -100,7 +100,7 @@ pub async fn list_audit(
                         .collect(),
                     next_cursor: page.next,
                 })
-            })?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

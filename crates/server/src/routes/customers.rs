@@ -253,7 +253,7 @@ pub async fn list_customers(
     let route = route_of(&req);
     let list = state
         .db_audited(move |store, audit| {
-            Ok(store.read(|conn| {
+            store.read(|conn| {
                 let page = repo::list(conn, &filter, &page)?;
                 let hh: Vec<HouseholdId> = page.items.iter().filter_map(|c| c.household_id).collect();
                 let members = households::members_by_household(conn, &hh)?;
@@ -279,7 +279,7 @@ pub async fn list_customers(
                     items,
                     next_cursor: page.next,
                 })
-            })?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

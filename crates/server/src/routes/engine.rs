@@ -99,30 +99,31 @@ pub async fn get_eligibility(
     let rules = state.rules.clone();
     let list = state
         .db_audited(move |store, audit| {
-            let mut conn = store.conn()?;
-            let ctx = context(&mut conn, id)?;
-            let codes: Vec<String> = instruments::list(
-                &mut conn,
-                None,
-                &Page {
-                    limit: 10_000,
-                    after: None,
-                },
-            )?
-            .items
-            .into_iter()
-            .map(|i| i.data.code)
-            .collect();
-            audit.reads(store, &caller, &route, [(Some(id), None)]);
-            let subject = ctx.subject(as_of);
-            Ok(EligibilityList {
-                items: eligibility::for_instruments(
-                    &subject,
-                    codes.iter().map(String::as_str),
+            store.read(|conn| {
+                let ctx = context(conn, id)?;
+                let codes: Vec<String> = instruments::list(
+                    conn,
+                    None,
+                    &Page {
+                        limit: 10_000,
+                        after: None,
+                    },
+                )?
+                .items
+                .into_iter()
+                .map(|i| i.data.code)
+                .collect();
+                audit.reads(store, &caller, &route, [(Some(id), None)]);
+                let subject = ctx.subject(as_of);
+                Ok(EligibilityList {
+                    items: eligibility::for_instruments(
+                        &subject,
+                        codes.iter().map(String::as_str),
+                        as_of,
+                        &rules,
+                    ),
                     as_of,
-                    &rules,
-                ),
-                as_of,
+                })
             })
         })
         .await?;
@@ -167,13 +168,10 @@ pub async fn get_recommendations(
     let cache = state.offer_snapshot.clone();
     let list = state
         .db_audited(move |store, audit| {
-            let mut pooled = store.conn()?;
-            let conn = &mut *pooled;
-            let ctx = context(conn, id)?;
-            let snapshot = cache.get(conn, as_of, today())?;
-            // the connection back to the pool before the ranking, which runs while the
-            // audit batch is written (the answer waits for its commit)
-            drop(pooled);
+            // the connection goes back to the pool before the ranking, which runs while
+            // the audit batch is written (the answer waits for its commit)
+            let (ctx, snapshot) = store
+                .read(|conn| Ok::<_, ApiError>((context(conn, id)?, cache.get(conn, as_of, today())?)))?;
             audit.reads(store, &caller, &route, [(Some(id), None)]);
             let subject = ctx.subject(as_of);
             let notices = eligibility::placement_first_notice(&subject, as_of)

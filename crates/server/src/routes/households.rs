@@ -278,14 +278,14 @@ pub async fn list_households(
     let q = q.into_inner();
     let list = state
         .db_audited(move |store, audit| {
-            Ok(store.read(|conn| {
+            store.read(|conn| {
                 let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
                 audit.reads(store, &caller, &route, page.items.iter().flat_map(subjects));
                 Ok(HouseholdList {
                     items: page.items.iter().map(respond).collect(),
                     next_cursor: page.next,
                 })
-            })?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

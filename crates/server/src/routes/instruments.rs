@@ -79,13 +79,13 @@ pub async fn list_instruments(
     let pg = q.purpose_group.map(|g| g.as_str());
     let list = state
         .db(move |store| {
-            Ok(store.read(|conn| {
+            store.read(|conn| {
                 let page = repo::list(conn, pg, &page)?;
                 Ok(InstrumentList {
                     items: page.items.iter().map(respond).collect(),
                     next_cursor: page.next,
                 })
-            })?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

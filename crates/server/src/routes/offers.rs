@@ -173,13 +173,13 @@ pub async fn list_offers(
     };
     let list = state
         .db(move |store| {
-            Ok(store.read(|conn| {
+            store.read(|conn| {
                 let page = repo::list(conn, &filter, &page)?;
                 Ok(OfferList {
                     items: page.items.iter().map(respond).collect(),
                     next_cursor: page.next,
                 })
-            })?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

@@ -81,13 +81,13 @@ pub async fn list_providers(
     let name = q.into_inner().name;
     let list = state
         .db(move |store| {
-            Ok(store.read(|conn| {
+            store.read(|conn| {
                 let page = repo::list(conn, name.as_deref(), &page)?;
                 Ok(ProviderList {
                     items: page.items.iter().map(respond).collect(),
                     next_cursor: page.next,
                 })
-            })?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

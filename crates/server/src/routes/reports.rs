@@ -123,11 +123,12 @@ pub async fn plan_report(
     check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
-            let mut conn = store.conn()?;
-            let plan = plans::get(&mut conn, year).map_err(missing("plan"))?;
-            let names = instrument_names(&mut conn)?;
-            let actual = reports::entries_by_instrument(&mut conn, year)?;
-            Ok(plan_rows(&plan, &names, &actual))
+            store.read(|conn| {
+                let plan = plans::get(conn, year).map_err(missing("plan"))?;
+                let names = instrument_names(conn)?;
+                let actual = reports::entries_by_instrument(conn, year)?;
+                Ok(plan_rows(&plan, &names, &actual))
+            })
         })
         .await?;
     answer(&req, &rows)
@@ -258,10 +259,7 @@ pub async fn utilisation_report(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let rows = state
-        .db(move |store| {
-            let mut conn = store.conn()?;
-            utilisation_rows(&mut conn, year)
-        })
+        .db(move |store| store.read(|conn| utilisation_rows(conn, year)))
         .await?;
     answer(&req, &rows)
 }
@@ -304,55 +302,63 @@ pub async fn budget_report(
     check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
-            let mut conn = store.conn()?;
-            let names = instrument_names(&mut conn)?;
-            let plan = match plans::get(&mut conn, year) {
-                Ok(p) => Some(p),
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            };
-            let mut committed: HashMap<String, i64> = HashMap::new();
-            for (code, status, cents) in reports::cost_by_status(&mut conn, year)? {
-                let s: PlacementStatus = passgenau_store::codec::enum_from_str(&status)?;
-                if s.commits_budget() {
-                    *committed.entry(code).or_default() += cents;
-                }
-            }
-            let mut codes: Vec<String> = committed.keys().cloned().collect();
-            if let Some(p) = &plan {
-                codes.extend(p.lines.iter().map(|l| l.code.clone()));
-            }
-            codes.sort();
-            codes.dedup();
-            let mut rows: Vec<BudgetRow> = codes
-                .into_iter()
-                .map(|code| {
-                    let budget = plan
-                        .as_ref()
-                        .and_then(|p| p.lines.iter().find(|l| l.code == code))
-                        .and_then(|l| l.budget_cents);
-                    let c = committed.get(&code).copied().unwrap_or(0);
-                    BudgetRow {
-                        label: names.get(&code).map(|n| n.0.clone()).unwrap_or_default(),
-                        instrument_code: Some(code),
-                        budget_cents: budget,
-                        committed_cents: c,
-                        remaining_cents: budget.map(|b| b - c),
-                        committed_percent: budget.and_then(|b| percent(c, b)),
+            store.read(|conn| {
+                let names = instrument_names(conn)?;
+                let plan = match plans::get(conn, year) {
+                    Ok(p) => Some(p),
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                };
+                // Invariant 2's running totals for every plan line: the numbers the placements
+                // checked. An instrument without a line has no budget to commit against; its
+                // placements' cost is summed by the rule the database starts a new line from.
+                let mut committed = plans::committed(conn, year)?;
+                for (code, status, cents) in reports::cost_by_status(conn, year)? {
+                    let s: PlacementStatus = passgenau_store::codec::enum_from_str(&status)?;
+                    if s.commits_budget()
+                        && !plan
+                            .as_ref()
+                            .is_some_and(|p| p.lines.iter().any(|l| l.code == code))
+                    {
+                        *committed.entry(code).or_default() += cents;
                     }
-                })
-                .collect();
-            let total: i64 = rows.iter().map(|r| r.committed_cents).sum();
-            let budget = plan.as_ref().and_then(|p| p.budget_cents);
-            rows.push(BudgetRow {
-                instrument_code: None,
-                label: "Summe".into(),
-                budget_cents: budget,
-                committed_cents: total,
-                remaining_cents: budget.map(|b| b - total),
-                committed_percent: budget.and_then(|b| percent(total, b)),
-            });
-            Ok(rows)
+                }
+                let mut codes: Vec<String> = committed.keys().cloned().collect();
+                if let Some(p) = &plan {
+                    codes.extend(p.lines.iter().map(|l| l.code.clone()));
+                }
+                codes.sort();
+                codes.dedup();
+                let mut rows: Vec<BudgetRow> = codes
+                    .into_iter()
+                    .map(|code| {
+                        let budget = plan
+                            .as_ref()
+                            .and_then(|p| p.lines.iter().find(|l| l.code == code))
+                            .and_then(|l| l.budget_cents);
+                        let c = committed.get(&code).copied().unwrap_or(0);
+                        BudgetRow {
+                            label: names.get(&code).map(|n| n.0.clone()).unwrap_or_default(),
+                            instrument_code: Some(code),
+                            budget_cents: budget,
+                            committed_cents: c,
+                            remaining_cents: budget.map(|b| b - c),
+                            committed_percent: budget.and_then(|b| percent(c, b)),
+                        }
+                    })
+                    .collect();
+                let total: i64 = rows.iter().map(|r| r.committed_cents).sum();
+                let budget = plan.as_ref().and_then(|p| p.budget_cents);
+                rows.push(BudgetRow {
+                    instrument_code: None,
+                    label: "Summe".into(),
+                    budget_cents: budget,
+                    committed_cents: total,
+                    remaining_cents: budget.map(|b| b - total),
+                    committed_percent: budget.and_then(|b| percent(total, b)),
+                });
+                Ok(rows)
+            })
         })
         .await?;
     answer(&req, &rows)
@@ -392,27 +398,28 @@ pub async fn target_group_report(
     check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
-            let mut conn = store.conn()?;
-            let entries = reports::entry_target_groups(&mut conn, year)?;
-            let total = entries.len() as i64;
-            let mut counts: HashMap<TargetGroup, i64> = HashMap::new();
-            for groups in entries.iter().flatten() {
-                let groups: Vec<TargetGroup> = passgenau_store::codec::json_from_str(groups)?;
-                for g in groups {
-                    *counts.entry(g).or_default() += 1;
-                }
-            }
-            Ok(TargetGroup::ALL
-                .iter()
-                .map(|g| {
-                    let n = counts.get(g).copied().unwrap_or(0);
-                    TargetGroupRow {
-                        target_group: *g,
-                        entries: n,
-                        share_percent: percent(n, total),
+            store.read(|conn| {
+                let entries = reports::entry_target_groups(conn, year)?;
+                let total = entries.len() as i64;
+                let mut counts: HashMap<TargetGroup, i64> = HashMap::new();
+                for groups in entries.iter().flatten() {
+                    let groups: Vec<TargetGroup> = passgenau_store::codec::json_from_str(groups)?;
+                    for g in groups {
+                        *counts.entry(g).or_default() += 1;
                     }
-                })
-                .collect::<Vec<_>>())
+                }
+                Ok(TargetGroup::ALL
+                    .iter()
+                    .map(|g| {
+                        let n = counts.get(g).copied().unwrap_or(0);
+                        TargetGroupRow {
+                            target_group: *g,
+                            entries: n,
+                            share_percent: percent(n, total),
+                        }
+                    })
+                    .collect::<Vec<_>>())
+            })
         })
         .await?;
     answer(&req, &rows)
@@ -465,55 +472,56 @@ pub async fn outcome_report(
     check_year(year, "invalid_query")?;
     let rows = state
         .db(move |store| {
-            let mut conn = store.conn()?;
-            let names = instrument_names(&mut conn)?;
-            let mut by_code: std::collections::BTreeMap<String, [i64; 5]> = Default::default();
-            for (code, status, n) in reports::status_counts(&mut conn, year)? {
-                let s: PlacementStatus = passgenau_store::codec::enum_from_str(&status)?;
-                let e = by_code.entry(code).or_default();
-                e[0] += n;
-                match s {
-                    PlacementStatus::Started => e[1] += n,
-                    PlacementStatus::Completed => {
-                        e[1] += n;
-                        e[4] += n
+            store.read(|conn| {
+                let names = instrument_names(conn)?;
+                let mut by_code: std::collections::BTreeMap<String, [i64; 5]> = Default::default();
+                for (code, status, n) in reports::status_counts(conn, year)? {
+                    let s: PlacementStatus = passgenau_store::codec::enum_from_str(&status)?;
+                    let e = by_code.entry(code).or_default();
+                    e[0] += n;
+                    match s {
+                        PlacementStatus::Started => e[1] += n,
+                        PlacementStatus::Completed => {
+                            e[1] += n;
+                            e[4] += n
+                        }
+                        PlacementStatus::Aborted => {
+                            e[1] += n;
+                            e[3] += n
+                        }
+                        PlacementStatus::NoShow | PlacementStatus::Declined => e[2] += n,
+                        _ => {}
                     }
-                    PlacementStatus::Aborted => {
-                        e[1] += n;
-                        e[3] += n
-                    }
-                    PlacementStatus::NoShow | PlacementStatus::Declined => e[2] += n,
-                    _ => {}
                 }
-            }
-            let row = |code: Option<String>, label: String, c: [i64; 5]| OutcomeRow {
-                instrument_code: code,
-                label,
-                placements: c[0],
-                starts: c[1],
-                non_starts: c[2],
-                drop_outs: c[3],
-                completions: c[4],
-                non_start_rate: percent(c[2], c[1] + c[2]),
-                drop_out_rate: percent(c[3], c[1]),
-                completion_rate: percent(c[4], c[1]),
-            };
-            let mut total = [0i64; 5];
-            let mut rows: Vec<OutcomeRow> = by_code
-                .into_iter()
-                .map(|(code, c)| {
-                    for (t, x) in total.iter_mut().zip(c) {
-                        *t += x;
-                    }
-                    row(
-                        Some(code.clone()),
-                        names.get(&code).map(|n| n.0.clone()).unwrap_or_default(),
-                        c,
-                    )
-                })
-                .collect();
-            rows.push(row(None, "Summe".into(), total));
-            Ok(rows)
+                let row = |code: Option<String>, label: String, c: [i64; 5]| OutcomeRow {
+                    instrument_code: code,
+                    label,
+                    placements: c[0],
+                    starts: c[1],
+                    non_starts: c[2],
+                    drop_outs: c[3],
+                    completions: c[4],
+                    non_start_rate: percent(c[2], c[1] + c[2]),
+                    drop_out_rate: percent(c[3], c[1]),
+                    completion_rate: percent(c[4], c[1]),
+                };
+                let mut total = [0i64; 5];
+                let mut rows: Vec<OutcomeRow> = by_code
+                    .into_iter()
+                    .map(|(code, c)| {
+                        for (t, x) in total.iter_mut().zip(c) {
+                            *t += x;
+                        }
+                        row(
+                            Some(code.clone()),
+                            names.get(&code).map(|n| n.0.clone()).unwrap_or_default(),
+                            c,
+                        )
+                    })
+                    .collect();
+                rows.push(row(None, "Summe".into(), total));
+                Ok(rows)
+            })
         })
         .await?;
     answer(&req, &rows)
@@ -539,10 +547,7 @@ pub async fn utilisation_chart(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let (offers, names) = state
-        .db(move |store| {
-            let mut conn = store.conn()?;
-            Ok((reports::offer_use(&mut conn, year)?, instrument_names(&mut conn)?))
-        })
+        .db(move |store| store.read(|conn| Ok((reports::offer_use(conn, year)?, instrument_names(conn)?))))
         .await?;
     // take-up per instrument, counted as the utilisation report counts it per offer
     let mut per: std::collections::BTreeMap<String, (i64, i64)> = Default::default();

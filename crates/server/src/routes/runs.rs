@@ -266,18 +266,19 @@ pub async fn list_proposals(
     let route = route_of(&req);
     let list = state
         .db_audited(move |store, audit| {
-            let mut conn = store.conn()?;
-            runs::get(&mut conn, id).map_err(missing("allocation run"))?;
-            let page = runs::proposals(&mut conn, id, &page)?;
-            audit.reads(
-                store,
-                &caller,
-                &route,
-                page.items.iter().map(|p| (Some(p.customer_id), None)),
-            );
-            Ok(ProposalList {
-                items: page.items.iter().map(proposal_response).collect(),
-                next_cursor: page.next,
+            store.read(|conn| {
+                runs::get(conn, id).map_err(missing("allocation run"))?;
+                let page = runs::proposals(conn, id, &page)?;
+                audit.reads(
+                    store,
+                    &caller,
+                    &route,
+                    page.items.iter().map(|p| (Some(p.customer_id), None)),
+                );
+                Ok(ProposalList {
+                    items: page.items.iter().map(proposal_response).collect(),
+                    next_cursor: page.next,
+                })
             })
         })
         .await?;

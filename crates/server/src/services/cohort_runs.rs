@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 use passgenau_allocation::cohort::{self, BudgetCap, CorridorCosts};
-use passgenau_allocation::{CustomerContext, ScoringConfig};
+use passgenau_allocation::{Candidate, CustomerContext, ScoringConfig};
 use passgenau_domain::eligibility::RuleBook;
 use passgenau_domain::{target_groups, TargetGroup};
 use passgenau_store::customers::{CustomerFilter, CustomerRecord};
 use passgenau_store::runs::{self, Outcome, ProposalRecord};
-use passgenau_store::{allocations, customers, households, plans, Page, Store};
+use passgenau_store::{allocations, customers, households, plans, DbConnection, Page, Store};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -253,91 +253,21 @@ pub fn execute(
     let today = chrono::Utc::now().date_naive();
     let day = req.as_of.unwrap_or(today);
     let err = |e: passgenau_store::StoreError| e.to_string();
-    let mut pooled = store.conn().map_err(err)?;
-    let conn = &mut *pooled;
-    // the cohort
-    let mut records: Vec<CustomerRecord> = match &req.customer_ids {
-        Some(ids) => customers::get_many(conn, ids).map_err(err)?,
-        None => {
-            let filter = CustomerFilter {
-                district: req.filter.as_ref().and_then(|f| f.district.clone()),
-                ..Default::default()
-            };
-            let mut all = Vec::new();
-            let mut page = Page {
-                limit: 5_000,
-                after: None,
-            };
-            loop {
-                let p = customers::list(conn, &filter, &page).map_err(err)?;
-                all.extend(p.items);
-                match p.next {
-                    Some(n) if all.len() < MAX_RUN_CUSTOMERS => page.after = Some(n),
-                    _ => break,
-                }
-            }
-            all
-        }
-    };
-    records.sort_by_key(|c| c.meta.id);
-    let household_ids: Vec<HouseholdId> = records.iter().filter_map(|c| c.household_id).collect();
-    let members = households::members_by_household(conn, &household_ids).map_err(err)?;
-    let ids: Vec<CustomerId> = records.iter().map(|c| c.meta.id).collect();
-    let mut histories = allocations::histories(conn, &ids).map_err(err)?;
-    let wanted_group = req.filter.as_ref().and_then(|f| f.target_group);
-    let contexts: Vec<CustomerContext> = records
-        .into_iter()
-        .map(|c| {
-            let household = c
-                .household_id
-                .and_then(|h| members.get(&h))
-                .cloned()
-                .unwrap_or_default();
-            let (history, active_offers) = histories.remove(&c.meta.id).unwrap_or_default();
-            CustomerContext {
-                id: c.meta.id,
-                data: c.data,
-                household,
-                history,
-                active_offers,
-            }
+    let (contexts, snapshot) = store
+        .read(|conn| {
+            Ok::<_, passgenau_store::StoreError>((load_cohort(conn, req, day)?, Snapshot::load(conn, day)?))
         })
-        .filter(|ctx| {
-            wanted_group
-                .is_none_or(|g| target_groups::derive(ctx.id, &ctx.data, &ctx.household, day).contains(&g))
-        })
-        .collect();
-    // the offers
-    let snapshot = Snapshot::load(conn, day).map_err(err)?;
+        .map_err(err)?;
     let mut offers = snapshot.candidates(|d| {
         req.instrument_codes
             .as_ref()
             .is_none_or(|codes| codes.contains(&d.instrument_code))
     });
     offers.sort_by_key(|c| c.id);
-    // budgets, as places: what remains divided by the dearest place of the instrument
-    // (conservative; accepting a proposal checks the budget exactly)
-    let year = day.year();
-    let mut budgets: HashMap<String, BudgetCap> = HashMap::new();
-    let mut dearest: HashMap<&str, i64> = HashMap::new();
-    for o in &offers {
-        let e = dearest.entry(o.offer.instrument_code.as_str()).or_default();
-        *e = (*e).max(o.offer.cost_per_place_cents);
-    }
-    for (code, cost) in dearest {
-        if let Some(line) = plans::budget_line(conn, year, code).map_err(err)? {
-            if cost > 0 {
-                budgets.insert(
-                    code.to_string(),
-                    BudgetCap {
-                        places: ((line.budget_cents - line.committed_cents) / cost).max(0),
-                    },
-                );
-            }
-        }
-    }
-    // the pool gets its connection back while the plan is made
-    drop(pooled);
+    let budgets = store
+        .read(|conn| budget_caps(conn, &offers, day.year()))
+        .map_err(err)?;
+    // no connection is held while the plan is made
     let Ok(result) = cohort::plan(
         &contexts,
         &offers,
@@ -388,4 +318,92 @@ pub fn execute(
         })
         .map_err(err)?;
     Ok(Some(outcome))
+}
+
+/// The customers of a run as the rules judge them, in ID order: the listed ones, or
+/// everyone (of the district) up to [`MAX_RUN_CUSTOMERS`], of the target group asked for.
+fn load_cohort(
+    conn: &mut DbConnection,
+    req: &RunRequest,
+    day: NaiveDate,
+) -> Result<Vec<CustomerContext>, passgenau_store::StoreError> {
+    let mut records: Vec<CustomerRecord> = match &req.customer_ids {
+        Some(ids) => customers::get_many(conn, ids)?,
+        None => {
+            let filter = CustomerFilter {
+                district: req.filter.as_ref().and_then(|f| f.district.clone()),
+                ..Default::default()
+            };
+            let mut all = Vec::new();
+            let mut page = Page {
+                limit: 5_000,
+                after: None,
+            };
+            loop {
+                let p = customers::list(conn, &filter, &page)?;
+                all.extend(p.items);
+                match p.next {
+                    Some(n) if all.len() < MAX_RUN_CUSTOMERS => page.after = Some(n),
+                    _ => break,
+                }
+            }
+            all
+        }
+    };
+    records.sort_by_key(|c| c.meta.id);
+    let household_ids: Vec<HouseholdId> = records.iter().filter_map(|c| c.household_id).collect();
+    let members = households::members_by_household(conn, &household_ids)?;
+    let ids: Vec<CustomerId> = records.iter().map(|c| c.meta.id).collect();
+    let mut histories = allocations::histories(conn, &ids)?;
+    let wanted_group = req.filter.as_ref().and_then(|f| f.target_group);
+    Ok(records
+        .into_iter()
+        .map(|c| {
+            let household = c
+                .household_id
+                .and_then(|h| members.get(&h))
+                .cloned()
+                .unwrap_or_default();
+            let (history, active_offers) = histories.remove(&c.meta.id).unwrap_or_default();
+            CustomerContext {
+                id: c.meta.id,
+                data: c.data,
+                household,
+                history,
+                active_offers,
+            }
+        })
+        .filter(|ctx| {
+            wanted_group
+                .is_none_or(|g| target_groups::derive(ctx.id, &ctx.data, &ctx.household, day).contains(&g))
+        })
+        .collect())
+}
+
+/// Budgets, as places: what remains of each plan line divided by the dearest place of
+/// the instrument (conservative; accepting a proposal checks the budget exactly).
+fn budget_caps(
+    conn: &mut DbConnection,
+    offers: &[Candidate<'_>],
+    year: i32,
+) -> Result<HashMap<String, BudgetCap>, passgenau_store::StoreError> {
+    let mut budgets: HashMap<String, BudgetCap> = HashMap::new();
+    let mut dearest: HashMap<&str, i64> = HashMap::new();
+    for o in offers {
+        let e = dearest.entry(o.offer.instrument_code.as_str()).or_default();
+        *e = (*e).max(o.offer.cost_per_place_cents);
+    }
+    for (code, cost) in dearest {
+        if let Some(line) = plans::budget_line(conn, year, code)? {
+            if cost > 0 {
+                budgets.insert(
+                    code.to_string(),
+                    BudgetCap {
+                        places: ((line.budget_cents - line.committed_cents) / cost).max(0),
+                    },
+                );
+            }
+        }
+    }
+    Ok(budgets)
 }
