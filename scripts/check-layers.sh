@@ -15,14 +15,13 @@ for crate in passgenau-domain passgenau-allocation; do
   fi
 done
 # `crate::routes` (or `super::routes`) in the layers below the handlers
-layers=(crates/server/src/services crates/server/src/state.rs)
-[ -d crates/server/src/app ] && layers+=(crates/server/src/app)
+layers=(crates/server/src/app crates/server/src/state.rs)
 if hits=$(grep -rnE '(crate|super)::routes\b|use crate::\{[^}]*\broutes\b' "${layers[@]}"); then
-  echo "services/state import the routes:" >&2
+  echo "the application layer or the state imports the routes:" >&2
   echo "$hits" >&2
   status=1
 else
-  echo "server services and state: no import of the routes"
+  echo "server app/ and state: no import of the routes"
 fi
 # every use of `on_backend!` is listed with its reason in the macro's doc (store/src/db.rs)
 used=$(cd crates/store/src && awk 'FNR==1 {fn=""} /^(pub )?fn /{fn=$0; sub(/^(pub )?fn /,"",fn); sub(/[(<].*/,"",fn)} /on_backend!\(/ && !/macro_rules|^ *\/\/\// {f=FILENAME; sub(/\.rs$/,"",f); print f "::" fn}' *.rs | sort -u)

@@ -236,7 +236,7 @@ async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
 /// A worker that went quiet loses its run to the next one that claims it; from then on
 /// its heartbeat, its result and its hand-back are refused, so the run is finished once.
 async fn a_run_taken_over_is_finished_only_by_its_new_worker(b: Backend) {
-    use passgenau_server::services::cohort_runs::{execute, RunRequest};
+    use passgenau_server::app::cohort_runs::{execute, RunRequest};
     use passgenau_store::runs;
     let t = TestApp::new(b).unwrap();
     let mut body = t.offer_body();

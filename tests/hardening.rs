@@ -14,7 +14,7 @@ on_both_backends!(failed_logins_are_throttled_and_audited, metrics_and_request_i
 
 async fn failed_logins_are_throttled_and_audited(b: Backend) {
     let t = TestApp::new(b).unwrap();
-    passgenau_server::routes::users::add_user(
+    passgenau_server::app::users::add(
         &t.state.store,
         "ifk.a",
         "the right password",
@@ -39,7 +39,7 @@ async fn failed_logins_are_throttled_and_audited(b: Backend) {
     r.assert_problem(429, "too_many_attempts");
     assert_eq!(r.header("retry-after"), Some("900"));
     // another account from the same address is still allowed (the address limit is higher)
-    passgenau_server::routes::users::add_user(
+    passgenau_server::app::users::add(
         &t.state.store,
         "ifk.b",
         "the right password",
@@ -130,7 +130,7 @@ async fn sqlite_busy_waits_then_503() {
     let (db, state, token) = sqlite_with_busy_timeout(300, 2);
     let mut locker = diesel::SqliteConnection::establish(&db.url).unwrap();
     locker.batch_execute("BEGIN IMMEDIATE").unwrap();
-    let app = actix_web::test::init_service(passgenau_server::app::build(state.clone(), &[])).await;
+    let app = actix_web::test::init_service(passgenau_server::router::build(state.clone(), &[])).await;
     let started = std::time::Instant::now();
     let req = TestRequest::post()
         .uri("/api/v1/customers")
@@ -157,11 +157,11 @@ async fn sqlite_busy_waits_then_503() {
 
 /// Writers of one instance queue for SQLite's single write lock inside the process
 /// instead of meeting its busy handler: with a busy timeout of 1 ms, 24 concurrent
-/// creations all succeed (without the queue most of them failed with 503).
+/// creations all succeed (without the queue most of them fail with 503).
 #[actix_web::test]
 async fn sqlite_writers_of_one_instance_queue() {
     let (_db, state, token) = sqlite_with_busy_timeout(1, 8);
-    let app = actix_web::test::init_service(passgenau_server::app::build(state.clone(), &[])).await;
+    let app = actix_web::test::init_service(passgenau_server::router::build(state.clone(), &[])).await;
     let calls = (0..24).map(|i| {
         let req = TestRequest::post()
             .uri("/api/v1/customers")
@@ -179,10 +179,10 @@ async fn sqlite_writers_of_one_instance_queue() {
 }
 
 /// The cohort worker's own writes (claiming a run, heartbeats, hand-backs) queue with the
-/// instance's other writers. They used to go past the queue to SQLite's busy handler,
+/// instance's other writers. Past the queue they would meet SQLite's busy handler,
 /// which gives up after the busy timeout while another writer holds the lock: the claim
-/// failed with "database is locked" (seen under 64 placement clients, with the default
-/// timeout of 5 s), and the worker tried again only 2 s later. Here a writer of the same
+/// would fail with "database is locked" (under 64 placement clients, even with the default
+/// timeout of 5 s), and the worker would try again only 2 s later. Here a writer of the same
 /// instance holds the lock for 300 ms with a busy timeout of 50 ms: the worker waits its
 /// turn and finishes the run well before its retry would even have started.
 #[test]
@@ -227,8 +227,8 @@ fn sqlite_cohort_worker_writes_queue_with_the_other_writers() {
 
 /// SQLite's WAL is checkpointed by a thread of its own, beside the requests. Under steady
 /// commits from several threads while others read, it must still be restarted from its
-/// beginning now and then: passive checkpoints alone never caught up and the file grew
-/// without bound (hundreds of MB in seconds). Every committed entry is there afterwards.
+/// beginning now and then: passive checkpoints alone never catch up, and the file would
+/// grow without bound (hundreds of MB in seconds). Every committed entry is there afterwards.
 #[test]
 fn sqlite_wal_stays_bounded_under_steady_commits() {
     use diesel::connection::SimpleConnection;

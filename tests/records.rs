@@ -52,7 +52,7 @@ async fn unknown_query_parameters_are_refused(b: Backend) {
 
 async fn login_and_token_checks(b: Backend) {
     let t = TestApp::new(b).unwrap();
-    passgenau_server::routes::users::add_user(
+    passgenau_server::app::users::add(
         &t.state.store,
         "ifk.meier",
         "correct horse battery",

@@ -189,6 +189,8 @@ async fn demo_reproduces_the_seed(b: Backend) {
             )
         })
         .unwrap()
+        .disclose(&t.state.store, &common::test_access())
+        .0
         .items;
     let n = customers.len() as f64;
     let share = |f: &dyn Fn(&passgenau_store::customers::CustomerRecord) -> bool| {
@@ -228,6 +230,8 @@ async fn demo_reproduces_the_seed(b: Backend) {
                     after: None,
                 },
             )?
+            .disclose(&t.state.store, &common::test_access())
+            .0
             .items;
             let fam = hh
                 .iter()

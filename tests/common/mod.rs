@@ -169,7 +169,7 @@ impl TestApp {
 
     /// Sends one request through the real application.
     pub async fn call(&self, req: test::TestRequest) -> Reply {
-        let app = test::init_service(passgenau_server::app::build(
+        let app = test::init_service(passgenau_server::router::build(
             self.state.clone(),
             &["https://frontend.example".to_string()],
         ))
@@ -406,6 +406,16 @@ macro_rules! on_both_backends {
 }
 
 /// An audit entry of a read by `actor` of `customer`, as the read routes write them.
+/// The access of a test that reads records from the store directly.
+pub fn test_access() -> passgenau_store::Access {
+    passgenau_store::Access {
+        actor: "test".into(),
+        role: "admin".into(),
+        action: passgenau_store::audit::Action::Read,
+        route: "test".into(),
+    }
+}
+
 pub fn read_entry(
     actor: String,
     route: String,

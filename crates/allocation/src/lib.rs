@@ -13,7 +13,7 @@ pub use scoring::{ExplanationItem, ScoringConfig};
 
 /// Equality of two short strings (instrument codes, district names) by a byte loop.
 /// `==` on strings calls `memcmp` whenever the lengths agree, and the ranking compares
-/// such strings for every offer: the call cost about 4 % of a recommendation's CPU time
+/// such strings for every offer: those calls cost about 4 % of a recommendation's CPU time
 /// (sampled at 64 clients).
 #[inline]
 pub(crate) fn same_text(a: &str, b: &str) -> bool {

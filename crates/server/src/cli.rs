@@ -213,7 +213,8 @@ fn serve(
     let workers = workers.unwrap_or_else(cores).max(1);
     let db_threads = db_threads.unwrap_or(match state.store.backend() {
         // SQLite works in-process: a few threads per core keep both cores busy;
-        // 64 threads for 64 clients made p99 twice as long at lower throughput.
+        // a thread per client (64 at 64 clients) only adds context switches: a longer p99
+        // at lower throughput (docs/benchmarks.md).
         passgenau_store::Backend::Sqlite => 4 * cores(),
         // PostgreSQL: a thread waits for each round trip, so one per connection.
         passgenau_store::Backend::Postgres => pool_size as usize,
@@ -223,7 +224,7 @@ fn serve(
         // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
         // (up to the shutdown timeout), then return, and the process exits 0.
         let ops_state = state.clone();
-        let api = actix_web::HttpServer::new(move || crate::app::build(state.clone(), &origins))
+        let api = actix_web::HttpServer::new(move || crate::router::build(state.clone(), &origins))
             .workers(workers)
             .worker_max_blocking_threads(db_threads.div_ceil(workers).max(1))
             .shutdown_timeout(30)
@@ -231,7 +232,7 @@ fn serve(
             .run();
         match ops_bind {
             Some(ops) => {
-                let ops = actix_web::HttpServer::new(move || crate::app::build_ops(ops_state.clone()))
+                let ops = actix_web::HttpServer::new(move || crate::router::build_ops(ops_state.clone()))
                     .workers(1)
                     .bind(&ops)?
                     .run();
@@ -263,8 +264,8 @@ fn user_add(db: Db, username: &str, role: Role, provider_id: Option<ProviderId>)
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let user = crate::routes::users::add_user(&state.store, username, password, role, provider_id)
-        .map_err(|e| e.to_string())?;
+    let user = crate::app::users::add(&state.store, username, password, role, provider_id)
+        .map_err(|e| crate::error::ApiError::from(e).to_string())?;
     println!("added user {} ({})", user.username, user.role.as_str());
     Ok(())
 }
@@ -313,7 +314,7 @@ fn allocate(
     instruments: Vec<String>,
     as_of: Option<chrono::NaiveDate>,
 ) -> CliResult {
-    use crate::services::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
+    use crate::app::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
     let state = db.prepare(4)?;
     let target_group = target_group
         .map(|g| {

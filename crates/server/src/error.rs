@@ -239,6 +239,62 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The HTTP answer of each typed error of the application layer.
+impl From<crate::app::AppError> for ApiError {
+    fn from(e: crate::app::AppError) -> Self {
+        use crate::app::AppError;
+        match e {
+            AppError::NotFound(what) => ApiError::not_found(what),
+            AppError::Stale => ApiError::precondition_failed(),
+            AppError::Invalid(errors) => ApiError::validation(errors),
+            AppError::Malformed(e) => ApiError::bad_request("invalid_field", &e.field, e.message),
+            AppError::Conflict { code, detail } => ApiError::conflict(code, detail),
+            AppError::KeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with another body",
+            ),
+            AppError::Refused(r) => refusal(r),
+            AppError::Forbidden(detail) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            AppError::Throttled { retry_after_seconds } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed logins: wait before trying again",
+            )
+            .with_header(header::RETRY_AFTER, retry_after_seconds.to_string()),
+            AppError::Internal(what) => {
+                tracing::error!(what, "internal error");
+                ApiError::internal()
+            }
+            AppError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// The problem a refusal answers with (the contract's codes).
+fn refusal(r: passgenau_domain::decision::Refusal) -> ApiError {
+    use passgenau_domain::decision::Refusal;
+    match r {
+        Refusal::OfferClosed => ApiError::conflict("offer_closed", "the offer is closed or over"),
+        Refusal::AlreadyAllocated => ApiError::conflict(
+            "already_allocated",
+            "the customer already holds an active placement in this offer",
+        ),
+        Refusal::Referral(reasons) => ApiError::referral_required(reasons),
+        Refusal::NotEligible(reasons) => ApiError::not_eligible(reasons),
+        Refusal::CapacityExhausted => ApiError::conflict("capacity_exhausted", "the offer has no free place"),
+        Refusal::BudgetExhausted {
+            year,
+            code,
+            committed_cents,
+            budget_cents,
+        } => ApiError::conflict(
+            "budget_exhausted",
+            format!("the {year} budget of {code} is committed ({committed_cents} of {budget_cents} cents)"),
+        ),
+    }
+}
+
 impl From<diesel_error::Error> for ApiError {
     fn from(e: diesel_error::Error) -> Self {
         StoreError::from(e).into()

@@ -208,6 +208,22 @@ pub fn if_match(req: &HttpRequest) -> Result<Option<Vec<String>>, ApiError> {
     ))
 }
 
+/// `If-Match` as the record versions it names, for the use cases: `None` when absent or
+/// `*` (any version); a tag that is not one of ours names none, so it never matches.
+pub fn if_match_versions(req: &HttpRequest) -> Result<Option<Vec<i64>>, ApiError> {
+    let Some(tags) = if_match(req)? else {
+        return Ok(None);
+    };
+    if tags.iter().any(|t| t == "*") {
+        return Ok(None);
+    }
+    Ok(Some(
+        tags.iter()
+            .filter_map(|t| t.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+            .collect(),
+    ))
+}
+
 /// Checks `If-Match` against the current version; 412 when it does not match.
 pub fn check_if_match(tags: &Option<Vec<String>>, current_version: i64) -> Result<(), ApiError> {
     match tags {

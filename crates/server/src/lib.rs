@@ -12,6 +12,6 @@ pub mod observe;
 pub mod openapi;
 pub mod patch;
 pub mod query_guard;
+pub mod router;
 pub mod routes;
-pub mod services;
 pub mod state;

@@ -14,7 +14,7 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::error::ApiError;
+use crate::app::AppError;
 
 /// A merge patch of `T`. The routes document it by an alias without generics
 /// (`CustomerPatch`), because utoipa's path macro composes generic bodies itself.
@@ -38,12 +38,23 @@ impl<'de, T> Deserialize<'de> for MergePatch<T> {
 }
 
 impl<T: Serialize + DeserializeOwned> MergePatch<T> {
-    /// `current` with the patch applied, parsed as strictly as a create.
-    pub fn apply(self, current: &T) -> Result<T, ApiError> {
-        let mut doc = serde_json::to_value(current).map_err(|_| ApiError::internal())?;
+    /// `current` with the patch applied, parsed as strictly as a create; a result that
+    /// is not of the record's shape is [`AppError::Malformed`], naming the field.
+    pub fn apply(self, current: &T) -> Result<T, AppError> {
+        let mut doc = serde_json::to_value(current).expect("records serialise");
         merge(&mut doc, Value::Object(self.fields));
-        let bytes = serde_json::to_vec(&doc).map_err(|_| ApiError::internal())?;
-        crate::extract::parse_json(&bytes)
+        serde_path_to_error::deserialize(doc).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." || path.is_empty() {
+                "body".to_string()
+            } else {
+                path
+            };
+            AppError::Malformed(passgenau_domain::FieldError::new(
+                field,
+                e.into_inner().to_string(),
+            ))
+        })
     }
 }
 

@@ -22,17 +22,17 @@ pub struct AppState {
     /// Key of the stable customer pseudonyms in exports (kept in the database).
     pub pseudonym_key: Arc<Vec<u8>>,
     /// Open offers for ranking, refreshed every second.
-    pub offer_snapshot: Arc<crate::services::offer_snapshot::SnapshotCache>,
+    pub offer_snapshot: Arc<crate::app::offer_snapshot::SnapshotCache>,
     /// Wakes this instance's cohort-run worker.
-    pub run_signal: Arc<crate::services::cohort_runs::Signal>,
+    pub run_signal: Arc<crate::app::cohort_runs::Signal>,
     /// Recent answers of `GET /availability`.
-    pub availability: Arc<crate::services::availability_cache::AvailabilityCache>,
+    pub availability: Arc<crate::app::availability_cache::AvailabilityCache>,
 }
 
 impl AppState {
     /// Starts the background worker of cohort runs (once per instance).
-    pub fn start_worker(&self) -> crate::services::cohort_runs::Worker {
-        crate::services::cohort_runs::start_worker(
+    pub fn start_worker(&self) -> crate::app::cohort_runs::Worker {
+        crate::app::cohort_runs::start_worker(
             self.store.clone(),
             self.rules.clone(),
             self.scoring.clone(),
@@ -72,13 +72,22 @@ impl Audited {
         route: &str,
         subjects: impl IntoIterator<Item = (Option<CustomerId>, Option<HouseholdId>)>,
     ) {
-        let entries = crate::services::audit::audit_entries(
-            caller,
-            passgenau_store::audit::Action::Read,
-            route,
-            subjects,
-        );
+        let entries =
+            crate::app::audit::audit_entries(caller, passgenau_store::audit::Action::Read, route, subjects);
         self.0.push(store.audit_reads(entries));
+    }
+
+    /// Opens a sealed record for a read: its audit entries go to the group commit, and the
+    /// answer waits for them ([`AppState::db_audited`]).
+    pub fn open<T: passgenau_store::Subjects>(
+        &mut self,
+        store: &Store,
+        access: &passgenau_store::Access,
+        sealed: passgenau_store::Personal<T>,
+    ) -> T {
+        let (value, ticket) = sealed.disclose(store, access);
+        self.0.push(ticket);
+        value
     }
 }
 

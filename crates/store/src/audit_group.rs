@@ -13,9 +13,10 @@
 //! Writes that change records keep their audit entry inside their own transaction and do
 //! not come here.
 //!
-//! Before, the first request to find no batch being written wrote the batch on its own
-//! pooled connection while the others blocked their database threads: a batch could hold
-//! only as many entries as there were such threads (8), and they sat idle meanwhile.
+//! The writer is a thread of its own, not the first request to find no batch being
+//! written: that request would write the batch on its own pooled connection while the
+//! others block their database threads, so a batch could hold only as many entries as
+//! there are such threads, and they would sit idle meanwhile.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
@@ -192,8 +193,8 @@ fn start_writer(manager: Manager, group: Weak<AuditGroup>) -> std::io::Result<()
 }
 
 /// The group and its writer for a store. One writer: SQLite admits one at a time, and on
-/// PostgreSQL a second one (tried) halved the batches and doubled the commits: 64 clients
-/// got 30 % fewer answers per second and a higher p99.
+/// PostgreSQL a second one halves the batches and doubles the commits: fewer answers per
+/// second at 64 clients and a higher p99.
 pub(crate) fn start(manager: Manager) -> std::io::Result<Arc<AuditGroup>> {
     let group: Arc<AuditGroup> = Default::default();
     start_writer(manager, Arc::downgrade(&group))?;

@@ -8,6 +8,7 @@ use passgenau_domain::CustomerData;
 use crate::codec::{enum_from_str, enum_to_str, id_from_str, json_from_str, json_to_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
+use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
 use crate::schema::customers;
 
@@ -17,6 +18,12 @@ pub struct CustomerRecord {
     pub meta: Meta<CustomerId>,
     pub household_id: Option<HouseholdId>,
     pub data: CustomerData,
+}
+
+impl Subjects for CustomerRecord {
+    fn subjects(&self) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
+        vec![(Some(self.meta.id), self.household_id)]
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -145,18 +152,18 @@ pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<(
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: CustomerId) -> StoreResult<CustomerRecord> {
+pub fn get(conn: &mut DbConnection, id: CustomerId) -> StoreResult<Personal<CustomerRecord>> {
     // on the concrete connection: see `on_backend!`
     let key = id.to_string();
     let row: CustomerRow = crate::on_backend!(conn, |c| customers::table
         .find(&key)
         .select(CustomerRow::as_select())
         .get_result(c))?;
-    row.try_into()
+    Ok(Personal::seal(row.try_into()?))
 }
 
 /// Customers by ID, in no particular order; unknown IDs are left out.
-pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Vec<CustomerRecord>> {
+pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Personal<Vec<CustomerRecord>>> {
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let mut out = Vec::with_capacity(keys.len());
     // Bounded IN lists: SQLite allows at most 32,766 bound parameters per statement.
@@ -169,7 +176,7 @@ pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Vec<
             out.push(r.try_into()?);
         }
     }
-    Ok(out)
+    Ok(Personal::seal(out))
 }
 
 /// Filters of `GET /customers`; all exact matches on indexed columns.
@@ -186,7 +193,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &CustomerFilter,
     page: &Page,
-) -> StoreResult<PageOf<CustomerRecord>> {
+) -> StoreResult<Personal<PageOf<CustomerRecord>>> {
     let mut q = customers::table.select(CustomerRow::as_select()).into_boxed();
     if let Some(v) = &filter.customer_number {
         q = q.filter(customers::customer_number.eq(v.clone()));
@@ -211,7 +218,9 @@ pub fn list(
         .into_iter()
         .map(CustomerRecord::try_from)
         .collect::<StoreResult<Vec<_>>>()?;
-    Ok(PageOf::from_rows(records, page.limit, |r| r.meta.id.to_string()))
+    Ok(Personal::seal(PageOf::from_rows(records, page.limit, |r| {
+        r.meta.id.to_string()
+    })))
 }
 
 /// Writes `record` (whose `meta.version` is already the new version) if the stored
@@ -226,7 +235,8 @@ pub fn update(conn: &mut DbConnection, record: &CustomerRecord, expected_version
     .execute(conn)
     .map_err(duplicate_number)?;
     if n == 0 {
-        get(conn, record.meta.id)?;
+        // only whether it exists (NotFound rather than stale): the record stays sealed
+        drop(get(conn, record.meta.id)?);
         return Err(StoreError::PreconditionFailed);
     }
     Ok(())

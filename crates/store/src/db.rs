@@ -119,9 +119,9 @@ impl Manager {
                 // WAL lets readers run beside the one writer; foreign keys are off by
                 // default in SQLite; NORMAL is durable in WAL mode except on power loss.
                 // Checkpoints run on a thread of their own (`crate::sqlite`), not inside
-                // the commit that crosses the WAL's threshold: that commit copied ≈ 1,000
-                // pages while every request of its audit batch waited (p99 of
-                // recommendations 8–11 ms at 500–2,500 req/s instead of 2–3 ms).
+                // the commit that crosses the WAL's threshold: that commit would copy
+                // ≈ 1,000 pages while every request of its audit batch waits, and that wait
+                // sets the p99 of recommendations at any load.
                 c.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
@@ -285,7 +285,7 @@ impl Store {
     /// Refreshes the planner's statistics after a bulk load. PostgreSQL: `ANALYZE`.
     /// Without it, a freshly seeded database keeps the statistics of its empty tables
     /// until autovacuum analyses them (never, where autovacuum is off): the history of one
-    /// customer was then planned as a hash join over every offer (0.9 ms instead of
+    /// customer is then planned as a hash join over every offer (0.9 ms instead of
     /// 0.1 ms per recommendation). SQLite: nothing; its planner keeps no statistics unless
     /// asked, and its default estimates already use the indexes for these lookups.
     pub fn analyze(&self) -> StoreResult<()> {

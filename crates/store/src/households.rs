@@ -2,11 +2,12 @@
 
 use diesel::prelude::*;
 use passgenau_domain::household::{HouseholdData, HouseholdMember};
-use passgenau_domain::ids::{HouseholdId, MemberId};
+use passgenau_domain::ids::{CustomerId, HouseholdId, MemberId};
 
 use crate::codec::{enum_from_str, enum_to_str, id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
+use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
 use crate::schema::{household_members, households};
 
@@ -15,6 +16,19 @@ pub struct HouseholdRecord {
     pub meta: Meta<HouseholdId>,
     pub data: HouseholdData,
     pub members: Vec<HouseholdMember>,
+}
+
+/// The household itself and every member with a customer record.
+impl Subjects for HouseholdRecord {
+    fn subjects(&self) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
+        std::iter::once((None, Some(self.meta.id)))
+            .chain(
+                self.members
+                    .iter()
+                    .filter_map(|m| m.customer_id.map(|c| (Some(c), Some(self.meta.id)))),
+            )
+            .collect()
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -123,18 +137,35 @@ fn assemble(conn: &mut DbConnection, rows: Vec<HouseholdRow>) -> StoreResult<Vec
         .collect()
 }
 
-pub fn get(conn: &mut DbConnection, id: HouseholdId) -> StoreResult<HouseholdRecord> {
+pub fn get(conn: &mut DbConnection, id: HouseholdId) -> StoreResult<Personal<HouseholdRecord>> {
     let r = households::table
         .find(id.to_string())
         .select(HouseholdRow::as_select())
         .get_result(conn)?;
-    Ok(assemble(conn, vec![r])?.remove(0))
+    Ok(Personal::seal(assemble(conn, vec![r])?.remove(0)))
+}
+
+/// How many members a household has; `NotFound` when there is no such household.
+pub fn member_count(conn: &mut DbConnection, id: HouseholdId) -> StoreResult<usize> {
+    let key = id.to_string();
+    let exists: i64 = households::table
+        .filter(households::id.eq(&key))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let n: i64 = household_members::table
+        .filter(household_members::household_id.eq(&key))
+        .count()
+        .get_result(conn)?;
+    Ok(n as usize)
 }
 
 /// The members of one household (for deriving a customer's target groups).
 pub fn members(conn: &mut DbConnection, household_id: HouseholdId) -> StoreResult<Vec<HouseholdMember>> {
     // `=` rather than `IN (…)`: diesel does not cache statements with a bound list, so
-    // SQLite re-prepared this one on every recommendation and eligibility request.
+    // SQLite would re-prepare this one on every recommendation and eligibility request.
     // on the concrete connection: see `on_backend!`
     let key = household_id.to_string();
     let rows: Vec<MemberRow> = crate::on_backend!(conn, |c| household_members::table
@@ -163,7 +194,7 @@ pub fn list(
     household_number: Option<&str>,
     district: Option<&str>,
     page: &Page,
-) -> StoreResult<PageOf<HouseholdRecord>> {
+) -> StoreResult<Personal<PageOf<HouseholdRecord>>> {
     let mut q = households::table.select(HouseholdRow::as_select()).into_boxed();
     if let Some(n) = household_number {
         q = q.filter(households::household_number.eq(n.to_string()));
@@ -176,7 +207,9 @@ pub fn list(
     }
     let rows = q.order(households::id.asc()).limit(page.limit + 1).load(conn)?;
     let recs = assemble(conn, rows)?;
-    Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
+    Ok(Personal::seal(PageOf::from_rows(recs, page.limit, |r| {
+        r.meta.id.to_string()
+    })))
 }
 
 pub fn update(
@@ -194,7 +227,8 @@ pub fn update(
     .execute(conn)
     .map_err(duplicate_number)?;
     if n == 0 {
-        get(conn, meta.id)?;
+        // only whether it exists (NotFound rather than stale): the record stays sealed
+        drop(get(conn, meta.id)?);
         return Err(StoreError::PreconditionFailed);
     }
     Ok(())

@@ -11,12 +11,12 @@ use crate::audit_group::AuditGroup;
 use crate::db::{DbConnection, Manager};
 
 /// SQLite admits one writer at a time; its busy handler makes the others sleep and
-/// retry (1, 2, 5, … 100 ms), which gave placements a p99 of 470 ms at 64 clients.
+/// retry (1, 2, 5, … 100 ms), so a writer may sleep on well after the lock is free.
 /// Writers of this instance queue here instead and enter SQLite one after the other
-/// (p99 150 ms, same throughput); the busy handler remains for writers of other
-/// processes and for the audit group's batches. A writer takes its turn before it takes
-/// a pooled connection, so no connection is held while waiting and the holder of the turn
-/// always finds one once readers finish.
+/// (a lower p99 than retrying, same throughput); the busy handler remains for writers
+/// of other processes and for the audit group's batches. A writer takes its turn before
+/// it takes a pooled connection, so no connection is held while waiting and the holder
+/// of the turn always finds one once readers finish.
 #[derive(Clone, Default)]
 pub(crate) struct WriterQueue(Arc<Mutex<()>>);
 
@@ -66,9 +66,9 @@ fn checkpoint(c: &mut DbConnection, mode: &str) -> Step<Checkpoint> {
 /// the audit group or the writer queue is gone). Each round copies the WAL into the
 /// database beside readers and writers ([`copy_beside_writers`]); once the WAL is long,
 /// it restarts it in a short exclusive step ([`restart_wal`]). Passive checkpoints alone
-/// never find every page copied under steady writes, and the file grew without bound.
-/// SQLite's own checkpoints are off (`wal_autocheckpoint = 0`, [`Manager`]): they ran
-/// inside the commit that crossed the threshold, while its whole audit batch waited.
+/// never find every page copied under steady writes, so the file would grow without bound.
+/// SQLite's own checkpoints are off (`wal_autocheckpoint = 0`, [`Manager`]): they run
+/// inside the commit that crosses the threshold, while its whole audit batch waits.
 pub(crate) fn start_checkpoints(
     manager: Manager,
     audit: Weak<AuditGroup>,
@@ -118,7 +118,7 @@ fn round(
     let wal = copy_beside_writers(c)?;
     if wal.log >= WAL_RESTART_PAGES {
         // The copied pages reach the disk here, beside the writers: the RESTART syncs the
-        // file too, and 8 MB of dirty pages made that exclusive step take 6–7 ms instead
+        // file too, and 8 MB of dirty pages make that exclusive step take 6–7 ms instead
         // of well under one.
         if let Some(f) = file {
             let _ = f.sync_data();

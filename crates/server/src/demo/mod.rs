@@ -484,7 +484,8 @@ fn demo_users(store: &Store, provider_id: ProviderId) -> Result<Vec<(String, Rol
         rand::rng().fill_bytes(&mut bytes);
         let password = hex::encode(bytes);
         let provider = (role == Role::Provider).then_some(provider_id);
-        crate::routes::users::add_user(store, name, &password, role, provider).map_err(|e| e.to_string())?;
+        crate::app::users::add(store, name, &password, role, provider)
+            .map_err(|e| crate::error::ApiError::from(e).to_string())?;
         users.push((name.to_string(), role, password));
     }
     Ok(users)
@@ -717,35 +718,44 @@ fn member(rng: &mut Rng, p: &Person, role: HouseholdRole) -> HouseholdMember {
     }
 }
 
-/// Placements: the 2021 programme as history (entries, non-starts, drop-outs,
-/// completions), and the current and next year's offers partly filled.
-#[allow(clippy::too_many_arguments)]
-fn placements(
-    rng: &mut Rng,
-    people: &[Person],
-    members: &[(HouseholdId, HouseholdMember)],
-    offers: &[(OfferRecord, &Product)],
-    today: NaiveDate,
-    n: usize,
-    millis: impl Fn(NaiveDate) -> u64,
-) -> (Vec<AllocationRecord>, Vec<AllocationEvent>) {
-    let scale = n as f64 / 45_000.0;
-    // candidate pools by target group, judged on the day the groups matter
-    let mut household_of: HashMap<HouseholdId, Vec<HouseholdMember>> = HashMap::new();
-    let mut hh_of_customer: HashMap<CustomerId, HouseholdId> = HashMap::new();
-    for (h, m) in members {
-        household_of.entry(*h).or_default().push(m.clone());
-        if let Some(c) = m.customer_id {
-            hh_of_customer.insert(c, *h);
+/// Who lives with whom, for deriving target groups.
+struct HouseholdIndex {
+    household_of: HashMap<HouseholdId, Vec<HouseholdMember>>,
+    household_of_customer: HashMap<CustomerId, HouseholdId>,
+}
+
+impl HouseholdIndex {
+    fn new(members: &[(HouseholdId, HouseholdMember)]) -> Self {
+        let mut index = HouseholdIndex {
+            household_of: HashMap::new(),
+            household_of_customer: HashMap::new(),
+        };
+        for (h, m) in members {
+            index.household_of.entry(*h).or_default().push(m.clone());
+            if let Some(c) = m.customer_id {
+                index.household_of_customer.insert(c, *h);
+            }
         }
+        index
     }
-    let mut pools: HashMap<(i32, Option<TargetGroup>), Vec<usize>> = HashMap::new();
-    let empty = Vec::new();
+
+    fn members_of(&self, customer: CustomerId) -> &[HouseholdMember] {
+        self.household_of_customer
+            .get(&customer)
+            .and_then(|h| self.household_of.get(h))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+}
+
+/// Candidates by year and target group (`None`: everyone aged 16 or more), judged on
+/// 1 June of the year, the day the groups matter.
+type Pools = HashMap<(i32, Option<TargetGroup>), Vec<usize>>;
+
+fn candidate_pools(people: &[Person], index: &HouseholdIndex, today: NaiveDate) -> Pools {
+    let mut pools: Pools = HashMap::new();
     for (i, p) in people.iter().enumerate() {
-        let hm = hh_of_customer
-            .get(&p.id)
-            .and_then(|h| household_of.get(h))
-            .unwrap_or(&empty);
+        let hm = index.members_of(p.id);
         for year in [2021, today.year(), today.year() + 1] {
             let on = NaiveDate::from_ymd_opt(year, 6, 1).unwrap_or(today);
             if passgenau_domain::customer::age_on(p.data.date_of_birth, on) < 16 {
@@ -757,42 +767,229 @@ fn placements(
             }
         }
     }
-    let system = crate::auth::Caller {
-        username: "demo-seed".into(),
-        role: Role::Specialist,
-        provider_id: None,
+    pools
+}
+
+/// The offer's pool: its target group's (or everyone's) candidates of its age range.
+fn pool_of(pools: &Pools, people: &[Person], o: &OfferData, product: &Product) -> Vec<usize> {
+    let year = o.starts_on.year();
+    pools
+        .get(&(year, product.target_groups.first().copied()))
+        .or_else(|| pools.get(&(year, None)))
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let age = passgenau_domain::customer::age_on(people[i].data.date_of_birth, o.starts_on);
+            o.min_age.is_none_or(|m| age >= m) && o.max_age.is_none_or(|m| age <= m)
+        })
+        .collect()
+}
+
+/// How full an offer gets: past years well filled, this year partly, next year barely.
+fn fill_share(rng: &mut Rng, year: i32, today: NaiveDate) -> f64 {
+    if year < today.year() {
+        0.75 + 0.45 * rng.f()
+    } else if year == today.year() {
+        0.35 + 0.5 * rng.f()
+    } else {
+        0.05 + 0.15 * rng.f()
+    }
+}
+
+/// A placement's states with their days: a finished one runs to its end (non-starts,
+/// drop-outs, completions); a running or upcoming one stays active, while `active_here`
+/// is below the offer's `max_places` (else `None`: no placement).
+fn timeline(
+    rng: &mut Rng,
+    o: &OfferData,
+    product: &Product,
+    today: NaiveDate,
+    active_here: &mut usize,
+) -> Option<Vec<(PlacementStatus, NaiveDate)>> {
+    let historic = o.starts_on.year() < today.year();
+    let span = (o.ends_on - o.starts_on).num_days().max(1);
+    let entry_day = if o.entry == Entry::Fixed {
+        o.starts_on
+    } else {
+        o.starts_on + Duration::days(rng.range(0, span.min(330)))
     };
+    let reserved_on = entry_day - Duration::days(rng.range(7, 30));
+    let outcome = rng.f();
+    let mut timeline: Vec<(PlacementStatus, NaiveDate)> = vec![(PlacementStatus::Reserved, reserved_on)];
+    let stay = Duration::weeks(product.weeks) - Duration::days(rng.range(0, 7));
+    if historic || entry_day + stay < today {
+        if outcome < 0.04 {
+            timeline.push((PlacementStatus::Declined, reserved_on + Duration::days(3)));
+        } else if outcome < 0.07 {
+            timeline.push((PlacementStatus::Cancelled, reserved_on + Duration::days(2)));
+        } else {
+            timeline.push((PlacementStatus::Confirmed, reserved_on + Duration::days(2)));
+            if outcome < 0.15 {
+                timeline.push((PlacementStatus::NoShow, entry_day));
+            } else {
+                timeline.push((PlacementStatus::Started, entry_day));
+                if outcome < 0.30 {
+                    timeline.push((
+                        PlacementStatus::Aborted,
+                        entry_day + Duration::days(rng.range(7, stay.num_days().max(8))),
+                    ));
+                } else {
+                    timeline.push((PlacementStatus::Completed, entry_day + stay));
+                }
+            }
+        }
+    } else if *active_here < o.max_places as usize {
+        *active_here += 1;
+        if entry_day <= today {
+            timeline.push((PlacementStatus::Confirmed, reserved_on + Duration::days(2)));
+            timeline.push((PlacementStatus::Started, entry_day));
+        } else if rng.chance(0.5) {
+            timeline.push((
+                PlacementStatus::Confirmed,
+                (reserved_on + Duration::days(2)).min(today),
+            ));
+        }
+    } else {
+        return None;
+    }
+    Some(timeline)
+}
+
+/// The placement a timeline ends in.
+fn placement_record(
+    rng: &mut Rng,
+    customer: &Person,
+    offer: &OfferRecord,
+    timeline: &[(PlacementStatus, NaiveDate)],
+    index: &HouseholdIndex,
+    today: NaiveDate,
+    millis: &impl Fn(NaiveDate) -> u64,
+) -> AllocationRecord {
+    let o = &offer.data;
+    let final_status = timeline.last().map(|t| t.0).unwrap_or(PlacementStatus::Reserved);
+    let started_on = timeline
+        .iter()
+        .find(|t| t.0 == PlacementStatus::Started)
+        .map(|t| t.1);
+    let ended_on = timeline
+        .iter()
+        .find(|t| matches!(t.0, PlacementStatus::Completed | PlacementStatus::Aborted))
+        .map(|t| t.1);
+    let created = timeline[0].1.min(today);
+    let meta = Meta {
+        id: rng.uuid(millis(created)),
+        version: timeline.len() as i64,
+        created_at: passgenau_store::records::from_db_time(created.and_hms_opt(9, 0, 0).unwrap_or_default()),
+        updated_at: passgenau_store::records::from_db_time(
+            timeline
+                .last()
+                .map(|t| t.1)
+                .unwrap_or(created)
+                .min(today)
+                .and_hms_opt(10, 0, 0)
+                .unwrap_or_default(),
+        ),
+    };
+    AllocationRecord {
+        meta,
+        customer_id: customer.id,
+        offer_id: offer.meta.id,
+        instrument_code: o.instrument_code.clone(),
+        status: final_status,
+        note: None,
+        cost_cents: o.cost_per_place_cents,
+        budget_year: o.starts_on.year(),
+        started_on,
+        ended_on,
+        status_reason: match final_status {
+            PlacementStatus::Aborted => Some(
+                rng.pick(&["Arbeitsaufnahme", "Krankheit", "fehlende Mitwirkung", "Umzug"])
+                    .to_string(),
+            ),
+            PlacementStatus::NoShow => Some("nicht erschienen".into()),
+            _ => None,
+        },
+        override_reason: None,
+        override_by: None,
+        verdict: None,
+        source: Source::Specialist,
+        created_by: SEED_ACTOR.into(),
+        entry_target_groups: started_on.map(|day| {
+            target_groups::derive(customer.id, &customer.data, index.members_of(customer.id), day)
+        }),
+    }
+}
+
+/// The change feed's events of a placement's timeline.
+fn events_of(
+    rng: &mut Rng,
+    rec: &AllocationRecord,
+    timeline: &[(PlacementStatus, NaiveDate)],
+    today: NaiveDate,
+    millis: &impl Fn(NaiveDate) -> u64,
+) -> Vec<AllocationEvent> {
+    let mut from = None;
+    let mut events = Vec::with_capacity(timeline.len());
+    for (status, day) in timeline {
+        let actor_role = match status {
+            PlacementStatus::Reserved | PlacementStatus::Cancelled => "specialist",
+            _ => "provider",
+        };
+        events.push(AllocationEvent {
+            id: rng.uuid(millis(*day)),
+            allocation_id: rec.meta.id,
+            customer_id: rec.customer_id,
+            offer_id: rec.offer_id,
+            instrument_code: rec.instrument_code.clone(),
+            from_status: from,
+            to_status: *status,
+            on_date: matches!(
+                status,
+                PlacementStatus::Started | PlacementStatus::Completed | PlacementStatus::Aborted
+            )
+            .then_some(*day),
+            reason: None,
+            actor: SEED_ACTOR.into(),
+            role: actor_role.into(),
+            at: passgenau_store::records::from_db_time(
+                (*day).min(today).and_hms_opt(10, 0, 0).unwrap_or_default(),
+            ),
+        });
+        from = Some(*status);
+    }
+    events
+}
+
+/// Who the seed's placements and events name as their author.
+const SEED_ACTOR: &str = "demo-seed";
+
+/// Placements: the 2021 programme as history (entries, non-starts, drop-outs,
+/// completions), and the current and next year's offers partly filled.
+fn placements(
+    rng: &mut Rng,
+    people: &[Person],
+    members: &[(HouseholdId, HouseholdMember)],
+    offers: &[(OfferRecord, &Product)],
+    today: NaiveDate,
+    n: usize,
+    millis: impl Fn(NaiveDate) -> u64,
+) -> (Vec<AllocationRecord>, Vec<AllocationEvent>) {
+    let scale = n as f64 / 45_000.0;
+    let index = HouseholdIndex::new(members);
+    let pools = candidate_pools(people, &index, today);
     let mut recs = Vec::new();
     let mut events = Vec::new();
     for (offer, product) in offers {
         let o = &offer.data;
-        let year = o.starts_on.year();
-        let historic = year < today.year();
-        let pool = pools
-            .get(&(year, product.target_groups.first().copied()))
-            .or_else(|| pools.get(&(year, None)))
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
-        let pool: Vec<usize> = pool
-            .iter()
-            .copied()
-            .filter(|&i| {
-                let age = passgenau_domain::customer::age_on(people[i].data.date_of_birth, o.starts_on);
-                o.min_age.is_none_or(|m| age >= m) && o.max_age.is_none_or(|m| age <= m)
-            })
-            .collect();
+        let pool = pool_of(&pools, people, o, product);
         if pool.is_empty() {
             continue;
         }
-        let fill = if historic {
-            0.75 + 0.45 * rng.f()
-        } else if year == today.year() {
-            0.35 + 0.5 * rng.f()
-        } else {
-            0.05 + 0.15 * rng.f()
-        };
+        let fill = fill_share(rng, o.starts_on.year(), today);
         let wanted = ((f64::from(o.planned_places) * fill * scale).round() as usize).min(pool.len());
-        let wanted = if historic {
+        let wanted = if o.starts_on.year() < today.year() {
             wanted
         } else {
             wanted.min(o.max_places as usize)
@@ -807,140 +1004,11 @@ fn placements(
                 }
                 continue;
             }
-            let customer = &people[i];
-            let span = (o.ends_on - o.starts_on).num_days().max(1);
-            let entry_day = if o.entry == Entry::Fixed {
-                o.starts_on
-            } else {
-                o.starts_on + Duration::days(rng.range(0, span.min(330)))
-            };
-            let reserved_on = entry_day - Duration::days(rng.range(7, 30));
-            let outcome = rng.f();
-            let mut timeline: Vec<(PlacementStatus, NaiveDate)> =
-                vec![(PlacementStatus::Reserved, reserved_on)];
-            let stay = Duration::weeks(product.weeks) - Duration::days(rng.range(0, 7));
-            if historic || entry_day + stay < today {
-                if outcome < 0.04 {
-                    timeline.push((PlacementStatus::Declined, reserved_on + Duration::days(3)));
-                } else if outcome < 0.07 {
-                    timeline.push((PlacementStatus::Cancelled, reserved_on + Duration::days(2)));
-                } else {
-                    timeline.push((PlacementStatus::Confirmed, reserved_on + Duration::days(2)));
-                    if outcome < 0.15 {
-                        timeline.push((PlacementStatus::NoShow, entry_day));
-                    } else {
-                        timeline.push((PlacementStatus::Started, entry_day));
-                        if outcome < 0.30 {
-                            timeline.push((
-                                PlacementStatus::Aborted,
-                                entry_day + Duration::days(rng.range(7, stay.num_days().max(8))),
-                            ));
-                        } else {
-                            timeline.push((PlacementStatus::Completed, entry_day + stay));
-                        }
-                    }
-                }
-            } else if active_here < o.max_places as usize {
-                // running or upcoming: active placements within max_places
-                active_here += 1;
-                if entry_day <= today {
-                    timeline.push((PlacementStatus::Confirmed, reserved_on + Duration::days(2)));
-                    timeline.push((PlacementStatus::Started, entry_day));
-                } else if rng.chance(0.5) {
-                    timeline.push((
-                        PlacementStatus::Confirmed,
-                        (reserved_on + Duration::days(2)).min(today),
-                    ));
-                }
-            } else {
+            let Some(timeline) = timeline(rng, o, product, today, &mut active_here) else {
                 continue;
-            }
-            let final_status = timeline.last().map(|t| t.0).unwrap_or(PlacementStatus::Reserved);
-            let started_on = timeline
-                .iter()
-                .find(|t| t.0 == PlacementStatus::Started)
-                .map(|t| t.1);
-            let ended_on = timeline
-                .iter()
-                .find(|t| matches!(t.0, PlacementStatus::Completed | PlacementStatus::Aborted))
-                .map(|t| t.1);
-            let created = reserved_on.min(today);
-            let meta = Meta {
-                id: rng.uuid(millis(created)),
-                version: timeline.len() as i64,
-                created_at: passgenau_store::records::from_db_time(
-                    created.and_hms_opt(9, 0, 0).unwrap_or_default(),
-                ),
-                updated_at: passgenau_store::records::from_db_time(
-                    timeline
-                        .last()
-                        .map(|t| t.1)
-                        .unwrap_or(created)
-                        .min(today)
-                        .and_hms_opt(10, 0, 0)
-                        .unwrap_or_default(),
-                ),
             };
-            let rec = AllocationRecord {
-                meta,
-                customer_id: customer.id,
-                offer_id: offer.meta.id,
-                instrument_code: o.instrument_code.clone(),
-                status: final_status,
-                note: None,
-                cost_cents: o.cost_per_place_cents,
-                budget_year: year,
-                started_on,
-                ended_on,
-                status_reason: match final_status {
-                    PlacementStatus::Aborted => Some(
-                        rng.pick(&["Arbeitsaufnahme", "Krankheit", "fehlende Mitwirkung", "Umzug"])
-                            .to_string(),
-                    ),
-                    PlacementStatus::NoShow => Some("nicht erschienen".into()),
-                    _ => None,
-                },
-                override_reason: None,
-                override_by: None,
-                verdict: None,
-                source: Source::Specialist,
-                created_by: system.username.clone(),
-                entry_target_groups: started_on.map(|day| {
-                    let hm = hh_of_customer
-                        .get(&customer.id)
-                        .and_then(|h| household_of.get(h))
-                        .unwrap_or(&empty);
-                    target_groups::derive(customer.id, &customer.data, hm, day)
-                }),
-            };
-            let mut from = None;
-            for (status, day) in &timeline {
-                let actor_role = match status {
-                    PlacementStatus::Reserved | PlacementStatus::Cancelled => "specialist",
-                    _ => "provider",
-                };
-                events.push(AllocationEvent {
-                    id: rng.uuid(millis(*day)),
-                    allocation_id: rec.meta.id,
-                    customer_id: rec.customer_id,
-                    offer_id: rec.offer_id,
-                    instrument_code: rec.instrument_code.clone(),
-                    from_status: from,
-                    to_status: *status,
-                    on_date: matches!(
-                        status,
-                        PlacementStatus::Started | PlacementStatus::Completed | PlacementStatus::Aborted
-                    )
-                    .then_some(*day),
-                    reason: None,
-                    actor: "demo-seed".into(),
-                    role: actor_role.into(),
-                    at: passgenau_store::records::from_db_time(
-                        (*day).min(today).and_hms_opt(10, 0, 0).unwrap_or_default(),
-                    ),
-                });
-                from = Some(*status);
-            }
+            let rec = placement_record(rng, &people[i], offer, &timeline, &index, today, &millis);
+            events.extend(events_of(rng, &rec, &timeline, today, &millis));
             recs.push(rec);
         }
     }

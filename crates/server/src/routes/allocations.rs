@@ -7,23 +7,20 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use passgenau_domain::decision::{self, WaitRefusal};
 use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, WaitlistEntryId};
 use passgenau_domain::placement::PlacementStatus;
 use passgenau_domain::user::Role;
-use passgenau_store::allocations::{self as repo, AllocationFilter, AllocationRecord, Source};
-use passgenau_store::audit::{self, Action};
-use passgenau_store::waitlist::{self, WaitlistEntry};
-use passgenau_store::{customers, offers};
+use passgenau_store::allocations::{AllocationFilter, AllocationRecord, Source};
+use passgenau_store::customers::CustomerRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{audit_entries, today, with_etag};
+use super::{today, with_etag};
+use crate::app::{idempotency, placements};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{missing, ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{idempotency_key, parse_json, route_of, ApiJson, JsonBytes, Pagination};
-use crate::services::{idempotency, placements};
 use crate::state::AppState;
 
 const PLACEMENT_ROLES: &[Role] = &[Role::Specialist, Role::Admin, Role::Provider];
@@ -158,45 +155,19 @@ pub fn respond(
     }
 }
 
-/// The participant of each active placement, for a provider; audited as reads.
-fn participants(
-    conn: &mut passgenau_store::DbConnection,
-    caller: &Caller,
-    route: &str,
-    recs: &[AllocationRecord],
-) -> ApiResult<std::collections::HashMap<CustomerId, Participant>> {
-    if caller.role != Role::Provider {
-        return Ok(Default::default());
+/// What a provider is shown of a participant.
+fn participant(c: &CustomerRecord) -> Participant {
+    Participant {
+        customer_number: c.data.customer_number.clone(),
+        first_name: c.data.first_name.clone(),
+        last_name: c.data.last_name.clone(),
+        date_of_birth: c.data.date_of_birth,
     }
-    let ids: Vec<CustomerId> = recs
-        .iter()
-        .filter(|r| r.status.is_active())
-        .map(|r| r.customer_id)
-        .collect();
-    let found = customers::get_many(conn, &ids)?;
-    audit::append(
-        conn,
-        &audit_entries(
-            caller,
-            Action::Read,
-            route,
-            found.iter().map(|c| (Some(c.meta.id), None)),
-        ),
-    )?;
-    Ok(found
-        .into_iter()
-        .map(|c| {
-            (
-                c.meta.id,
-                Participant {
-                    customer_number: c.data.customer_number,
-                    first_name: c.data.first_name,
-                    last_name: c.data.last_name,
-                    date_of_birth: c.data.date_of_birth,
-                },
-            )
-        })
-        .collect())
+}
+
+/// A placement as the caller sees it, with the participant a provider may see.
+fn shown(r: &AllocationRecord, caller: &Caller, people: &placements::Participants) -> AllocationResponse {
+    respond(r, caller, people.get(&r.customer_id).map(participant))
 }
 
 /// Reserve a place
@@ -247,32 +218,29 @@ pub async fn create_allocation(
     }
     let route = route_of(&req);
     let hash = idempotency::hash(&body);
-    let rules = state.rules.clone();
+    let request = placements::Request {
+        customer_id: new.customer_id,
+        offer_id: new.offer_id,
+        note: new.note.clone(),
+        override_reason: new.override_reason.clone(),
+        source: Source::Specialist,
+    };
     let answer = state
-        .db(move |store| {
-            store.write(|conn| {
-                idempotency::run(conn, &caller, &route, key.as_deref(), &hash, |conn| {
-                    let rec = placements::reserve(
-                        conn,
-                        &rules,
-                        &caller,
-                        &route,
-                        &placements::Request {
-                            customer_id: new.customer_id,
-                            offer_id: new.offer_id,
-                            note: new.note.clone(),
-                            override_reason: new.override_reason.clone(),
-                            source: Source::Specialist,
-                        },
-                        today(),
-                    )?;
-                    Ok(idempotency::Answer {
-                        status: 201,
-                        body: serde_json::to_string(&respond(&rec, &caller, None))
-                            .map_err(|_| ApiError::internal())?,
-                    })
-                })
-            })
+        .db({
+            let state = state.clone();
+            move |store| {
+                Ok(placements::create(
+                    store,
+                    &state.rules,
+                    &caller,
+                    &route,
+                    key.as_deref(),
+                    &hash,
+                    &request,
+                    today(),
+                    |rec| serde_json::to_string(&respond(rec, &caller, None)).expect("responses serialise"),
+                )?)
+            }
         })
         .await;
     state.availability.invalidate();
@@ -317,30 +285,18 @@ pub async fn list_allocations(
     };
     let list = state
         .db_audited(move |store, audit| {
-            store.read(|conn| {
-                let conn = &mut *conn;
-                let page = repo::list(conn, &filter, &page)?;
-                if caller.role != Role::Provider {
-                    audit.reads(
-                        store,
-                        &caller,
-                        &route,
-                        page.items.iter().map(|r| (Some(r.customer_id), None)),
-                    );
-                }
-                let mut people = participants(conn, &caller, &route, &page.items)?;
-                Ok(AllocationList {
-                    items: page
-                        .items
-                        .iter()
-                        .map(|r| AllocationResponse {
-                            // a list stays small: the verdict is on the single placement
-                            verdict: None,
-                            ..respond(r, &caller, people.remove(&r.customer_id))
-                        })
-                        .collect(),
-                    next_cursor: page.next,
-                })
+            let (page, people) = placements::list(store, audit, &caller, &route, &filter, &page)?;
+            Ok(AllocationList {
+                items: page
+                    .items
+                    .iter()
+                    .map(|r| AllocationResponse {
+                        // a list stays small: the verdict is on the single placement
+                        verdict: None,
+                        ..shown(r, &caller, &people)
+                    })
+                    .collect(),
+                next_cursor: page.next,
             })
         })
         .await?;
@@ -367,15 +323,9 @@ pub async fn get_allocation(
     let route = route_of(&req);
     let (rec, body) = state
         .db_audited(move |store, audit| {
-            store.read(|conn| {
-                let (rec, _) = placements::visible(conn, &caller, id)?;
-                if caller.role != Role::Provider {
-                    audit.reads(store, &caller, &route, [(Some(rec.customer_id), None)]);
-                }
-                let mut people = participants(conn, &caller, &route, std::slice::from_ref(&rec))?;
-                let body = respond(&rec, &caller, people.remove(&rec.customer_id));
-                Ok((rec, body))
-            })
+            let (rec, people) = placements::get(store, audit, &caller, &route, id)?;
+            let body = shown(&rec, &caller, &people);
+            Ok((rec, body))
         })
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &body))
@@ -422,17 +372,14 @@ pub async fn transition_allocation(
     let rules = state.rules.clone();
     let (rec, resp) = state
         .db(move |store| {
-            store.write(|conn| {
-                let mv = placements::Move {
-                    to: body.to,
-                    reason: body.reason.clone(),
-                    on: body.on,
-                };
-                let rec = placements::transition(conn, &rules, &caller, &route, id, &mv, today())?;
-                let mut people = participants(conn, &caller, &route, std::slice::from_ref(&rec))?;
-                let resp = respond(&rec, &caller, people.remove(&rec.customer_id));
-                Ok((rec, resp))
-            })
+            let mv = placements::Move {
+                to: body.to,
+                reason: body.reason.clone(),
+                on: body.on,
+            };
+            let (rec, people) = placements::make_move(store, &rules, &caller, &route, id, &mv, today())?;
+            let resp = shown(&rec, &caller, &people);
+            Ok((rec, resp))
         })
         .await?;
     state.availability.invalidate();
@@ -487,51 +434,14 @@ pub async fn add_to_waitlist(
     let route = route_of(&req);
     let entry = state
         .db(move |store| {
-            store.write(|conn| {
-                repo::lock_offer(conn, offer_id)?;
-                let offer = offers::get(conn, offer_id).map_err(missing("offer"))?;
-                let customer = customers::get(conn, body.customer_id).map_err(missing("customer"))?;
-                let holds_place = repo::has_active(conn, customer.meta.id, offer_id)?;
-                let occupied = repo::count_active(conn, offer_id)?;
-                decision::may_wait(&offer.data, holds_place, occupied, today()).map_err(|r| match r {
-                    WaitRefusal::OfferClosed => {
-                        ApiError::conflict("offer_closed", "the offer is closed or over")
-                    }
-                    WaitRefusal::AlreadyAllocated => {
-                        ApiError::conflict("already_allocated", "the customer holds a place in this offer")
-                    }
-                    WaitRefusal::PlacesAvailable => ApiError::conflict(
-                        "places_available",
-                        "the offer has a free place: reserve it with POST /allocations",
-                    ),
-                })?;
-                let entry = WaitlistEntry {
-                    id: passgenau_domain::ids::new_id(),
-                    offer_id,
-                    customer_id: customer.meta.id,
-                    status: passgenau_domain::status::WaitlistStatus::Waiting,
-                    allocation_id: None,
-                    created_by: caller.username.clone(),
-                    created_at: passgenau_store::records::now(),
-                };
-                waitlist::add(conn, &entry)?;
-                let position = waitlist::waiting(conn, offer_id)?.len() as i64;
-                audit::append(
-                    conn,
-                    &audit_entries(
-                        &caller,
-                        Action::Create,
-                        &route,
-                        [(Some(customer.meta.id), customer.household_id)],
-                    ),
-                )?;
-                Ok(WaitlistResponse {
-                    id: entry.id,
-                    offer_id,
-                    customer_id: entry.customer_id,
-                    position,
-                    created_at: entry.created_at,
-                })
+            let (entry, position) =
+                placements::wait(store, &caller, &route, offer_id, body.customer_id, today())?;
+            Ok(WaitlistResponse {
+                id: entry.id,
+                offer_id,
+                customer_id: entry.customer_id,
+                position,
+                created_at: entry.created_at,
             })
         })
         .await?;
@@ -559,32 +469,21 @@ pub async fn list_waitlist(
     let route = route_of(&req);
     let list = state
         .db_audited(move |store, audit| {
-            store
-                .read(|conn| {
-                    offers::get(conn, offer_id)?;
-                    let entries = waitlist::waiting(conn, offer_id)?;
-                    audit.reads(
-                        store,
-                        &caller,
-                        &route,
-                        entries.iter().map(|e| (Some(e.customer_id), None)),
-                    );
-                    Ok(WaitlistList {
-                        items: entries
-                            .iter()
-                            .enumerate()
-                            .map(|(i, e)| WaitlistResponse {
-                                id: e.id,
-                                offer_id,
-                                customer_id: e.customer_id,
-                                position: i as i64 + 1,
-                                created_at: e.created_at,
-                            })
-                            .collect(),
-                        next_cursor: None,
+            let entries = placements::waiting(store, audit, &caller, &route, offer_id)?;
+            Ok(WaitlistList {
+                items: entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| WaitlistResponse {
+                        id: e.id,
+                        offer_id,
+                        customer_id: e.customer_id,
+                        position: i as i64 + 1,
+                        created_at: e.created_at,
                     })
-                })
-                .map_err(missing("offer"))
+                    .collect(),
+                next_cursor: None,
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))

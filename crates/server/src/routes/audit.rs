@@ -5,14 +5,14 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_domain::user::Role;
-use passgenau_store::audit::{self as repo, AuditFilter};
+use passgenau_store::audit::AuditFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::Pagination;
 use crate::state::AppState;
 
@@ -80,26 +80,24 @@ pub async fn list_audit(
     };
     let list = state
         .db(move |store| {
-            store.read(|conn| {
-                let page = repo::list(conn, &filter, &page)?;
-                Ok(AuditList {
-                    items: page
-                        .items
-                        .into_iter()
-                        .map(|e| AuditItem {
-                            id: e.id,
-                            at: e.at,
-                            actor: e.actor,
-                            role: Role::parse(&e.role).unwrap_or(Role::Admin),
-                            action: e.action.as_str().to_string(),
-                            route: e.route,
-                            customer_id: e.customer_id,
-                            household_id: e.household_id,
-                            fields: e.fields,
-                        })
-                        .collect(),
-                    next_cursor: page.next,
-                })
+            let page = crate::app::audit::entries(store, &filter, &page)?;
+            Ok::<_, ApiError>(AuditList {
+                items: page
+                    .items
+                    .into_iter()
+                    .map(|e| AuditItem {
+                        id: e.id,
+                        at: e.at,
+                        actor: e.actor,
+                        role: Role::parse(&e.role).unwrap_or(Role::Admin),
+                        action: e.action.as_str().to_string(),
+                        route: e.route,
+                        customer_id: e.customer_id,
+                        household_id: e.household_id,
+                        fields: e.fields,
+                    })
+                    .collect(),
+                next_cursor: page.next,
             })
         })
         .await?;
@@ -145,8 +143,12 @@ pub async fn list_logins(
     let q = q.into_inner();
     let items = state
         .db(move |store| {
-            Ok(store
-                .read(|conn| passgenau_store::users::attempts(conn, q.username.as_deref(), q.since, 1_000))?)
+            Ok(crate::app::audit::logins(
+                store,
+                q.username.as_deref(),
+                q.since,
+                1_000,
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(LoginAttemptList {

@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use passgenau_domain::ids::{OfferId, ProviderId};
 use passgenau_domain::user::Role;
 use passgenau_store::offers::OfferFilter;
-use passgenau_store::{allocations, offers, waitlist};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -94,7 +93,7 @@ pub async fn get_availability(
             state.availability.put(
                 key,
                 generation,
-                crate::services::availability_cache::Cached {
+                crate::app::availability_cache::Cached {
                     body: body.clone(),
                     etag: etag.clone(),
                 },
@@ -135,38 +134,33 @@ async fn compute(state: &AppState, q: AvailabilityQuery, p: Pagination) -> ApiRe
     };
     state
         .db(move |store| {
-            store.read(|conn| {
-                let conn = &mut *conn;
-                let page = offers::list_running(conn, &filter, today(), &page)?;
-                let ids: Vec<OfferId> = page.items.iter().map(|o| o.meta.id).collect();
-                let active = allocations::active_counts(conn, &ids)?;
-                let waiting = waitlist::waiting_counts(conn, &ids)?;
-                let list = AvailabilityList {
-                    items: page
-                        .items
-                        .iter()
-                        .map(|o| {
-                            let occupied = active.get(&o.meta.id).copied().unwrap_or(0);
-                            AvailabilityItem {
-                                offer_id: o.meta.id,
-                                title: o.data.title.clone(),
-                                instrument_code: o.data.instrument_code.clone(),
-                                provider_id: o.data.provider_id,
-                                district: o.data.district.clone(),
-                                starts_on: o.data.starts_on,
-                                ends_on: o.data.ends_on,
-                                planned_places: o.data.planned_places,
-                                max_places: o.data.max_places,
-                                occupied,
-                                free: (i64::from(o.data.max_places) - occupied).max(0),
-                                waitlisted: waiting.get(&o.meta.id).copied().unwrap_or(0),
-                            }
-                        })
-                        .collect(),
-                    next_cursor: page.next,
-                };
-                serde_json::to_vec(&list).map_err(|_| crate::error::ApiError::internal())
-            })
+            let (page, active, waiting) =
+                crate::app::placements::free_places(store, &filter, today(), &page)?;
+            let list = AvailabilityList {
+                items: page
+                    .items
+                    .iter()
+                    .map(|o| {
+                        let occupied = active.get(&o.meta.id).copied().unwrap_or(0);
+                        AvailabilityItem {
+                            offer_id: o.meta.id,
+                            title: o.data.title.clone(),
+                            instrument_code: o.data.instrument_code.clone(),
+                            provider_id: o.data.provider_id,
+                            district: o.data.district.clone(),
+                            starts_on: o.data.starts_on,
+                            ends_on: o.data.ends_on,
+                            planned_places: o.data.planned_places,
+                            max_places: o.data.max_places,
+                            occupied,
+                            free: (i64::from(o.data.max_places) - occupied).max(0),
+                            waitlisted: waiting.get(&o.meta.id).copied().unwrap_or(0),
+                        }
+                    })
+                    .collect(),
+                next_cursor: page.next,
+            };
+            serde_json::to_vec(&list).map_err(|_| crate::error::ApiError::internal())
         })
         .await
 }

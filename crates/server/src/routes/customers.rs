@@ -1,27 +1,24 @@
-//! Customers: create, read, list, update. Every read and change is audited; target groups
-//! are derived on every read as of today or `?as_of=`.
+//! Customers over HTTP: the use cases are `app::customers`; here the bodies, the roles and
+//! the answers. Target groups are derived on every read as of today or `?as_of=`.
 
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use passgenau_domain::customer::check_not_future;
 use passgenau_domain::household::HouseholdMember;
 use passgenau_domain::ids::{CustomerId, HouseholdId};
-use passgenau_domain::{target_groups, CustomerData, TargetGroup, Validate};
-use passgenau_store::audit::{self, Action};
-use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
-use passgenau_store::{households, instruments, Meta, StoreError};
+use passgenau_domain::{target_groups, CustomerData, TargetGroup};
+use passgenau_store::customers::{CustomerFilter, CustomerRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{audit_entries, today, with_etag};
+use super::{today, with_etag};
+use crate::app::{customers, idempotency};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
-use crate::extract::{check_if_match, idempotency_key, if_match, route_of, ApiJson, JsonBytes, Pagination};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{idempotency_key, if_match_versions, route_of, ApiJson, JsonBytes, Pagination};
 use crate::patch::MergePatch;
-use crate::services::idempotency;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -85,48 +82,6 @@ pub struct CustomerQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-/// What needs the day and the catalogue beside the record's own checks (`Validate`): no
-/// date of birth or prior participation in the future, prior participations of known
-/// instruments (each code looked up once).
-fn day_errors(
-    conn: &mut passgenau_store::DbConnection,
-    data: &CustomerData,
-) -> ApiResult<Vec<passgenau_domain::FieldError>> {
-    let mut codes: Vec<&str> = data
-        .prior_participations
-        .iter()
-        .map(|p| p.instrument_code.as_str())
-        .collect();
-    codes.sort_unstable();
-    codes.dedup();
-    let mut known = Vec::with_capacity(codes.len());
-    for code in codes {
-        match instruments::get(conn, code) {
-            Ok(_) => known.push(code),
-            Err(StoreError::NotFound) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(data.validate_on(today(), &|code| known.contains(&code)))
-}
-
-/// Every check of a customer record, reported together.
-fn validate_record(conn: &mut passgenau_store::DbConnection, data: &CustomerData) -> ApiResult<()> {
-    let mut errors = data.validate();
-    errors.extend(day_errors(conn, data)?);
-    check_fields(errors)
-}
-
-fn load_members(
-    conn: &mut passgenau_store::DbConnection,
-    rec: &CustomerRecord,
-) -> Result<Vec<HouseholdMember>, StoreError> {
-    match rec.household_id {
-        Some(h) => households::members(conn, h),
-        None => Ok(Vec::new()),
-    }
-}
-
 /// Create a customer
 ///
 /// Honours `Idempotency-Key`: the same key with the same body replays the first answer;
@@ -151,34 +106,21 @@ pub async fn create_customer(
     caller.require(CASEWORK)?;
     let key = idempotency_key(&req)?;
     let data: CustomerData = crate::extract::parse_json(&body)?;
-    // what needs no database first: a malformed record opens no transaction
-    let mut errors = data.validate();
-    errors.extend(check_not_future("date_of_birth", data.date_of_birth, today()));
-    check_fields(errors)?;
+    customers::precheck(&data, today())?;
     let route = route_of(&req);
     let request_hash = idempotency::hash(&body);
     let answer = state
         .db(move |store| {
-            store.write(|conn| {
-                idempotency::run(conn, &caller, &route, key.as_deref(), &request_hash, |conn| {
-                    check_fields(day_errors(conn, &data)?)?;
-                    let rec = CustomerRecord {
-                        meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
-                        household_id: None,
-                        data,
-                    };
-                    repo::insert(conn, &rec)?;
-                    audit::append(
-                        conn,
-                        &audit_entries(&caller, Action::Create, &route, [(Some(rec.meta.id), None)]),
-                    )?;
-                    Ok(idempotency::Answer {
-                        status: 201,
-                        body: serde_json::to_string(&respond(&rec, &[], today()))
-                            .map_err(|_| ApiError::internal())?,
-                    })
-                })
-            })
+            Ok(customers::create(
+                store,
+                &caller,
+                &route,
+                key.as_deref(),
+                &request_hash,
+                data,
+                today(),
+                |rec| serde_json::to_string(&respond(rec, &[], today())).expect("responses serialise"),
+            )?)
         })
         .await?;
     Ok(answer.into_response())
@@ -205,16 +147,7 @@ pub async fn get_customer(
     let as_of = q.as_of.unwrap_or_else(today);
     let route = route_of(&req);
     let (rec, members) = state
-        .db_audited(move |store, audit| {
-            store
-                .read(|conn| {
-                    let rec = repo::get(conn, id)?;
-                    let members = load_members(conn, &rec)?;
-                    audit.reads(store, &caller, &route, [(Some(id), rec.household_id)]);
-                    Ok((rec, members))
-                })
-                .map_err(missing("customer"))
-        })
+        .db_audited(move |store, audit| Ok(customers::get(store, audit, &caller, &route, id)?))
         .await?;
     Ok(with_etag(
         StatusCode::OK,
@@ -253,50 +186,26 @@ pub async fn list_customers(
     let route = route_of(&req);
     let list = state
         .db_audited(move |store, audit| {
-            store.read(|conn| {
-                let page = repo::list(conn, &filter, &page)?;
-                let hh: Vec<HouseholdId> = page.items.iter().filter_map(|c| c.household_id).collect();
-                let members = households::members_by_household(conn, &hh)?;
-                audit.reads(
-                    store,
-                    &caller,
-                    &route,
-                    page.items.iter().map(|c| (Some(c.meta.id), c.household_id)),
-                );
-                let items = page
-                    .items
-                    .iter()
-                    .map(|c| {
-                        let m = c
-                            .household_id
-                            .and_then(|h| members.get(&h))
-                            .map(Vec::as_slice)
-                            .unwrap_or(&[]);
-                        respond(c, m, as_of)
-                    })
-                    .collect();
-                Ok(CustomerList {
-                    items,
-                    next_cursor: page.next,
+            let (page, members) = customers::list(store, audit, &caller, &route, &filter, &page)?;
+            let items = page
+                .items
+                .iter()
+                .map(|c| {
+                    let m = c
+                        .household_id
+                        .and_then(|h| members.get(&h))
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    respond(c, m, as_of)
                 })
+                .collect();
+            Ok(CustomerList {
+                items,
+                next_cursor: page.next,
             })
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
-}
-
-/// Names of the top-level fields that differ between two versions of a record.
-fn changed_fields(before: &CustomerData, after: &CustomerData) -> String {
-    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
-        (serde_json::to_value(before), serde_json::to_value(after))
-    else {
-        return String::new();
-    };
-    a.iter()
-        .filter(|(k, v)| b.get(*k) != Some(*v))
-        .map(|(k, _)| k.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 /// The body of the PATCH of a `CustomerData`.
@@ -328,27 +237,19 @@ pub async fn update_customer(
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let id = id.into_inner();
-    let tags = if_match(&req)?;
+    let versions = if_match_versions(&req)?;
     let route = route_of(&req);
     let (rec, members) = state
         .db(move |store| {
-            store.write(|conn| {
-                let current = repo::get(conn, id).map_err(missing("customer"))?;
-                check_if_match(&tags, current.meta.version)?;
-                let data: CustomerData = patch.apply(&current.data)?;
-                validate_record(conn, &data)?;
-                let mut rec = current.clone();
-                rec.data = data;
-                rec.meta.version += 1;
-                rec.meta.updated_at = passgenau_store::records::now();
-                repo::update(conn, &rec, current.meta.version)?;
-                let mut entries =
-                    audit_entries(&caller, Action::Update, &route, [(Some(id), rec.household_id)]);
-                entries[0].fields = Some(changed_fields(&current.data, &rec.data));
-                audit::append(conn, &entries)?;
-                let members = load_members(conn, &rec)?;
-                Ok((rec, members))
-            })
+            Ok(customers::update(
+                store,
+                &caller,
+                &route,
+                id,
+                versions.as_deref(),
+                patch,
+                today(),
+            )?)
         })
         .await?;
     Ok(with_etag(

@@ -1,20 +1,19 @@
-//! The engine online: eligibility with reasons and ranked recommendations for one
-//! customer (specialists and admins). Both read the customer's data and are audited.
+//! The engine online over HTTP (specialists and admins); the use cases are `app::engine`.
 
 use actix_web::get;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
-use passgenau_allocation::{CustomerContext, Recommendation};
+use passgenau_allocation::Recommendation;
 use passgenau_domain::eligibility::{self, Eligibility};
 use passgenau_domain::ids::CustomerId;
-use passgenau_store::{allocations, customers, households, instruments, DbConnection, Page};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::today;
+use crate::app::engine;
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{missing, ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::route_of;
 use crate::state::AppState;
 
@@ -56,23 +55,6 @@ pub struct RecommendationQuery {
     pub as_of: Option<NaiveDate>,
 }
 
-/// Loads what the rules read of a customer: record, household, history, active offers.
-fn context(conn: &mut DbConnection, id: CustomerId) -> ApiResult<CustomerContext> {
-    let rec = customers::get(conn, id).map_err(missing("customer"))?;
-    let household = match rec.household_id {
-        Some(h) => households::members(conn, h)?,
-        None => Vec::new(),
-    };
-    let (history, active_offers) = allocations::history(conn, id)?;
-    Ok(CustomerContext {
-        id,
-        data: rec.data,
-        household,
-        history,
-        active_offers,
-    })
-}
-
 /// Eligibility for every instrument
 ///
 /// One item per instrument of the catalogue, each rule with its outcome, a readable detail
@@ -97,37 +79,14 @@ pub async fn get_eligibility(
     let as_of = q.as_of.unwrap_or_else(today);
     let route = route_of(&req);
     let rules = state.rules.clone();
-    let list = state
+    let items = state
         .db_audited(move |store, audit| {
-            store.read(|conn| {
-                let ctx = context(conn, id)?;
-                let codes: Vec<String> = instruments::list(
-                    conn,
-                    None,
-                    &Page {
-                        limit: 10_000,
-                        after: None,
-                    },
-                )?
-                .items
-                .into_iter()
-                .map(|i| i.data.code)
-                .collect();
-                audit.reads(store, &caller, &route, [(Some(id), None)]);
-                let subject = ctx.subject(as_of);
-                Ok(EligibilityList {
-                    items: eligibility::for_instruments(
-                        &subject,
-                        codes.iter().map(String::as_str),
-                        as_of,
-                        &rules,
-                    ),
-                    as_of,
-                })
-            })
+            Ok(engine::eligibility(
+                store, audit, &caller, &route, id, as_of, &rules,
+            )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(EligibilityList { items, as_of }))
 }
 
 /// Ranked offers for a customer
@@ -163,26 +122,26 @@ pub async fn get_recommendations(
     let id = id.into_inner();
     let as_of = q.as_of.unwrap_or_else(today);
     let route = route_of(&req);
-    let rules = state.rules.clone();
-    let scoring = state.scoring.clone();
-    let cache = state.offer_snapshot.clone();
-    let list = state
+    let state2 = state.clone();
+    let ranked = state
         .db_audited(move |store, audit| {
-            // the connection goes back to the pool before the ranking, which runs while
-            // the audit batch is written (the answer waits for its commit)
-            let (ctx, snapshot) = store
-                .read(|conn| Ok::<_, ApiError>((context(conn, id)?, cache.get(conn, as_of, today())?)))?;
-            audit.reads(store, &caller, &route, [(Some(id), None)]);
-            let subject = ctx.subject(as_of);
-            let notices = eligibility::placement_first_notice(&subject, as_of)
-                .into_iter()
-                .collect();
-            Ok(RecommendationList {
-                items: snapshot.recommend(&ctx, q.instrument.as_deref(), limit, &rules, &scoring),
-                as_of,
-                notices,
-            })
+            let query = (q.instrument.as_deref(), limit, as_of, today());
+            Ok(engine::recommendations(
+                store,
+                audit,
+                &caller,
+                &route,
+                id,
+                query,
+                &state2.offer_snapshot,
+                &state2.rules,
+                &state2.scoring,
+            )?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    Ok(HttpResponse::Ok().json(RecommendationList {
+        items: ranked.items,
+        as_of,
+        notices: ranked.notices,
+    }))
 }

@@ -7,7 +7,6 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
 use passgenau_domain::user::Role;
-use passgenau_store::reports;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use utoipa::{IntoParams, ToSchema};
@@ -100,31 +99,29 @@ pub async fn allocation_events(
     let key = state.pseudonym_key.clone();
     let page = state
         .db(move |store| {
-            store.read(|conn| {
-                let events = reports::feed(conn, after, q.since, limit)?;
-                let full = events.len() as i64 == limit;
-                let last = events.last().map(|e| e.seq);
-                let items: Vec<FeedItem> = events
-                    .into_iter()
-                    .map(|e| FeedItem {
-                        seq: e.seq,
-                        customer_pseudonym: pseudonym(&key, &e.customer_id),
-                        id: e.id,
-                        at: e.at,
-                        allocation_id: e.allocation_id,
-                        offer_id: e.offer_id,
-                        instrument_code: e.instrument_code,
-                        from_status: e.from_status,
-                        to_status: e.to_status,
-                        on_date: e.on_date,
-                    })
-                    .collect();
-                let resume = last.or(after).map(|s| s.to_string());
-                Ok(FeedPage {
-                    items,
-                    next_cursor: if full { resume.clone() } else { None },
-                    resume_cursor: resume,
+            let events = crate::app::reports::feed(store, after, q.since, limit)?;
+            let full = events.len() as i64 == limit;
+            let last = events.last().map(|e| e.seq);
+            let items: Vec<FeedItem> = events
+                .into_iter()
+                .map(|e| FeedItem {
+                    seq: e.seq,
+                    customer_pseudonym: pseudonym(&key, &e.customer_id),
+                    id: e.id,
+                    at: e.at,
+                    allocation_id: e.allocation_id,
+                    offer_id: e.offer_id,
+                    instrument_code: e.instrument_code,
+                    from_status: e.from_status,
+                    to_status: e.to_status,
+                    on_date: e.on_date,
                 })
+                .collect();
+            let resume = last.or(after).map(|s| s.to_string());
+            Ok::<_, ApiError>(FeedPage {
+                items,
+                next_cursor: if full { resume.clone() } else { None },
+                resume_cursor: resume,
             })
         })
         .await?;

@@ -1,26 +1,23 @@
-//! Bedarfsgemeinschaften (§ 7 Abs. 3 SGB II) and their members. A member may be a customer
-//! (then the customer's `household_id` follows the membership) or a person without a
-//! customer record, e.g. a child.
+//! Bedarfsgemeinschaften (§ 7 Abs. 3 SGB II) and their members over HTTP; the use cases
+//! are `app::households`.
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use passgenau_domain::customer::check_not_future;
-use passgenau_domain::household::{HouseholdData, HouseholdMember, HouseholdRole, MAX_MEMBERS};
+use passgenau_domain::household::{HouseholdData, HouseholdMember, HouseholdRole};
 use passgenau_domain::ids::{CustomerId, HouseholdId, MemberId};
-use passgenau_domain::{FieldError, Validate};
-use passgenau_store::audit::{self, Action};
-use passgenau_store::households::{self as repo, HouseholdRecord};
-use passgenau_store::{customers, DbConnection, Meta, StoreError};
+use passgenau_store::households::HouseholdRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{audit_entries, today, with_etag};
+use super::{today, with_etag};
+use crate::app::households;
+pub use crate::app::households::NewMember;
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
-use crate::extract::{check_if_match, if_match, route_of, ApiJson, Pagination};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{if_match_versions, route_of, ApiJson, Pagination};
 use crate::patch::MergePatch;
 use crate::state::AppState;
 
@@ -56,18 +53,6 @@ pub struct HouseholdResponse {
 pub struct HouseholdList {
     pub items: Vec<HouseholdResponse>,
     pub next_cursor: Option<String>,
-}
-
-/// A new member: either a customer (`customer_id`; the date of birth is taken from the
-/// customer record) or a person without one (`date_of_birth` required).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewMember {
-    #[serde(default)]
-    pub customer_id: Option<CustomerId>,
-    pub role: HouseholdRole,
-    #[serde(default)]
-    pub date_of_birth: Option<NaiveDate>,
 }
 
 /// Body of `POST /households`; `members` may be given at once.
@@ -109,77 +94,6 @@ fn member_response(m: &HouseholdMember) -> MemberResponse {
     }
 }
 
-/// Audit subjects of a household: the household itself and every member with a record.
-fn subjects(r: &HouseholdRecord) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
-    std::iter::once((None, Some(r.meta.id)))
-        .chain(
-            r.members
-                .iter()
-                .filter_map(|m| m.customer_id.map(|c| (Some(c), Some(r.meta.id)))),
-        )
-        .collect()
-}
-
-/// Validates a new member and adds it inside the caller's transaction; links the customer.
-fn insert_member(
-    conn: &mut DbConnection,
-    household_id: HouseholdId,
-    existing: usize,
-    new: &NewMember,
-    field: &str,
-) -> ApiResult<HouseholdMember> {
-    if existing >= MAX_MEMBERS {
-        return Err(ApiError::validation(vec![FieldError::new(
-            field,
-            format!("a household has at most {MAX_MEMBERS} members"),
-        )]));
-    }
-    let now = passgenau_store::records::now();
-    let date_of_birth = match (new.customer_id, new.date_of_birth) {
-        (Some(cid), given) => {
-            let c = customers::get(conn, cid).map_err(|e| match e {
-                StoreError::NotFound => ApiError::validation(vec![FieldError::new(
-                    format!("{field}.customer_id"),
-                    "no such customer",
-                )]),
-                other => other.into(),
-            })?;
-            if given.is_some_and(|d| d != c.data.date_of_birth) {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    format!("{field}.date_of_birth"),
-                    "differs from the customer's date of birth; leave it out",
-                )]));
-            }
-            c.data.date_of_birth
-        }
-        (None, Some(d)) => {
-            check_fields(
-                check_not_future(&format!("{field}.date_of_birth"), d, today())
-                    .into_iter()
-                    .collect(),
-            )?;
-            d
-        }
-        (None, None) => {
-            return Err(ApiError::validation(vec![FieldError::new(
-                format!("{field}.date_of_birth"),
-                "required for a member without customer_id",
-            )]))
-        }
-    };
-    let m = HouseholdMember {
-        id: passgenau_domain::ids::new_id(),
-        customer_id: new.customer_id,
-        role: new.role,
-        date_of_birth,
-    };
-    repo::add_member(conn, household_id, &m, now)?;
-    if let Some(cid) = m.customer_id {
-        customers::set_household(conn, cid, Some(household_id), now)?;
-    }
-    Ok(m)
-}
-
 /// Create a household
 #[utoipa::path(tag = "households",
     request_body = NewHousehold,
@@ -202,23 +116,18 @@ pub async fn create_household(
         household_number: body.household_number,
         district: body.district,
     };
-    check_fields(data.validate())?;
+    households::precheck(&data)?;
     let route = route_of(&req);
     let rec = state
         .db(move |store| {
-            store.write(|conn| {
-                let meta = Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now());
-                repo::insert(conn, &meta, &data)?;
-                for (i, m) in body.members.iter().enumerate() {
-                    insert_member(conn, meta.id, i, m, &format!("members[{i}]"))?;
-                }
-                let rec = repo::get(conn, meta.id)?;
-                audit::append(
-                    conn,
-                    &audit_entries(&caller, Action::Create, &route, subjects(&rec)),
-                )?;
-                Ok(rec)
-            })
+            Ok(households::create(
+                store,
+                &caller,
+                &route,
+                data,
+                &body.members,
+                today(),
+            )?)
         })
         .await?;
     Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
@@ -243,15 +152,7 @@ pub async fn get_household(
     let id = id.into_inner();
     let route = route_of(&req);
     let rec = state
-        .db_audited(move |store, audit| {
-            store
-                .read(|conn| {
-                    let rec = repo::get(conn, id)?;
-                    audit.reads(store, &caller, &route, subjects(&rec));
-                    Ok(rec)
-                })
-                .map_err(missing("household"))
-        })
+        .db_audited(move |store, audit| Ok(households::get(store, audit, &caller, &route, id)?))
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }
@@ -278,13 +179,18 @@ pub async fn list_households(
     let q = q.into_inner();
     let list = state
         .db_audited(move |store, audit| {
-            store.read(|conn| {
-                let page = repo::list(conn, q.household_number.as_deref(), q.district.as_deref(), &page)?;
-                audit.reads(store, &caller, &route, page.items.iter().flat_map(subjects));
-                Ok(HouseholdList {
-                    items: page.items.iter().map(respond).collect(),
-                    next_cursor: page.next,
-                })
+            let page = households::list(
+                store,
+                audit,
+                &caller,
+                &route,
+                q.household_number.as_deref(),
+                q.district.as_deref(),
+                &page,
+            )?;
+            Ok(HouseholdList {
+                items: page.items.iter().map(respond).collect(),
+                next_cursor: page.next,
             })
         })
         .await?;
@@ -319,26 +225,18 @@ pub async fn update_household(
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let id = id.into_inner();
-    let tags = if_match(&req)?;
+    let versions = if_match_versions(&req)?;
     let route = route_of(&req);
     let rec = state
         .db(move |store| {
-            store.write(|conn| {
-                let current = repo::get(conn, id).map_err(missing("household"))?;
-                check_if_match(&tags, current.meta.version)?;
-                let data: HouseholdData = patch.apply(&current.data)?;
-                check_fields(data.validate())?;
-                let mut meta = current.meta.clone();
-                meta.version += 1;
-                meta.updated_at = passgenau_store::records::now();
-                repo::update(conn, &meta, &data, current.meta.version)?;
-                let rec = repo::get(conn, id)?;
-                audit::append(
-                    conn,
-                    &audit_entries(&caller, Action::Update, &route, subjects(&rec)),
-                )?;
-                Ok(rec)
-            })
+            Ok(households::update(
+                store,
+                &caller,
+                &route,
+                id,
+                versions.as_deref(),
+                patch,
+            )?)
         })
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
@@ -368,18 +266,7 @@ pub async fn add_member(
     let id = id.into_inner();
     let route = route_of(&req);
     let m = state
-        .db(move |store| {
-            store.write(|conn| {
-                let current = repo::get(conn, id).map_err(missing("household"))?;
-                let m = insert_member(conn, id, current.members.len(), &new, "body")?;
-                repo::touch(conn, id, passgenau_store::records::now())?;
-                audit::append(
-                    conn,
-                    &audit_entries(&caller, Action::Update, &route, [(m.customer_id, Some(id))]),
-                )?;
-                Ok(m)
-            })
-        })
+        .db(move |store| Ok(households::add_member(store, &caller, &route, id, &new, today())?))
         .await?;
     Ok(HttpResponse::Created().json(member_response(&m)))
 }
@@ -403,21 +290,7 @@ pub async fn remove_member(
     let (id, member_id) = path.into_inner();
     let route = route_of(&req);
     state
-        .db(move |store| {
-            store.write(|conn| {
-                let m = repo::remove_member(conn, id, member_id).map_err(missing("household member"))?;
-                let now = passgenau_store::records::now();
-                if let Some(cid) = m.customer_id {
-                    customers::set_household(conn, cid, None, now)?;
-                }
-                repo::touch(conn, id, now)?;
-                audit::append(
-                    conn,
-                    &audit_entries(&caller, Action::Delete, &route, [(m.customer_id, Some(id))]),
-                )?;
-                Ok(())
-            })
-        })
+        .db(move |store| Ok(households::remove_member(store, &caller, &route, id, member_id)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -6,16 +6,16 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_domain::catalogue::{Instrument, PurposeGroup};
 use passgenau_domain::user::Role;
-use passgenau_domain::Validate;
-use passgenau_store::instruments::{self as repo, InstrumentRecord};
+use passgenau_store::instruments::InstrumentRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::with_etag;
+use crate::app::catalogue;
 use crate::auth::{Caller, ANY_ROLE};
-use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
-use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{if_match_versions, ApiJson, Pagination};
 use crate::patch::MergePatch;
 use crate::state::AppState;
 
@@ -79,12 +79,10 @@ pub async fn list_instruments(
     let pg = q.purpose_group.map(|g| g.as_str());
     let list = state
         .db(move |store| {
-            store.read(|conn| {
-                let page = repo::list(conn, pg, &page)?;
-                Ok(InstrumentList {
-                    items: page.items.iter().map(respond).collect(),
-                    next_cursor: page.next,
-                })
+            let page = catalogue::list(store, pg, &page)?;
+            Ok(InstrumentList {
+                items: page.items.iter().map(respond).collect(),
+                next_cursor: page.next,
             })
         })
         .await?;
@@ -107,13 +105,7 @@ pub async fn get_instrument(
 ) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     let code = code.into_inner();
-    let rec = state
-        .db(move |store| {
-            store
-                .read(|conn| repo::get(conn, &code))
-                .map_err(missing("instrument"))
-        })
-        .await?;
+    let rec = state.db(move |store| Ok(catalogue::get(store, &code)?)).await?;
     Ok(with_etag(StatusCode::OK, rec.version, &respond(&rec)))
 }
 
@@ -134,23 +126,8 @@ pub async fn create_instrument(
     ApiJson(data): ApiJson<Instrument>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
-    check_fields(data.validate())?;
-    let rec = state
-        .db(move |store| {
-            store.write(|conn| {
-                let now = passgenau_store::records::now();
-                let rec = InstrumentRecord {
-                    version: 1,
-                    builtin: false,
-                    created_at: now,
-                    updated_at: now,
-                    data,
-                };
-                repo::insert(conn, &rec)?;
-                Ok(rec)
-            })
-        })
-        .await?;
+    catalogue::precheck(&data)?;
+    let rec = state.db(move |store| Ok(catalogue::create(store, data)?)).await?;
     Ok(with_etag(StatusCode::CREATED, rec.version, &respond(&rec)))
 }
 
@@ -181,30 +158,9 @@ pub async fn update_instrument(
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let code = code.into_inner();
-    let tags = if_match(&req)?;
+    let versions = if_match_versions(&req)?;
     let rec = state
-        .db(move |store| {
-            store.write(|conn| {
-                let current = repo::get(conn, &code).map_err(missing("instrument"))?;
-                check_if_match(&tags, current.version)?;
-                let data: Instrument = patch.apply(&current.data)?;
-                if data.code != current.data.code {
-                    return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
-                        "code",
-                        "cannot be changed",
-                    )]));
-                }
-                check_fields(data.validate())?;
-                let rec = InstrumentRecord {
-                    version: current.version + 1,
-                    updated_at: passgenau_store::records::now(),
-                    data,
-                    ..current.clone()
-                };
-                repo::update(conn, &rec, current.version)?;
-                Ok(rec)
-            })
-        })
+        .db(move |store| Ok(catalogue::update(store, &code, versions.as_deref(), patch)?))
         .await?;
     Ok(with_etag(StatusCode::OK, rec.version, &respond(&rec)))
 }

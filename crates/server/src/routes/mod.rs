@@ -31,7 +31,7 @@ pub fn with_etag<T: Serialize>(status: actix_web::http::StatusCode, version: i64
         .json(body)
 }
 
-pub use crate::services::audit::audit_entries;
+pub use crate::app::audit::audit_entries;
 
 /// Today's date in UTC, the default reference date of derived values.
 /// The years plans and reports cover; the spec states the same bounds (`minimum`,

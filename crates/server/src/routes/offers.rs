@@ -8,17 +8,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::ids::{OfferId, ProviderId};
 use passgenau_domain::offer::{default_max_places, Entry, OfferData, OfferStatus};
 use passgenau_domain::user::Role;
-use passgenau_domain::{FieldError, GermanLevel, TargetGroup, Validate};
-use passgenau_store::offers::{self as repo, OfferFilter, OfferRecord};
-use passgenau_store::{instruments, providers, DbConnection, Meta, StoreError};
+use passgenau_domain::{GermanLevel, TargetGroup};
+use passgenau_store::offers::{OfferFilter, OfferRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::with_etag;
+use crate::app::offers;
 use crate::auth::{Caller, ANY_ROLE};
-use crate::error::{check_fields, missing, ApiResult, Problem};
-use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{if_match_versions, ApiJson, Pagination};
 use crate::patch::MergePatch;
 use crate::state::AppState;
 
@@ -131,20 +131,6 @@ fn respond(r: &OfferRecord) -> OfferResponse {
     }
 }
 
-/// The offer's own rules plus its references: the instrument and the provider must exist.
-fn check(conn: &mut DbConnection, d: &OfferData) -> ApiResult<()> {
-    let mut errors = d.validate();
-    match instruments::get(conn, &d.instrument_code) {
-        Ok(_) => {}
-        Err(StoreError::NotFound) => errors.push(FieldError::new("instrument_code", "unknown instrument")),
-        Err(e) => return Err(e.into()),
-    }
-    if !providers::exists(conn, d.provider_id)? {
-        errors.push(FieldError::new("provider_id", "unknown provider"));
-    }
-    check_fields(errors)
-}
-
 /// List offers
 #[utoipa::path(tag = "offers",
     params(OfferQuery, Pagination),
@@ -173,12 +159,10 @@ pub async fn list_offers(
     };
     let list = state
         .db(move |store| {
-            store.read(|conn| {
-                let page = repo::list(conn, &filter, &page)?;
-                Ok(OfferList {
-                    items: page.items.iter().map(respond).collect(),
-                    next_cursor: page.next,
-                })
+            let page = offers::list(store, &filter, &page)?;
+            Ok(OfferList {
+                items: page.items.iter().map(respond).collect(),
+                next_cursor: page.next,
             })
         })
         .await?;
@@ -201,9 +185,7 @@ pub async fn get_offer(
 ) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
-    let rec = state
-        .db(move |store| store.read(|conn| repo::get(conn, id)).map_err(missing("offer")))
-        .await?;
+    let rec = state.db(move |store| Ok(offers::get(store, id)?)).await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }
 
@@ -224,19 +206,7 @@ pub async fn create_offer(
 ) -> ApiResult<HttpResponse> {
     caller.require(WRITERS)?;
     let data = OfferData::from(new);
-    let rec = state
-        .db(move |store| {
-            store.write(|conn| {
-                check(conn, &data)?;
-                let rec = OfferRecord {
-                    meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
-                    data,
-                };
-                repo::insert(conn, &rec)?;
-                Ok(rec)
-            })
-        })
-        .await?;
+    let rec = state.db(move |store| Ok(offers::create(store, data)?)).await?;
     state.availability.invalidate();
     Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
 }
@@ -268,22 +238,9 @@ pub async fn update_offer(
 ) -> ApiResult<HttpResponse> {
     caller.require(WRITERS)?;
     let id = id.into_inner();
-    let tags = if_match(&req)?;
+    let versions = if_match_versions(&req)?;
     let rec = state
-        .db(move |store| {
-            store.write(|conn| {
-                let current = repo::get(conn, id).map_err(missing("offer"))?;
-                check_if_match(&tags, current.meta.version)?;
-                let data: OfferData = patch.apply(&current.data)?;
-                check(conn, &data)?;
-                let mut rec = current.clone();
-                rec.data = data;
-                rec.meta.version += 1;
-                rec.meta.updated_at = passgenau_store::records::now();
-                repo::update(conn, &rec, current.meta.version)?;
-                Ok(rec)
-            })
-        })
+        .db(move |store| Ok(offers::update(store, id, versions.as_deref(), patch)?))
         .await?;
     state.availability.invalidate();
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))

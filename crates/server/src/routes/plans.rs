@@ -6,17 +6,16 @@ use actix_web::{get, put};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use passgenau_domain::user::Role;
-use passgenau_domain::FieldError;
-use passgenau_store::plans::{self as repo, Plan, PlanLine};
-use passgenau_store::{instruments, StoreError};
+use passgenau_store::plans::{Plan, PlanLine};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{check_year, with_etag};
+use crate::app::plans;
 use crate::auth::Caller;
-use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
-use crate::extract::{if_match, ApiJson};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{if_match, if_match_versions, ApiJson};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -92,9 +91,7 @@ pub async fn get_plan(
     caller.require(&[Role::Admin, Role::Specialist, Role::Reporting])?;
     let year = year.into_inner();
     check_year(year, "invalid_id")?;
-    let plan = state
-        .db(move |store| store.read(|conn| repo::get(conn, year)).map_err(missing("plan")))
-        .await?;
+    let plan = state.db(move |store| Ok(plans::get(store, year)?)).await?;
     Ok(with_etag(StatusCode::OK, plan.version, &respond(&plan)))
 }
 
@@ -123,87 +120,24 @@ pub async fn put_plan(
     caller.require(&[Role::Admin])?;
     let year = year.into_inner();
     check_year(year, "invalid_id")?;
-    let mut errors = Vec::new();
-    if body.budget_cents.is_some_and(|b| b < 0) {
-        errors.push(FieldError::new("budget_cents", "must not be negative"));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, l) in body.instruments.iter().enumerate() {
-        if !seen.insert(l.code.clone()) {
-            errors.push(FieldError::new(format!("instruments[{i}].code"), "listed twice"));
-        }
-        if l.planned_entries < 0 {
-            errors.push(FieldError::new(
-                format!("instruments[{i}].planned_entries"),
-                "must not be negative",
-            ));
-        }
-        if l.previous_year_planned_entries.is_some_and(|p| p < 0) {
-            errors.push(FieldError::new(
-                format!("instruments[{i}].previous_year_planned_entries"),
-                "must not be negative",
-            ));
-        }
-        if l.budget_cents.is_some_and(|b| b < 0) {
-            errors.push(FieldError::new(
-                format!("instruments[{i}].budget_cents"),
-                "must not be negative",
-            ));
-        }
-    }
-    check_fields(errors)?;
-    let tags = if_match(&req)?;
-    let plan = state
-        .db(move |store| {
-            store.write(|conn| {
-                let mut unknown = Vec::new();
-                for (i, l) in body.instruments.iter().enumerate() {
-                    match instruments::get(conn, &l.code) {
-                        Ok(_) => {}
-                        Err(StoreError::NotFound) => unknown.push(FieldError::new(
-                            format!("instruments[{i}].code"),
-                            "unknown instrument",
-                        )),
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                if !unknown.is_empty() {
-                    return Err(ApiError::validation(unknown));
-                }
-                let current = repo::version(conn, year)?;
-                let expected = match &tags {
-                    None => None,
-                    Some(t) if t.iter().any(|t| t == "*") => {
-                        current.ok_or_else(ApiError::precondition_failed).map(Some)?
-                    }
-                    Some(t) => Some(
-                        current
-                            .filter(|v| t.contains(&crate::extract::etag(*v)))
-                            .ok_or_else(ApiError::precondition_failed)?,
-                    ),
-                };
-                let now = passgenau_store::records::now();
-                let plan = Plan {
-                    year,
-                    budget_cents: body.budget_cents,
-                    version: current.unwrap_or(0) + 1,
-                    created_at: now,
-                    updated_at: now,
-                    lines: body
-                        .instruments
-                        .iter()
-                        .map(|l| PlanLine {
-                            code: l.code.clone(),
-                            planned_entries: l.planned_entries,
-                            previous_year_planned_entries: l.previous_year_planned_entries,
-                            budget_cents: l.budget_cents,
-                        })
-                        .collect(),
-                };
-                repo::put(conn, &plan, expected)?;
-                Ok(repo::get(conn, year)?)
-            })
+    let lines: Vec<PlanLine> = body
+        .instruments
+        .iter()
+        .map(|l| PlanLine {
+            code: l.code.clone(),
+            planned_entries: l.planned_entries,
+            previous_year_planned_entries: l.previous_year_planned_entries,
+            budget_cents: l.budget_cents,
         })
+        .collect();
+    plans::precheck(body.budget_cents, &lines)?;
+    let expect = match if_match(&req)? {
+        None => plans::Expect::Any,
+        Some(t) if t.iter().any(|t| t == "*") => plans::Expect::Existing,
+        Some(_) => plans::Expect::Versions(if_match_versions(&req)?.unwrap_or_default()),
+    };
+    let plan = state
+        .db(move |store| Ok(plans::put(store, year, body.budget_cents, lines, expect)?))
         .await?;
     Ok(with_etag(StatusCode::OK, plan.version, &respond(&plan)))
 }

@@ -7,17 +7,16 @@ use chrono::{DateTime, Utc};
 use passgenau_domain::ids::ProviderId;
 use passgenau_domain::provider::ProviderData;
 use passgenau_domain::user::Role;
-use passgenau_domain::Validate;
-use passgenau_store::providers::{self as repo, ProviderRecord};
-use passgenau_store::Meta;
+use passgenau_store::providers::ProviderRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::with_etag;
+use crate::app::providers;
 use crate::auth::{Caller, ANY_ROLE};
-use crate::error::{check_fields, missing, ApiResult, Problem};
-use crate::extract::{check_if_match, if_match, ApiJson, Pagination};
+use crate::error::{ApiResult, Problem};
+use crate::extract::{if_match_versions, ApiJson, Pagination};
 use crate::patch::MergePatch;
 use crate::state::AppState;
 
@@ -81,12 +80,10 @@ pub async fn list_providers(
     let name = q.into_inner().name;
     let list = state
         .db(move |store| {
-            store.read(|conn| {
-                let page = repo::list(conn, name.as_deref(), &page)?;
-                Ok(ProviderList {
-                    items: page.items.iter().map(respond).collect(),
-                    next_cursor: page.next,
-                })
+            let page = providers::list(store, name.as_deref(), &page)?;
+            Ok(ProviderList {
+                items: page.items.iter().map(respond).collect(),
+                next_cursor: page.next,
             })
         })
         .await?;
@@ -109,13 +106,7 @@ pub async fn get_provider(
 ) -> ApiResult<HttpResponse> {
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
-    let rec = state
-        .db(move |store| {
-            store
-                .read(|conn| repo::get(conn, id))
-                .map_err(missing("provider"))
-        })
-        .await?;
+    let rec = state.db(move |store| Ok(providers::get(store, id)?)).await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }
 
@@ -135,19 +126,8 @@ pub async fn create_provider(
     ApiJson(data): ApiJson<ProviderData>,
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
-    check_fields(data.validate())?;
-    let rec = state
-        .db(move |store| {
-            store.write(|conn| {
-                let rec = ProviderRecord {
-                    meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
-                    data,
-                };
-                repo::insert(conn, &rec)?;
-                Ok(rec)
-            })
-        })
-        .await?;
+    providers::precheck(&data)?;
+    let rec = state.db(move |store| Ok(providers::create(store, data)?)).await?;
     Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
 }
 
@@ -176,22 +156,9 @@ pub async fn update_provider(
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let id = id.into_inner();
-    let tags = if_match(&req)?;
+    let versions = if_match_versions(&req)?;
     let rec = state
-        .db(move |store| {
-            store.write(|conn| {
-                let current = repo::get(conn, id).map_err(missing("provider"))?;
-                check_if_match(&tags, current.meta.version)?;
-                let data: ProviderData = patch.apply(&current.data)?;
-                check_fields(data.validate())?;
-                let mut rec = current.clone();
-                rec.data = data;
-                rec.meta.version += 1;
-                rec.meta.updated_at = passgenau_store::records::now();
-                repo::update(conn, &rec, current.meta.version)?;
-                Ok(rec)
-            })
-        })
+        .db(move |store| Ok(providers::update(store, id, versions.as_deref(), patch)?))
         .await?;
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }

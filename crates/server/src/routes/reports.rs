@@ -1,27 +1,19 @@
-//! Reports for management and reporting jobs (roles reporting, admin, specialist): plan
-//! versus actual per Zweckbestimmung and instrument (AMIP 2021 chapter 4), utilisation
-//! against the 70–120 % corridor, budget, entries by target group, outcomes. Aggregates
-//! only, no personal data. Every report also answers `Accept: text/csv`.
+//! Reports over HTTP (roles reporting, admin, specialist); the reports themselves are
+//! `app::reports`. Every report also answers `Accept: text/csv`.
 
 use actix_web::get;
-use passgenau_domain::ids::{OfferId, ProviderId};
-use std::collections::HashMap;
-use utoipa_actix_web::service_config::ServiceConfig;
-
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use passgenau_domain::catalogue::PurposeGroup;
-use passgenau_domain::placement::PlacementStatus;
-use passgenau_domain::reporting::{change_percent, corridor, percent, utilisation, Corridor};
 use passgenau_domain::user::Role;
-use passgenau_domain::TargetGroup;
-use passgenau_store::{instruments, plans, reports, Page, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::check_year;
+use crate::app::reports;
+pub use crate::app::reports::{BudgetRow, OutcomeRow, PlanRow, TargetGroupRow, UtilisationRow};
 use crate::auth::Caller;
-use crate::error::{missing, ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
 const READERS: &[Role] = &[Role::Reporting, Role::Admin, Role::Specialist];
@@ -63,41 +55,29 @@ fn answer<T: Serialize>(req: &HttpRequest, rows: &[T]) -> ApiResult<HttpResponse
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": rows })))
 }
 
-fn instrument_names(
-    conn: &mut passgenau_store::DbConnection,
-) -> Result<HashMap<String, (String, PurposeGroup)>, StoreError> {
-    Ok(instruments::list(
-        conn,
-        None,
-        &Page {
-            limit: 10_000,
-            after: None,
-        },
-    )?
-    .items
-    .into_iter()
-    .map(|i| (i.data.code.clone(), (i.data.name, i.data.purpose_group)))
-    .collect())
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct PlanRow {
-    /// `I`…`VIII`; `null` on the total row.
-    pub purpose_group: Option<String>,
-    /// `null` on the rows of a Zweckbestimmung and on the total row.
-    pub instrument_code: Option<String>,
-    pub label: String,
-    pub planned_entries: i64,
-    pub previous_year_planned_entries: Option<i64>,
-    /// Change against the previous year's plan in whole percent.
-    pub change_percent: Option<i64>,
-    /// Entries (*Eintritte*) of the year: placements started in it, counted as cases.
-    pub actual_entries: i64,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanReport {
     pub items: Vec<PlanRow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UtilisationReport {
+    pub items: Vec<UtilisationRow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BudgetReport {
+    pub items: Vec<BudgetRow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TargetGroupReport {
+    pub items: Vec<TargetGroupRow>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeReport {
+    pub items: Vec<OutcomeRow>,
 }
 
 /// Plan versus actual
@@ -121,120 +101,8 @@ pub async fn plan_report(
     caller.require(READERS)?;
     let year = q.year;
     check_year(year, "invalid_query")?;
-    let rows = state
-        .db(move |store| {
-            store.read(|conn| {
-                let plan = plans::get(conn, year).map_err(missing("plan"))?;
-                let names = instrument_names(conn)?;
-                let actual = reports::entries_by_instrument(conn, year)?;
-                Ok(plan_rows(&plan, &names, &actual))
-            })
-        })
-        .await?;
+    let rows = state.db(move |store| Ok(reports::plan(store, year)?)).await?;
     answer(&req, &rows)
-}
-
-fn plan_rows(
-    plan: &plans::Plan,
-    names: &HashMap<String, (String, PurposeGroup)>,
-    actual: &HashMap<String, i64>,
-) -> Vec<PlanRow> {
-    let mut rows = Vec::new();
-    let (mut tp, mut tq, mut ta) = (0i64, 0i64, 0i64);
-    for group in PurposeGroup::ALL {
-        let mut lines: Vec<PlanRow> = plan
-            .lines
-            .iter()
-            .filter(|l| names.get(&l.code).map(|n| n.1) == Some(group))
-            .map(|l| {
-                let prev = l.previous_year_planned_entries.map(i64::from);
-                PlanRow {
-                    purpose_group: Some(group.as_str().into()),
-                    instrument_code: Some(l.code.clone()),
-                    label: names.get(&l.code).map(|n| n.0.clone()).unwrap_or_default(),
-                    planned_entries: i64::from(l.planned_entries),
-                    previous_year_planned_entries: prev,
-                    change_percent: prev.and_then(|p| change_percent(i64::from(l.planned_entries), p)),
-                    actual_entries: actual.get(&l.code).copied().unwrap_or(0),
-                }
-            })
-            .collect();
-        lines.sort_by(|a, b| {
-            b.planned_entries
-                .cmp(&a.planned_entries)
-                .then(a.instrument_code.cmp(&b.instrument_code))
-        });
-        let p: i64 = lines.iter().map(|l| l.planned_entries).sum();
-        let q: i64 = lines.iter().filter_map(|l| l.previous_year_planned_entries).sum();
-        let a: i64 = lines.iter().map(|l| l.actual_entries).sum();
-        let has_prev = lines.iter().any(|l| l.previous_year_planned_entries.is_some());
-        rows.push(PlanRow {
-            purpose_group: Some(group.as_str().into()),
-            instrument_code: None,
-            label: group.label().into(),
-            planned_entries: p,
-            previous_year_planned_entries: has_prev.then_some(q),
-            change_percent: if has_prev { change_percent(p, q) } else { None },
-            actual_entries: a,
-        });
-        rows.extend(lines);
-        tp += p;
-        tq += q;
-        ta += a;
-    }
-    rows.push(PlanRow {
-        purpose_group: None,
-        instrument_code: None,
-        label: "Summe".into(),
-        planned_entries: tp,
-        previous_year_planned_entries: Some(tq),
-        change_percent: change_percent(tp, tq),
-        actual_entries: ta,
-    });
-    rows
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct UtilisationRow {
-    pub offer_id: OfferId,
-    pub title: String,
-    pub instrument_code: String,
-    pub provider_id: ProviderId,
-    pub planned_places: i32,
-    pub max_places: i32,
-    /// Placements of the offer that started in the year.
-    pub entries: i64,
-    /// Placements active now (reserved, confirmed, started).
-    pub active: i64,
-    /// (entries + reserved/confirmed placements) ÷ planned places; 0.85 = 85 %.
-    pub utilisation: Option<f64>,
-    pub corridor: Option<Corridor>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UtilisationReport {
-    pub items: Vec<UtilisationRow>,
-}
-
-fn utilisation_rows(conn: &mut passgenau_store::DbConnection, year: i32) -> ApiResult<Vec<UtilisationRow>> {
-    Ok(reports::offer_use(conn, year)?
-        .into_iter()
-        .map(|o| {
-            let u = utilisation(o.entries + o.pending, i64::from(o.planned_places));
-            UtilisationRow {
-                offer_id: o.offer_id,
-                title: o.title,
-                instrument_code: o.instrument_code,
-                provider_id: o.provider_id,
-                planned_places: o.planned_places,
-                max_places: o.max_places,
-                entries: o.entries,
-                active: o.active,
-                utilisation: u,
-                corridor: corridor(u),
-            }
-        })
-        .collect())
 }
 
 /// Utilisation per offer
@@ -259,27 +127,9 @@ pub async fn utilisation_report(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let rows = state
-        .db(move |store| store.read(|conn| utilisation_rows(conn, year)))
+        .db(move |store| Ok(reports::utilisation(store, year)?))
         .await?;
     answer(&req, &rows)
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct BudgetRow {
-    /// `null` on the total row.
-    pub instrument_code: Option<String>,
-    pub label: String,
-    /// The plan's budget; `null`: no cap.
-    pub budget_cents: Option<i64>,
-    /// Cost of active, completed and aborted placements of the year.
-    pub committed_cents: i64,
-    pub remaining_cents: Option<i64>,
-    pub committed_percent: Option<f64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BudgetReport {
-    pub items: Vec<BudgetRow>,
 }
 
 /// Budget committed per instrument
@@ -300,82 +150,8 @@ pub async fn budget_report(
     caller.require(READERS)?;
     let year = q.year;
     check_year(year, "invalid_query")?;
-    let rows = state
-        .db(move |store| {
-            store.read(|conn| {
-                let names = instrument_names(conn)?;
-                let plan = match plans::get(conn, year) {
-                    Ok(p) => Some(p),
-                    Err(StoreError::NotFound) => None,
-                    Err(e) => return Err(e.into()),
-                };
-                // Invariant 2's running totals for every plan line: the numbers the placements
-                // checked. An instrument without a line has no budget to commit against; its
-                // placements' cost is summed by the rule the database starts a new line from.
-                let mut committed = plans::committed(conn, year)?;
-                for (code, status, cents) in reports::cost_by_status(conn, year)? {
-                    let s: PlacementStatus = passgenau_store::codec::enum_from_str(&status)?;
-                    if s.commits_budget()
-                        && !plan
-                            .as_ref()
-                            .is_some_and(|p| p.lines.iter().any(|l| l.code == code))
-                    {
-                        *committed.entry(code).or_default() += cents;
-                    }
-                }
-                let mut codes: Vec<String> = committed.keys().cloned().collect();
-                if let Some(p) = &plan {
-                    codes.extend(p.lines.iter().map(|l| l.code.clone()));
-                }
-                codes.sort();
-                codes.dedup();
-                let mut rows: Vec<BudgetRow> = codes
-                    .into_iter()
-                    .map(|code| {
-                        let budget = plan
-                            .as_ref()
-                            .and_then(|p| p.lines.iter().find(|l| l.code == code))
-                            .and_then(|l| l.budget_cents);
-                        let c = committed.get(&code).copied().unwrap_or(0);
-                        BudgetRow {
-                            label: names.get(&code).map(|n| n.0.clone()).unwrap_or_default(),
-                            instrument_code: Some(code),
-                            budget_cents: budget,
-                            committed_cents: c,
-                            remaining_cents: budget.map(|b| b - c),
-                            committed_percent: budget.and_then(|b| percent(c, b)),
-                        }
-                    })
-                    .collect();
-                let total: i64 = rows.iter().map(|r| r.committed_cents).sum();
-                let budget = plan.as_ref().and_then(|p| p.budget_cents);
-                rows.push(BudgetRow {
-                    instrument_code: None,
-                    label: "Summe".into(),
-                    budget_cents: budget,
-                    committed_cents: total,
-                    remaining_cents: budget.map(|b| b - total),
-                    committed_percent: budget.and_then(|b| percent(total, b)),
-                });
-                Ok(rows)
-            })
-        })
-        .await?;
+    let rows = state.db(move |store| Ok(reports::budget(store, year)?)).await?;
     answer(&req, &rows)
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct TargetGroupRow {
-    pub target_group: TargetGroup,
-    /// Entries of the year by customers of this group on the day of entry (cases).
-    pub entries: i64,
-    /// Share of all entries of the year, in percent.
-    pub share_percent: Option<f64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TargetGroupReport {
-    pub items: Vec<TargetGroupRow>,
 }
 
 /// Entries by target group
@@ -397,59 +173,9 @@ pub async fn target_group_report(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let rows = state
-        .db(move |store| {
-            store.read(|conn| {
-                let entries = reports::entry_target_groups(conn, year)?;
-                let total = entries.len() as i64;
-                let mut counts: HashMap<TargetGroup, i64> = HashMap::new();
-                for groups in entries.iter().flatten() {
-                    let groups: Vec<TargetGroup> = passgenau_store::codec::json_from_str(groups)?;
-                    for g in groups {
-                        *counts.entry(g).or_default() += 1;
-                    }
-                }
-                Ok(TargetGroup::ALL
-                    .iter()
-                    .map(|g| {
-                        let n = counts.get(g).copied().unwrap_or(0);
-                        TargetGroupRow {
-                            target_group: *g,
-                            entries: n,
-                            share_percent: percent(n, total),
-                        }
-                    })
-                    .collect::<Vec<_>>())
-            })
-        })
+        .db(move |store| Ok(reports::target_groups(store, year)?))
         .await?;
     answer(&req, &rows)
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OutcomeRow {
-    /// `null` on the total row.
-    pub instrument_code: Option<String>,
-    pub label: String,
-    /// Placements of the year (by budget year), any state.
-    pub placements: i64,
-    /// Entered the measure (started, completed, aborted).
-    pub starts: i64,
-    /// *Nicht-Antritte*: no-shows and declines.
-    pub non_starts: i64,
-    /// *Abbrüche*: aborted after the start.
-    pub drop_outs: i64,
-    pub completions: i64,
-    /// non_starts ÷ (starts + non_starts), percent.
-    pub non_start_rate: Option<f64>,
-    /// drop_outs ÷ starts, percent.
-    pub drop_out_rate: Option<f64>,
-    /// completions ÷ starts, percent.
-    pub completion_rate: Option<f64>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OutcomeReport {
-    pub items: Vec<OutcomeRow>,
 }
 
 /// Outcomes: starts, non-starts, drop-outs, completions
@@ -470,60 +196,7 @@ pub async fn outcome_report(
     caller.require(READERS)?;
     let year = q.year;
     check_year(year, "invalid_query")?;
-    let rows = state
-        .db(move |store| {
-            store.read(|conn| {
-                let names = instrument_names(conn)?;
-                let mut by_code: std::collections::BTreeMap<String, [i64; 5]> = Default::default();
-                for (code, status, n) in reports::status_counts(conn, year)? {
-                    let s: PlacementStatus = passgenau_store::codec::enum_from_str(&status)?;
-                    let e = by_code.entry(code).or_default();
-                    e[0] += n;
-                    match s {
-                        PlacementStatus::Started => e[1] += n,
-                        PlacementStatus::Completed => {
-                            e[1] += n;
-                            e[4] += n
-                        }
-                        PlacementStatus::Aborted => {
-                            e[1] += n;
-                            e[3] += n
-                        }
-                        PlacementStatus::NoShow | PlacementStatus::Declined => e[2] += n,
-                        _ => {}
-                    }
-                }
-                let row = |code: Option<String>, label: String, c: [i64; 5]| OutcomeRow {
-                    instrument_code: code,
-                    label,
-                    placements: c[0],
-                    starts: c[1],
-                    non_starts: c[2],
-                    drop_outs: c[3],
-                    completions: c[4],
-                    non_start_rate: percent(c[2], c[1] + c[2]),
-                    drop_out_rate: percent(c[3], c[1]),
-                    completion_rate: percent(c[4], c[1]),
-                };
-                let mut total = [0i64; 5];
-                let mut rows: Vec<OutcomeRow> = by_code
-                    .into_iter()
-                    .map(|(code, c)| {
-                        for (t, x) in total.iter_mut().zip(c) {
-                            *t += x;
-                        }
-                        row(
-                            Some(code.clone()),
-                            names.get(&code).map(|n| n.0.clone()).unwrap_or_default(),
-                            c,
-                        )
-                    })
-                    .collect();
-                rows.push(row(None, "Summe".into(), total));
-                Ok(rows)
-            })
-        })
-        .await?;
+    let rows = state.db(move |store| Ok(reports::outcomes(store, year)?)).await?;
     answer(&req, &rows)
 }
 
@@ -547,7 +220,7 @@ pub async fn utilisation_chart(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let (offers, names) = state
-        .db(move |store| store.read(|conn| Ok((reports::offer_use(conn, year)?, instrument_names(conn)?))))
+        .db(move |store| Ok(reports::chart_data(store, year)?))
         .await?;
     // take-up per instrument, counted as the utilisation report counts it per offer
     let mut per: std::collections::BTreeMap<String, (i64, i64)> = Default::default();

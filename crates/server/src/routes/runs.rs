@@ -11,21 +11,17 @@ use passgenau_allocation::cohort::ProposalExplanation;
 use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, ProposalId, RunId};
 use passgenau_domain::status::{ProposalDecision, RunStatus};
 use passgenau_domain::FieldError;
-use passgenau_store::allocations::Source;
-use passgenau_store::audit::{self, Action};
-use passgenau_store::runs::{self, ProposalRecord, RunRow};
-use passgenau_store::{instruments, StoreError};
+use passgenau_store::runs::{ProposalRecord, RunRow};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{audit_entries, today};
+use super::today;
+use crate::app::cohort_runs::{self, RunRequest};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{check_fields, missing, ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{route_of, ApiJson, Pagination};
-use crate::services::cohort_runs::{RunRequest, MAX_RUN_CUSTOMERS};
-use crate::services::placements;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -155,53 +151,9 @@ pub async fn create_run(
     ApiJson(body): ApiJson<RunRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
-    let mut errors = Vec::new();
-    match (&body.customer_ids, &body.filter) {
-        (None, None) => errors.push(FieldError::new("customer_ids", "give customer_ids or a filter")),
-        (Some(ids), _) if ids.is_empty() || ids.len() > MAX_RUN_CUSTOMERS => errors.push(FieldError::new(
-            "customer_ids",
-            format!("1 to {MAX_RUN_CUSTOMERS} IDs"),
-        )),
-        _ => {}
-    }
-    if body
-        .instrument_codes
-        .as_ref()
-        .is_some_and(|c| c.is_empty() || c.len() > 100)
-    {
-        errors.push(FieldError::new(
-            "instrument_codes",
-            "1 to 100 codes, or leave it out",
-        ));
-    }
-    if body
-        .filter
-        .as_ref()
-        .and_then(|f| f.district.as_ref())
-        .is_some_and(|d| d.chars().count() > 100)
-    {
-        errors.push(FieldError::new("filter.district", "at most 100 characters"));
-    }
-    check_fields(errors)?;
-    let id = passgenau_domain::ids::new_id();
-    let request = serde_json::to_string(&body).map_err(|_| ApiError::internal())?;
-    state
-        .db(move |store| {
-            store.write(|conn| {
-                if let Some(codes) = &body.instrument_codes {
-                    for (i, code) in codes.iter().enumerate() {
-                        if let Err(StoreError::NotFound) = instruments::get(conn, code) {
-                            return Err(ApiError::validation(vec![FieldError::new(
-                                format!("instrument_codes[{i}]"),
-                                "unknown instrument",
-                            )]));
-                        }
-                    }
-                }
-                runs::create(conn, id, &request, &caller.username)?;
-                Ok(())
-            })
-        })
+    cohort_runs::precheck(&body)?;
+    let id = state
+        .db(move |store| Ok(cohort_runs::queue(store, &caller, &body)?))
         .await?;
     state.run_signal.notify();
     Ok(HttpResponse::Accepted()
@@ -228,13 +180,7 @@ pub async fn get_run(
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let id = id.into_inner();
-    let run = state
-        .db(move |store| {
-            store
-                .read(|conn| runs::get(conn, id))
-                .map_err(missing("allocation run"))
-        })
-        .await?;
+    let run = state.db(move |store| Ok(cohort_runs::get(store, id)?)).await?;
     // the run changes while it runs: its ETag is a digest of what is shown
     let body = serde_json::to_vec(&run_response(&run)?).map_err(|_| ApiError::internal())?;
     let etag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&body))[..32]);
@@ -266,19 +212,10 @@ pub async fn list_proposals(
     let route = route_of(&req);
     let list = state
         .db_audited(move |store, audit| {
-            store.read(|conn| {
-                runs::get(conn, id).map_err(missing("allocation run"))?;
-                let page = runs::proposals(conn, id, &page)?;
-                audit.reads(
-                    store,
-                    &caller,
-                    &route,
-                    page.items.iter().map(|p| (Some(p.customer_id), None)),
-                );
-                Ok(ProposalList {
-                    items: page.items.iter().map(proposal_response).collect(),
-                    next_cursor: page.next,
-                })
+            let page = cohort_runs::proposals(store, audit, &caller, &route, id, &page)?;
+            Ok(ProposalList {
+                items: page.items.iter().map(proposal_response).collect(),
+                next_cursor: page.next,
             })
         })
         .await?;
@@ -329,52 +266,17 @@ pub async fn decide(
     let rules = state.rules.clone();
     let decided = state
         .db(move |store| {
-            store.write(|conn| {
-                let p = runs::proposal(conn, run_id, proposal_id).map_err(missing("proposal"))?;
-                if p.decision != ProposalDecision::Pending {
-                    return Err(ApiError::conflict(
-                        "already_decided",
-                        "this proposal was decided already",
-                    ));
-                }
-                let allocation = if body.accept {
-                    let rec = placements::reserve(
-                        conn,
-                        &rules,
-                        &caller,
-                        &route,
-                        &placements::Request {
-                            customer_id: p.customer_id,
-                            offer_id: p.offer_id,
-                            note: Some(format!("accepted from cohort run {run_id}")),
-                            override_reason: None,
-                            source: Source::Cohort,
-                        },
-                        today(),
-                    )?;
-                    Some(rec.meta.id)
-                } else {
-                    audit::append(
-                        conn,
-                        &audit_entries(&caller, Action::Update, &route, [(Some(p.customer_id), None)]),
-                    )?;
-                    None
-                };
-                let decision = if body.accept {
-                    ProposalDecision::Accepted
-                } else {
-                    ProposalDecision::Rejected
-                };
-                runs::decide(
-                    conn,
-                    proposal_id,
-                    decision,
-                    reason.as_deref(),
-                    &caller.username,
-                    allocation,
-                )?;
-                Ok(runs::proposal(conn, run_id, proposal_id)?)
-            })
+            Ok(cohort_runs::decide(
+                store,
+                &rules,
+                &caller,
+                &route,
+                run_id,
+                proposal_id,
+                body.accept,
+                reason.as_deref(),
+                today(),
+            )?)
         })
         .await?;
     state.availability.invalidate();

@@ -4,16 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post};
 use actix_web::{web, HttpResponse};
 use passgenau_domain::ids::{ProviderId, UserId};
-use passgenau_domain::user::{valid_username, Role, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
-use passgenau_domain::FieldError;
-use passgenau_store::users::{self as repo, UserRecord};
-use passgenau_store::{providers, Store};
+use passgenau_domain::user::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::{hash_password, verify_password, Caller, ANY_ROLE};
-use crate::error::{check_fields, ApiError, ApiResult, Problem};
+use crate::app::users;
+use crate::auth::{Caller, ANY_ROLE};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 
@@ -89,30 +87,7 @@ pub async fn login(
         .unwrap_or_else(|| "unknown".into());
     let username: String = body.username.chars().take(64).collect();
     let user = state
-        .db(move |store| {
-            let since = passgenau_store::records::now() - chrono::Duration::seconds(LOGIN_WINDOW_SECONDS);
-            let (by_user, by_address) =
-                store.read(|conn| repo::recent_failures(conn, &username, &address, since))?;
-            if by_user >= MAX_FAILURES_PER_USER || by_address >= MAX_FAILURES_PER_ADDRESS {
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "too many failed logins: wait before trying again",
-                )
-                .with_header(
-                    actix_web::http::header::RETRY_AFTER,
-                    LOGIN_WINDOW_SECONDS.to_string(),
-                ));
-            }
-            let user = if body.password.len() > MAX_PASSWORD_LEN {
-                None
-            } else {
-                store.read(|conn| repo::by_username(conn, &username))?
-            };
-            let ok = verify_password(&body.password, user.as_ref().map(|u| u.password_hash.as_str()));
-            store.read(|conn| repo::record_attempt(conn, &username, &address, ok))?;
-            Ok(user.filter(|_| ok))
-        })
+        .db(move |store| Ok(users::login(store, &username, &body.password, &address)?))
         .await?
         .ok_or_else(invalid_credentials)?;
     let token = state.tokens.issue(&user.username, user.role, user.provider_id)?;
@@ -123,15 +98,6 @@ pub async fn login(
         role: user.role,
     }))
 }
-
-/// Failed logins are counted over this window (seconds).
-pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;
-/// Guessing one account's password from one address stops after this many failures in
-/// the window (per user *and* address, so nobody can lock a colleague out from elsewhere).
-pub const MAX_FAILURES_PER_USER: i64 = 5;
-/// One address trying many accounts stops after this many failures in the window. Set
-/// high: a whole office may reach the server through one proxy address.
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 100;
 
 fn invalid_credentials() -> ApiError {
     ApiError::new(
@@ -177,7 +143,15 @@ pub async fn create_user(
 ) -> ApiResult<HttpResponse> {
     caller.require(&[Role::Admin])?;
     let user = state
-        .db(move |store| add_user(store, &body.username, &body.password, body.role, body.provider_id))
+        .db(move |store| {
+            Ok(users::add(
+                store,
+                &body.username,
+                &body.password,
+                body.role,
+                body.provider_id,
+            )?)
+        })
         .await?;
     Ok(HttpResponse::Created().json(UserResponse {
         id: user.id,
@@ -186,59 +160,4 @@ pub async fn create_user(
         provider_id: user.provider_id,
         created_at: user.created_at,
     }))
-}
-
-/// Creates a user after checking every field; shared by the API and `passgenau user add`.
-pub fn add_user(
-    store: &Store,
-    username: &str,
-    password: &str,
-    role: Role,
-    provider_id: Option<ProviderId>,
-) -> ApiResult<UserRecord> {
-    let mut errors = Vec::new();
-    if !valid_username(username) {
-        errors.push(FieldError::new(
-            "username",
-            "3–64 characters: letters, digits, '.', '_', '-', '@'",
-        ));
-    }
-    let chars = password.chars().count();
-    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&chars) {
-        errors.push(FieldError::new(
-            "password",
-            format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
-        ));
-    }
-    match (role, provider_id) {
-        (Role::Provider, None) => {
-            errors.push(FieldError::new("provider_id", "required for the role provider"))
-        }
-        (r, Some(_)) if r != Role::Provider => {
-            errors.push(FieldError::new("provider_id", "only the role provider has one"))
-        }
-        _ => {}
-    }
-    check_fields(errors)?;
-    let hash = hash_password(password)?;
-    store.write(|conn| {
-        if let Some(pid) = provider_id {
-            if !providers::exists(conn, pid)? {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    "provider_id",
-                    "unknown provider",
-                )]));
-            }
-        }
-        let user = UserRecord {
-            id: passgenau_domain::ids::new_id(),
-            username: username.to_string(),
-            password_hash: hash,
-            role,
-            provider_id,
-            created_at: passgenau_store::records::now(),
-        };
-        repo::insert(conn, &user)?;
-        Ok(user)
-    })
 }

@@ -4,8 +4,8 @@
 //! [`SNAPSHOT_TTL`] old: a recommendation may show a place that was taken a moment ago,
 //! which is harmless because reserving checks capacity again inside its transaction.
 //! When it expires, one request loads the next while the others keep ranking against the
-//! previous one (for at most [`SNAPSHOT_MAX_AGE`]): a reload under the lock stalled every
-//! recommendation of the instance once a second.
+//! previous one (for at most [`SNAPSHOT_MAX_AGE`]): a reload under the lock would stall
+//! every recommendation of the instance once a second.
 
 use passgenau_domain::ids::OfferId;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,7 +33,7 @@ type Candidates<'a> = Vec<passgenau_allocation::Candidate<'a>>;
 self_cell::self_cell!(
     /// The snapshot's offers and the engine's view of all of them, borrowed from them and
     /// made once when the snapshot is taken: building the 2,000 candidates on every
-    /// recommendation was ≈ 5 % of its CPU in profiles.
+    /// recommendation would take ≈ 5 % of its CPU in profiles.
     struct Offers {
         owner: Entries,
         #[covariant]

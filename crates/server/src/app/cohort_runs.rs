@@ -18,11 +18,13 @@ use passgenau_domain::eligibility::RuleBook;
 use passgenau_domain::{target_groups, TargetGroup};
 use passgenau_store::customers::{CustomerFilter, CustomerRecord};
 use passgenau_store::runs::{self, Outcome, ProposalRecord};
-use passgenau_store::{allocations, customers, households, plans, DbConnection, Page, Store};
+use passgenau_store::{
+    allocations, customers, households, plans, Access, DbConnection, Page, Personal, Store,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::services::offer_snapshot::Snapshot;
+use crate::app::offer_snapshot::Snapshot;
 
 /// A run whose worker has not reported for this long is taken over.
 pub const STALE_AFTER: Duration = Duration::from_secs(60);
@@ -140,7 +142,7 @@ pub fn start_worker(
                         - chrono::Duration::from_std(STALE_AFTER).unwrap_or_default();
                     // the worker's writes (this claim, heartbeats, hand-backs) queue with
                     // the instance's other writers (`Store::write`): past the queue,
-                    // SQLite's busy handler lost to them and the claim failed as locked
+                    // SQLite's busy handler loses to them and the claim fails as locked
                     match store.write(|conn| runs::claim(conn, stale)) {
                         Ok(Some(run)) => {
                             let (Ok(id), Some(claim)) = (run.id.parse::<RunId>(), run.claim.clone()) else {
@@ -253,9 +255,23 @@ pub fn execute(
     let today = chrono::Utc::now().date_naive();
     let day = req.as_of.unwrap_or(today);
     let err = |e: passgenau_store::StoreError| e.to_string();
+    let mut audit = passgenau_store::personal::PendingAudit::default();
     let (contexts, snapshot) = store
         .read(|conn| {
-            Ok::<_, passgenau_store::StoreError>((load_cohort(conn, req, day)?, Snapshot::load(conn, day)?))
+            // the run reads the cohort's records on behalf of the person who asked for it
+            let creator = runs::get(conn, run_id)?.created_by;
+            let access = Access {
+                actor: creator,
+                role: "cohort_run".into(),
+                action: passgenau_store::audit::Action::Read,
+                route: format!("cohort run {run_id}"),
+            };
+            let mut reads = Reads {
+                access: &access,
+                pending: &mut audit,
+            };
+            let cohort = load_cohort(conn, req, day, &mut reads)?;
+            Ok::<_, passgenau_store::StoreError>((cohort, Snapshot::load(conn, day)?))
         })
         .map_err(err)?;
     let mut offers = snapshot.candidates(|d| {
@@ -314,10 +330,27 @@ pub fn execute(
         .write(|conn| -> Result<(), passgenau_store::StoreError> {
             // the claim first: a run handed on meanwhile stores nothing
             runs::finish(conn, run_id, claim, &outcome)?;
+            // the reads of the cohort's records, with the proposals made of them
+            audit.append(conn)?;
             runs::insert_proposals(conn, &proposals)
         })
         .map_err(err)?;
     Ok(Some(outcome))
+}
+
+/// The run's reads of people's records; their audit entries are appended with the
+/// proposals, in the transaction that stores them.
+struct Reads<'a> {
+    access: &'a Access,
+    pending: &'a mut passgenau_store::personal::PendingAudit,
+}
+
+impl Reads<'_> {
+    fn open<T: passgenau_store::Subjects>(&mut self, sealed: Personal<T>) -> T {
+        let (value, pending) = sealed.open_pending(self.access);
+        self.pending.join(pending);
+        value
+    }
 }
 
 /// The customers of a run as the rules judge them, in ID order: the listed ones, or
@@ -326,9 +359,10 @@ fn load_cohort(
     conn: &mut DbConnection,
     req: &RunRequest,
     day: NaiveDate,
+    reads: &mut Reads<'_>,
 ) -> Result<Vec<CustomerContext>, passgenau_store::StoreError> {
     let mut records: Vec<CustomerRecord> = match &req.customer_ids {
-        Some(ids) => customers::get_many(conn, ids)?,
+        Some(ids) => reads.open(customers::get_many(conn, ids)?),
         None => {
             let filter = CustomerFilter {
                 district: req.filter.as_ref().and_then(|f| f.district.clone()),
@@ -340,7 +374,7 @@ fn load_cohort(
                 after: None,
             };
             loop {
-                let p = customers::list(conn, &filter, &page)?;
+                let p = reads.open(customers::list(conn, &filter, &page)?);
                 all.extend(p.items);
                 match p.next {
                     Some(n) if all.len() < MAX_RUN_CUSTOMERS => page.after = Some(n),
@@ -406,4 +440,153 @@ fn budget_caps(
         }
     }
     Ok(budgets)
+}
+
+// The use cases of `/allocation-runs`: each owns its transaction.
+
+/// What a run request must hold beyond its shape.
+pub fn precheck(req: &RunRequest) -> crate::app::AppResult<()> {
+    use passgenau_domain::FieldError;
+    let mut errors = Vec::new();
+    match (&req.customer_ids, &req.filter) {
+        (None, None) => errors.push(FieldError::new("customer_ids", "give customer_ids or a filter")),
+        (Some(ids), _) if ids.is_empty() || ids.len() > MAX_RUN_CUSTOMERS => errors.push(FieldError::new(
+            "customer_ids",
+            format!("1 to {MAX_RUN_CUSTOMERS} IDs"),
+        )),
+        _ => {}
+    }
+    if req
+        .instrument_codes
+        .as_ref()
+        .is_some_and(|c| c.is_empty() || c.len() > 100)
+    {
+        errors.push(FieldError::new(
+            "instrument_codes",
+            "1 to 100 codes, or leave it out",
+        ));
+    }
+    if req
+        .filter
+        .as_ref()
+        .and_then(|f| f.district.as_ref())
+        .is_some_and(|d| d.chars().count() > 100)
+    {
+        errors.push(FieldError::new("filter.district", "at most 100 characters"));
+    }
+    crate::app::error::check_fields(errors)
+}
+
+/// Queues a run of known instruments; the worker takes it up.
+pub fn queue(store: &Store, caller: &crate::auth::Caller, req: &RunRequest) -> crate::app::AppResult<RunId> {
+    use crate::app::AppError;
+    let id = passgenau_domain::ids::new_id();
+    let request = serde_json::to_string(req).expect("requests serialise");
+    store.write(|conn| {
+        if let Some(codes) = &req.instrument_codes {
+            for (i, code) in codes.iter().enumerate() {
+                if let Err(passgenau_store::StoreError::NotFound) =
+                    passgenau_store::instruments::get(conn, code)
+                {
+                    return Err(AppError::invalid(
+                        format!("instrument_codes[{i}]"),
+                        "unknown instrument",
+                    ));
+                }
+            }
+        }
+        runs::create(conn, id, &request, &caller.username)?;
+        Ok(id)
+    })
+}
+
+/// A run's state.
+pub fn get(store: &Store, id: RunId) -> crate::app::AppResult<runs::RunRow> {
+    store.read(|conn| runs::get(conn, id).map_err(crate::app::error::missing("allocation run")))
+}
+
+/// A page of a run's proposals; the customers named are audited as read.
+pub fn proposals(
+    store: &Store,
+    audit: &mut crate::state::Audited,
+    caller: &crate::auth::Caller,
+    route: &str,
+    id: RunId,
+    page: &Page,
+) -> crate::app::AppResult<passgenau_store::PageOf<ProposalRecord>> {
+    store.read(|conn| {
+        drop(runs::get(conn, id).map_err(crate::app::error::missing("allocation run"))?);
+        let page = runs::proposals(conn, id, page)?;
+        audit.reads(
+            store,
+            caller,
+            route,
+            page.items.iter().map(|p| (Some(p.customer_id), None)),
+        );
+        Ok(page)
+    })
+}
+
+/// A person decides a proposal (invariant 5): accepting reserves the place through the
+/// online placement (capacity, budget and eligibility judged again); rejecting records
+/// the reason.
+#[allow(clippy::too_many_arguments)]
+pub fn decide(
+    store: &Store,
+    rules: &RuleBook,
+    caller: &crate::auth::Caller,
+    route: &str,
+    run_id: RunId,
+    proposal_id: passgenau_domain::ids::ProposalId,
+    accept: bool,
+    reason: Option<&str>,
+    today: NaiveDate,
+) -> crate::app::AppResult<ProposalRecord> {
+    use crate::app::{placements, AppError};
+    use passgenau_domain::status::ProposalDecision;
+    use passgenau_store::audit::{self, Action};
+    store.write(|conn| {
+        let p = runs::proposal(conn, run_id, proposal_id).map_err(crate::app::error::missing("proposal"))?;
+        if p.decision != ProposalDecision::Pending {
+            return Err(AppError::conflict(
+                "already_decided",
+                "this proposal was decided already",
+            ));
+        }
+        let allocation = if accept {
+            let rec = placements::reserve(
+                conn,
+                rules,
+                caller,
+                route,
+                &placements::Request {
+                    customer_id: p.customer_id,
+                    offer_id: p.offer_id,
+                    note: Some(format!("accepted from cohort run {run_id}")),
+                    override_reason: None,
+                    source: passgenau_store::allocations::Source::Cohort,
+                },
+                today,
+            )?;
+            Some(rec.meta.id)
+        } else {
+            audit::append(
+                conn,
+                &crate::app::audit::audit_entries(
+                    caller,
+                    Action::Update,
+                    route,
+                    [(Some(p.customer_id), None)],
+                ),
+            )?;
+            None
+        };
+        let decision = if accept {
+            ProposalDecision::Accepted
+        } else {
+            ProposalDecision::Rejected
+        };
+        runs::decide(conn, proposal_id, decision, reason, &caller.username, allocation)?;
+        Ok(runs::proposal(conn, run_id, proposal_id)?)
+    })
 }

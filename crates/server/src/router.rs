@@ -1,4 +1,4 @@
-//! The actix application: routes, CORS, error handlers, limits.
+//! The actix application: the documented routes, CORS, error handlers, limits.
 
 use actix_cors::Cors;
 use actix_web::body::MessageBody;

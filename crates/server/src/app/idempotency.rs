@@ -6,8 +6,8 @@ use actix_web::http::StatusCode;
 use passgenau_store::{idempotency, DbConnection};
 use sha2::{Digest, Sha256};
 
+use crate::app::error::AppError;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
 
 /// A saved or fresh answer: status and JSON body.
 pub struct Answer {
@@ -35,25 +35,24 @@ pub fn hash(body: &[u8]) -> String {
 }
 
 /// Runs `create` unless the key was seen; must be called inside a write transaction.
-pub fn run(
+pub fn run<E>(
     conn: &mut DbConnection,
     caller: &Caller,
     route: &str,
     key: Option<&str>,
     request_hash: &str,
-    create: impl FnOnce(&mut DbConnection) -> ApiResult<Answer>,
-) -> ApiResult<Answer> {
+    create: impl FnOnce(&mut DbConnection) -> Result<Answer, E>,
+) -> Result<Answer, E>
+where
+    E: From<passgenau_store::StoreError> + From<AppError>,
+{
     let Some(key) = key else {
         return create(conn);
     };
     idempotency::lock_key(conn, &caller.username, route, key)?;
     if let Some(saved) = idempotency::find(conn, &caller.username, route, key)? {
         if saved.request_hash != request_hash {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "this Idempotency-Key was used with another body",
-            ));
+            return Err(AppError::KeyReused.into());
         }
         return Ok(Answer {
             status: u16::try_from(saved.status_code).unwrap_or(200),

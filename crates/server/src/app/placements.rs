@@ -17,9 +17,9 @@ use passgenau_store::offers::OfferRecord;
 use passgenau_store::providers::ProviderRecord;
 use passgenau_store::{customers, households, offers, plans, providers, waitlist, DbConnection, Meta};
 
+use crate::app::audit::{access, audit_entries};
+use crate::app::error::{missing, AppError, AppResult};
 use crate::auth::Caller;
-use crate::error::{missing, ApiError, ApiResult};
-use crate::services::audit::audit_entries;
 
 /// What a placement request asks for.
 #[derive(Debug, Clone)]
@@ -41,31 +41,26 @@ pub fn reserve(
     route: &str,
     req: &Request,
     today: NaiveDate,
-) -> ApiResult<AllocationRecord> {
-    let customer = customers::get(conn, req.customer_id).map_err(missing("customer"))?;
+) -> AppResult<AllocationRecord> {
+    let sealed = customers::get(conn, req.customer_id).map_err(missing("customer"))?;
     // lock first, then read the offer: its status and places are then current
     allocations::lock_offer(conn, req.offer_id)?;
     let offer = offers::get(conn, req.offer_id).map_err(missing("offer"))?;
     let provider = providers::get(conn, offer.data.provider_id)?;
-    let rec = place_locked(conn, rules, caller, req, &customer, &offer, &provider, today)
-        .map_err(ApiError::from)?;
-    audit::append(
-        conn,
-        &audit_entries(
-            caller,
-            Action::Create,
-            route,
-            [(Some(customer.meta.id), customer.household_id)],
-        ),
-    )?;
-    Ok(rec)
+    // the placement's creation is the audited access to the customer's record
+    sealed.change(conn, &access(caller, Action::Create, route), |conn, customer| {
+        let rec = place_locked(conn, rules, caller, req, &customer, &offer, &provider, today)
+            .map_err(AppError::from)?;
+        Ok::<_, AppError>((rec, None))
+    })
 }
 
 /// Why [`place_locked`] placed nobody: the decision's refusal, or a failure of the store.
+/// The promotion tells them apart; everyone else answers [`AppError::Refused`].
 #[derive(Debug)]
 pub enum PlaceError {
     Refused(Refusal),
-    Failed(ApiError),
+    Failed(AppError),
 }
 
 impl From<passgenau_store::StoreError> for PlaceError {
@@ -74,35 +69,12 @@ impl From<passgenau_store::StoreError> for PlaceError {
     }
 }
 
-impl From<PlaceError> for ApiError {
+impl From<PlaceError> for AppError {
     fn from(e: PlaceError) -> Self {
         match e {
             PlaceError::Failed(e) => e,
-            PlaceError::Refused(r) => refusal(r),
+            PlaceError::Refused(r) => AppError::Refused(r),
         }
-    }
-}
-
-/// The problem a refusal answers with (the contract's codes).
-pub fn refusal(r: Refusal) -> ApiError {
-    match r {
-        Refusal::OfferClosed => ApiError::conflict("offer_closed", "the offer is closed or over"),
-        Refusal::AlreadyAllocated => ApiError::conflict(
-            "already_allocated",
-            "the customer already holds an active placement in this offer",
-        ),
-        Refusal::Referral(reasons) => ApiError::referral_required(reasons),
-        Refusal::NotEligible(reasons) => ApiError::not_eligible(reasons),
-        Refusal::CapacityExhausted => ApiError::conflict("capacity_exhausted", "the offer has no free place"),
-        Refusal::BudgetExhausted {
-            year,
-            code,
-            committed_cents,
-            budget_cents,
-        } => ApiError::conflict(
-            "budget_exhausted",
-            format!("the {year} budget of {code} is committed ({committed_cents} of {budget_cents} cents)"),
-        ),
     }
 }
 
@@ -211,11 +183,11 @@ pub fn visible(
     conn: &mut DbConnection,
     caller: &Caller,
     id: PlacementId,
-) -> ApiResult<(AllocationRecord, OfferRecord)> {
+) -> AppResult<(AllocationRecord, OfferRecord)> {
     let rec = allocations::get(conn, id).map_err(missing("placement"))?;
     let offer = offers::get(conn, rec.offer_id)?;
     if caller.role == Role::Provider && caller.provider_id != Some(offer.data.provider_id) {
-        return Err(ApiError::not_found("placement"));
+        return Err(AppError::NotFound("placement"));
     }
     Ok((rec, offer))
 }
@@ -238,29 +210,25 @@ pub fn transition(
     id: PlacementId,
     mv: &Move,
     today: NaiveDate,
-) -> ApiResult<AllocationRecord> {
+) -> AppResult<AllocationRecord> {
     let (before, _) = visible(conn, caller, id)?;
     allocations::lock_offer(conn, before.offer_id)?;
     // re-read under the lock: another instance may have moved it meanwhile
     let (current, offer) = visible(conn, caller, id)?;
     check_transition(current.status, mv.to, caller.role).map_err(|e| match e {
-        TransitionError::Invalid { from, to } => ApiError::conflict(
+        TransitionError::Invalid { from, to } => AppError::conflict(
             "invalid_transition",
             format!("a placement cannot go from {} to {}", from.as_str(), to.as_str()),
         ),
-        TransitionError::WrongRole { to, allowed } => ApiError::new(
-            actix_web::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "only {} may move a placement to {}",
-                allowed
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                to.as_str()
-            ),
-        ),
+        TransitionError::WrongRole { to, allowed } => AppError::Forbidden(format!(
+            "only {} may move a placement to {}",
+            allowed
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            to.as_str()
+        )),
     })?;
     let on = mv.on.unwrap_or(today);
     let correction = is_correction(current.status, mv.to);
@@ -269,10 +237,10 @@ pub fn transition(
             return Err(date_error("a correction names the right day"));
         }
         if mv.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-            return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
+            return Err(AppError::invalid(
                 "reason",
                 "a correction of a recorded day needs a reason",
-            )]));
+            ));
         }
     }
     let mut next = current.clone();
@@ -304,7 +272,8 @@ pub fn transition(
             }
             next.started_on = Some(on);
             // the target groups on the day of entry, as the entry statistics count them
-            let customer = customers::get(conn, current.customer_id)?;
+            let customer = customers::get(conn, current.customer_id)?
+                .open_in(conn, &access(caller, Action::Read, route))?;
             let household = match customer.household_id {
                 Some(h) => households::members(conn, h)?,
                 None => Vec::new(),
@@ -365,8 +334,8 @@ pub fn transition(
     Ok(next)
 }
 
-fn date_error(message: &str) -> ApiError {
-    ApiError::validation(vec![passgenau_domain::FieldError::new("on", message)])
+fn date_error(message: &str) -> AppError {
+    AppError::invalid("on", message)
 }
 
 /// Gives a freed place to the first waiting customer who is eligible (invariant 5: the
@@ -378,11 +347,12 @@ pub fn promote_waitlist(
     caller: &Caller,
     offer: &OfferRecord,
     today: NaiveDate,
-) -> ApiResult<Option<AllocationRecord>> {
+) -> AppResult<Option<AllocationRecord>> {
     let provider = providers::get(conn, offer.data.provider_id)?;
     let now = passgenau_store::records::now();
+    let read = access(caller, Action::Read, "waiting list promotion");
     for entry in waitlist::waiting(conn, offer.meta.id)? {
-        let customer = customers::get(conn, entry.customer_id)?;
+        let customer = customers::get(conn, entry.customer_id)?.open_in(conn, &read)?;
         let req = Request {
             customer_id: entry.customer_id,
             offer_id: offer.meta.id,
@@ -410,4 +380,215 @@ pub fn promote_waitlist(
         }
     }
     Ok(None)
+}
+
+// The use cases of `/allocations` and the waiting lists: each owns its transaction.
+
+/// The participants' records of active placements, for a provider (sealed: the caller
+/// opens them with the audit of its access); `None` for other roles, who see customer IDs.
+fn participants(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    recs: &[AllocationRecord],
+) -> AppResult<Option<passgenau_store::Personal<Vec<CustomerRecord>>>> {
+    if caller.role != Role::Provider {
+        return Ok(None);
+    }
+    let ids: Vec<CustomerId> = recs
+        .iter()
+        .filter(|r| r.status.is_active())
+        .map(|r| r.customer_id)
+        .collect();
+    Ok(Some(customers::get_many(conn, &ids)?))
+}
+
+/// Who a provider sees in its placements, by customer (empty for other roles).
+pub type Participants = std::collections::HashMap<CustomerId, CustomerRecord>;
+
+fn by_customer(found: Option<Vec<CustomerRecord>>) -> Participants {
+    found.into_iter().flatten().map(|c| (c.meta.id, c)).collect()
+}
+
+/// Placements name people: the caller's read of them is audited (customer IDs for
+/// specialists, the participants' records for providers).
+fn audit_placements(
+    store: &passgenau_store::Store,
+    audit: &mut crate::state::Audited,
+    conn: &mut DbConnection,
+    caller: &Caller,
+    route: &str,
+    recs: &[AllocationRecord],
+) -> AppResult<Participants> {
+    if caller.role != Role::Provider {
+        audit.reads(
+            store,
+            caller,
+            route,
+            recs.iter().map(|r| (Some(r.customer_id), None)),
+        );
+    }
+    let read = access(caller, Action::Read, route);
+    let found = participants(conn, caller, recs)?.map(|p| audit.open(store, &read, p));
+    Ok(by_customer(found))
+}
+
+/// Reserves a place once per `Idempotency-Key` (a retry gets the first answer, which
+/// `render` makes of the placement).
+#[allow(clippy::too_many_arguments)]
+pub fn create(
+    store: &passgenau_store::Store,
+    rules: &RuleBook,
+    caller: &Caller,
+    route: &str,
+    key: Option<&str>,
+    request_hash: &str,
+    req: &Request,
+    today: NaiveDate,
+    render: impl FnOnce(&AllocationRecord) -> String,
+) -> AppResult<crate::app::idempotency::Answer> {
+    store.write(|conn| {
+        crate::app::idempotency::run(conn, caller, route, key, request_hash, |conn| {
+            let rec = reserve(conn, rules, caller, route, req, today)?;
+            Ok(crate::app::idempotency::Answer {
+                status: 201,
+                body: render(&rec),
+            })
+        })
+    })
+}
+
+/// A page of the placements the caller may see (a provider: its own offers').
+pub fn list(
+    store: &passgenau_store::Store,
+    audit: &mut crate::state::Audited,
+    caller: &Caller,
+    route: &str,
+    filter: &allocations::AllocationFilter,
+    page: &passgenau_store::Page,
+) -> AppResult<(passgenau_store::PageOf<AllocationRecord>, Participants)> {
+    store.read(|conn| {
+        let page = allocations::list(conn, filter, page)?;
+        let people = audit_placements(store, audit, conn, caller, route, &page.items)?;
+        Ok((page, people))
+    })
+}
+
+/// One placement the caller may see.
+pub fn get(
+    store: &passgenau_store::Store,
+    audit: &mut crate::state::Audited,
+    caller: &Caller,
+    route: &str,
+    id: PlacementId,
+) -> AppResult<(AllocationRecord, Participants)> {
+    store.read(|conn| {
+        let (rec, _) = visible(conn, caller, id)?;
+        let people = audit_placements(store, audit, conn, caller, route, std::slice::from_ref(&rec))?;
+        Ok((rec, people))
+    })
+}
+
+/// Moves a placement ([`transition`]) in a transaction of its own.
+pub fn make_move(
+    store: &passgenau_store::Store,
+    rules: &RuleBook,
+    caller: &Caller,
+    route: &str,
+    id: PlacementId,
+    mv: &Move,
+    today: NaiveDate,
+) -> AppResult<(AllocationRecord, Participants)> {
+    store.write(|conn| {
+        let rec = transition(conn, rules, caller, route, id, mv, today)?;
+        let found = match participants(conn, caller, std::slice::from_ref(&rec))? {
+            Some(p) => Some(p.open_in(conn, &access(caller, Action::Read, route))?),
+            None => None,
+        };
+        Ok((rec, by_customer(found)))
+    })
+}
+
+/// Puts a customer on an offer's waiting list when the offer is full
+/// ([`decision::may_wait`]); the entry and its position (1: next in line).
+pub fn wait(
+    store: &passgenau_store::Store,
+    caller: &Caller,
+    route: &str,
+    offer_id: OfferId,
+    customer_id: CustomerId,
+    today: NaiveDate,
+) -> AppResult<(waitlist::WaitlistEntry, i64)> {
+    use decision::WaitRefusal;
+    store.write(|conn| {
+        allocations::lock_offer(conn, offer_id)?;
+        let offer = offers::get(conn, offer_id).map_err(missing("offer"))?;
+        let sealed = customers::get(conn, customer_id).map_err(missing("customer"))?;
+        sealed.change(conn, &access(caller, Action::Create, route), |conn, customer| {
+            let holds_place = allocations::has_active(conn, customer.meta.id, offer_id)?;
+            let occupied = allocations::count_active(conn, offer_id)?;
+            decision::may_wait(&offer.data, holds_place, occupied, today).map_err(|r| match r {
+                WaitRefusal::OfferClosed => AppError::conflict("offer_closed", "the offer is closed or over"),
+                WaitRefusal::AlreadyAllocated => {
+                    AppError::conflict("already_allocated", "the customer holds a place in this offer")
+                }
+                WaitRefusal::PlacesAvailable => AppError::conflict(
+                    "places_available",
+                    "the offer has a free place: reserve it with POST /allocations",
+                ),
+            })?;
+            let entry = waitlist::WaitlistEntry {
+                id: passgenau_domain::ids::new_id(),
+                offer_id,
+                customer_id: customer.meta.id,
+                status: passgenau_domain::status::WaitlistStatus::Waiting,
+                allocation_id: None,
+                created_by: caller.username.clone(),
+                created_at: passgenau_store::records::now(),
+            };
+            waitlist::add(conn, &entry)?;
+            let position = waitlist::waiting(conn, offer_id)?.len() as i64;
+            Ok(((entry, position), None))
+        })
+    })
+}
+
+/// An offer's waiting list, next in line first; the customers named are audited as read.
+pub fn waiting(
+    store: &passgenau_store::Store,
+    audit: &mut crate::state::Audited,
+    caller: &Caller,
+    route: &str,
+    offer_id: OfferId,
+) -> AppResult<Vec<waitlist::WaitlistEntry>> {
+    store.read(|conn| {
+        drop(offers::get(conn, offer_id).map_err(missing("offer"))?);
+        let entries = waitlist::waiting(conn, offer_id)?;
+        audit.reads(
+            store,
+            caller,
+            route,
+            entries.iter().map(|e| (Some(e.customer_id), None)),
+        );
+        Ok(entries)
+    })
+}
+
+/// Counts per offer, as [`free_places`] gives them.
+pub type Counts = std::collections::HashMap<OfferId, i64>;
+
+/// A page of the open offers that have not ended on `today`, with their active
+/// placements and waiting customers (no people named: counts only).
+pub fn free_places(
+    store: &passgenau_store::Store,
+    filter: &passgenau_store::offers::OfferFilter,
+    today: NaiveDate,
+    page: &passgenau_store::Page,
+) -> AppResult<(passgenau_store::PageOf<OfferRecord>, Counts, Counts)> {
+    store.read(|conn| {
+        let page = offers::list_running(conn, filter, today, page)?;
+        let ids: Vec<OfferId> = page.items.iter().map(|o| o.meta.id).collect();
+        let active = allocations::active_counts(conn, &ids)?;
+        let waiting = waitlist::waiting_counts(conn, &ids)?;
+        Ok((page, active, waiting))
+    })
 }

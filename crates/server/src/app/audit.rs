@@ -1,0 +1,48 @@
+//! The audit entries of an action on customers' and households' data (invariant 7): the
+//! routes and the services build them alike. A person's record itself comes sealed from
+//! the store ([`passgenau_store::Personal`]) and opens only with an [`Access`] from here.
+
+use passgenau_domain::ids::{CustomerId, HouseholdId};
+use passgenau_store::audit::{Action, AuditEntry};
+use passgenau_store::Access;
+
+use crate::auth::Caller;
+
+/// The caller's access through `route`, for opening sealed records.
+pub fn access(caller: &Caller, action: Action, route: &str) -> Access {
+    Access {
+        actor: caller.username.clone(),
+        role: caller.role.as_str().to_string(),
+        action,
+        route: route.to_string(),
+    }
+}
+
+/// Audit entries for one action on several customers/households.
+pub fn audit_entries(
+    caller: &Caller,
+    action: Action,
+    route: &str,
+    subjects: impl IntoIterator<Item = (Option<CustomerId>, Option<HouseholdId>)>,
+) -> Vec<AuditEntry> {
+    access(caller, action, route).entries(subjects)
+}
+
+/// A page of the audit log (admin).
+pub fn entries(
+    store: &passgenau_store::Store,
+    filter: &passgenau_store::audit::AuditFilter,
+    page: &passgenau_store::Page,
+) -> crate::app::AppResult<passgenau_store::PageOf<AuditEntry>> {
+    store.read(|conn| Ok(passgenau_store::audit::list(conn, filter, page)?))
+}
+
+/// Login attempts, newest first, at most `limit` (admin).
+pub fn logins(
+    store: &passgenau_store::Store,
+    username: Option<&str>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    limit: i64,
+) -> crate::app::AppResult<Vec<passgenau_store::users::Attempt>> {
+    store.read(|conn| Ok(passgenau_store::users::attempts(conn, username, since, limit)?))
+}

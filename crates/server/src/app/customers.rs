@@ -1,0 +1,184 @@
+//! Customers: create, read, list, update. Each use case owns its transaction; every read
+//! opens the sealed records with the caller's audited access, every change appends its
+//! entry in its own transaction.
+
+use chrono::NaiveDate;
+use passgenau_domain::household::HouseholdMember;
+use passgenau_domain::ids::{CustomerId, HouseholdId};
+use passgenau_domain::{CustomerData, FieldError, Validate};
+use passgenau_store::audit::{self, Action};
+use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
+use passgenau_store::{households, instruments, DbConnection, Meta, Page, PageOf, Store, StoreError};
+
+use crate::app::audit::{access, audit_entries};
+use crate::app::error::{check_fields, missing, AppError, AppResult};
+use crate::app::idempotency::{self, Answer};
+use crate::auth::Caller;
+use crate::patch::MergePatch;
+use crate::state::Audited;
+
+/// A customer with the members of their household (the target groups read them).
+pub type WithHousehold = (CustomerRecord, Vec<HouseholdMember>);
+
+/// A page of customers with the members of their households, by household.
+pub type PageWithHouseholds = (
+    PageOf<CustomerRecord>,
+    std::collections::HashMap<HouseholdId, Vec<HouseholdMember>>,
+);
+
+/// What needs the day and the catalogue beside the record's own checks (`Validate`): no
+/// date of birth or prior participation in the future, prior participations of known
+/// instruments (each code looked up once).
+fn day_errors(conn: &mut DbConnection, data: &CustomerData, today: NaiveDate) -> AppResult<Vec<FieldError>> {
+    let mut codes: Vec<&str> = data
+        .prior_participations
+        .iter()
+        .map(|p| p.instrument_code.as_str())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut known = Vec::with_capacity(codes.len());
+    for code in codes {
+        match instruments::get(conn, code) {
+            Ok(_) => known.push(code),
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(data.validate_on(today, &|code| known.contains(&code)))
+}
+
+/// The checks that need no database, so a malformed record opens no transaction.
+pub fn precheck(data: &CustomerData, today: NaiveDate) -> AppResult<()> {
+    let mut errors = data.validate();
+    errors.extend(passgenau_domain::customer::check_not_future(
+        "date_of_birth",
+        data.date_of_birth,
+        today,
+    ));
+    check_fields(errors)
+}
+
+fn load_members(conn: &mut DbConnection, rec: &CustomerRecord) -> Result<Vec<HouseholdMember>, StoreError> {
+    match rec.household_id {
+        Some(h) => households::members(conn, h),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Records a new customer once per `Idempotency-Key` (a retry gets the first answer,
+/// which `render` makes of the record).
+#[allow(clippy::too_many_arguments)]
+pub fn create(
+    store: &Store,
+    caller: &Caller,
+    route: &str,
+    key: Option<&str>,
+    request_hash: &str,
+    data: CustomerData,
+    today: NaiveDate,
+    render: impl FnOnce(&CustomerRecord) -> String,
+) -> AppResult<Answer> {
+    store.write(|conn| {
+        idempotency::run(conn, caller, route, key, request_hash, |conn| {
+            check_fields(day_errors(conn, &data, today)?)?;
+            let rec = CustomerRecord {
+                meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
+                household_id: None,
+                data,
+            };
+            repo::insert(conn, &rec)?;
+            audit::append(
+                conn,
+                &audit_entries(caller, Action::Create, route, [(Some(rec.meta.id), None)]),
+            )?;
+            Ok(Answer {
+                status: 201,
+                body: render(&rec),
+            })
+        })
+    })
+}
+
+/// One customer, audited as read.
+pub fn get(
+    store: &Store,
+    audit: &mut Audited,
+    caller: &Caller,
+    route: &str,
+    id: CustomerId,
+) -> AppResult<WithHousehold> {
+    let read = access(caller, Action::Read, route);
+    store.read(|conn| {
+        let rec = audit.open(store, &read, repo::get(conn, id).map_err(missing("customer"))?);
+        let members = load_members(conn, &rec)?;
+        Ok((rec, members))
+    })
+}
+
+/// A page of customers, each audited as read (only those returned).
+pub fn list(
+    store: &Store,
+    audit: &mut Audited,
+    caller: &Caller,
+    route: &str,
+    filter: &CustomerFilter,
+    page: &Page,
+) -> AppResult<PageWithHouseholds> {
+    let read = access(caller, Action::Read, route);
+    store.read(|conn| {
+        let page = audit.open(store, &read, repo::list(conn, filter, page)?);
+        let hh: Vec<HouseholdId> = page.items.iter().filter_map(|c| c.household_id).collect();
+        let members = households::members_by_household(conn, &hh)?;
+        Ok((page, members))
+    })
+}
+
+/// Names of the top-level fields that differ between two versions of a record.
+fn changed_fields(before: &CustomerData, after: &CustomerData) -> String {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return String::new();
+    };
+    a.iter()
+        .filter(|(k, v)| b.get(*k) != Some(*v))
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Applies a merge patch to the current version (`if_match`: the versions the caller
+/// read, if it said); the result is validated as a whole. Audited as one update naming
+/// the changed fields.
+#[allow(clippy::too_many_arguments)]
+pub fn update(
+    store: &Store,
+    caller: &Caller,
+    route: &str,
+    id: CustomerId,
+    if_match: Option<&[i64]>,
+    patch: MergePatch<CustomerData>,
+    today: NaiveDate,
+) -> AppResult<WithHousehold> {
+    store.write(|conn| {
+        let sealed = repo::get(conn, id).map_err(missing("customer"))?;
+        sealed.change(conn, &access(caller, Action::Update, route), |conn, current| {
+            if if_match.is_some_and(|v| !v.contains(&current.meta.version)) {
+                return Err(AppError::Stale);
+            }
+            let data: CustomerData = patch.apply(&current.data)?;
+            let mut errors = data.validate();
+            errors.extend(day_errors(conn, &data, today)?);
+            check_fields(errors)?;
+            let fields = changed_fields(&current.data, &data);
+            let mut rec = current.clone();
+            rec.data = data;
+            rec.meta.version += 1;
+            rec.meta.updated_at = passgenau_store::records::now();
+            repo::update(conn, &rec, current.meta.version)?;
+            let members = load_members(conn, &rec)?;
+            Ok(((rec, members), Some(fields)))
+        })
+    })
+}

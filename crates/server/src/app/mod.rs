@@ -1,0 +1,27 @@
+//! The application layer: one module per use case, between the routes and the store.
+//!
+//! A use case loads what it needs in one transaction it owns (`Store::read` or
+//! `Store::write`), hands the facts to `domain` or `allocation` to decide (pure), has the
+//! store write the decision, and answers a typed result or an [`AppError`]. It knows no
+//! HTTP: the routes extract, authorise and map its answer (`routes/`), and nothing here
+//! imports them (`scripts/check-layers.sh`). People's records come sealed from the store
+//! (`passgenau_store::Personal`) and open only with an audited access ([`audit`]).
+
+pub mod audit;
+pub mod availability_cache;
+pub mod catalogue;
+pub mod cohort_runs;
+pub mod customers;
+pub mod engine;
+pub mod error;
+pub mod households;
+pub mod idempotency;
+pub mod offer_snapshot;
+pub mod offers;
+pub mod placements;
+pub mod plans;
+pub mod providers;
+pub mod reports;
+pub mod users;
+
+pub use error::{AppError, AppResult};
