@@ -31,13 +31,17 @@ fi
 seed_out=$("$old" --database-url "$url" seed demo --customers "$customers" 2>/dev/null)
 echo "$seed_out" | head -1
 export PASSGENAU_LOAD_PASSWORD=$(echo "$seed_out" | awk '$1 == "admin" {print $3}')
-if [ "$backend" = sqlite ]; then cp target/bench/pair.db target/bench/pair.seed.db; fi
+# the seed as it is on disk, WAL included, for each run to start from
+if [ "$backend" = sqlite ]; then
+  rm -rf target/bench/pair.seed && mkdir -p target/bench/pair.seed
+  cp target/bench/pair.db* target/bench/pair.seed/
+fi
 
 one() { # binary label
   local bin=$1 label=$2
   if [ "$backend" = sqlite ]; then
-    rm -f target/bench/pair.db-wal target/bench/pair.db-shm
-    cp target/bench/pair.seed.db target/bench/pair.db
+    rm -f target/bench/pair.db*
+    cp target/bench/pair.seed/* target/bench/
   fi
   PASSGENAU_LOG=warn "$bin" --database-url "$url" serve --bind 127.0.0.1:$port &
   local pid=$!

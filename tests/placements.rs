@@ -46,7 +46,8 @@ fn backdate(t: &TestApp, id: &str, day: &str) {
     t.state
         .store
         .write(|conn| {
-            let mut rec = passgenau_store::allocations::get(conn, id)?;
+            let mut rec =
+                passgenau_store::allocations::get(conn, id)?.open_in(conn, &common::test_access())?;
             let v = rec.verdict.as_mut().expect("a verdict");
             v.reference_day = day;
             v.decided_on = day;

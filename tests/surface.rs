@@ -231,3 +231,87 @@ async fn cli_user_add_then_login() {
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
     assert_eq!(login.body["role"], "provider");
 }
+
+/// The real binary with `PASSGENAU_LOG_FORMAT=json`: every request is one JSON log line
+/// with its `request_id`, method, route pattern, status and `duration_ms`, and none of 200
+/// customers' last names (created, read, listed and searched for) appears in the log
+/// (§ 35 SGB I: social data stays out of logs).
+#[test]
+fn json_logs_carry_the_request_and_name_nobody() {
+    use common::http::{free_port, request};
+    use std::time::{Duration, Instant};
+    let db = common::TestDb::new(Backend::Sqlite).unwrap();
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("server.log");
+    let addr = format!("127.0.0.1:{}", free_port());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_passgenau"))
+        .args(["serve", "--bind", &addr, "--workers", "2"])
+        .env("DATABASE_URL", &db.url)
+        .env("PASSGENAU_JWT_SECRET", common::TEST_SECRET)
+        .env("PASSGENAU_LOG", "info")
+        .env("PASSGENAU_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&addr).is_err()
+        || request(&addr, "GET", "/healthz", None, None).0 != 200
+    {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let tokens = passgenau_server::auth::Tokens::new(common::TEST_SECRET.as_bytes(), 3600);
+    let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let names: Vec<String> = (0..200).map(|i| format!("Qzname{i:03}x")).collect();
+    for (i, name) in names.iter().enumerate() {
+        let mut body = TestApp::customer_body(&format!("K-{i:04}"));
+        body["last_name"] = serde_json::Value::String(name.clone());
+        let (status, created) = request(&addr, "POST", "/api/v1/customers", Some(&ifk), Some(&body));
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let (status, _) = request(&addr, "GET", &format!("/api/v1/customers/{id}"), Some(&ifk), None);
+        assert_eq!(status, 200);
+        if i % 20 == 0 {
+            let (status, _) = request(
+                &addr,
+                "GET",
+                &format!("/api/v1/customers?last_name={name}"),
+                Some(&ifk),
+                None,
+            );
+            assert_eq!(status, 200);
+        }
+    }
+    // a refused body names its field, never the value sent
+    let mut bad = TestApp::customer_body("K-bad");
+    bad["last_name"] = serde_json::Value::String(names[0].clone());
+    bad["date_of_birth"] = serde_json::Value::String("2999-01-01".into());
+    assert_eq!(
+        request(&addr, "POST", "/api/v1/customers", Some(&ifk), Some(&bad)).0,
+        422
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let requests: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "request")
+        .collect();
+    assert!(requests.len() >= 400, "{} request lines", requests.len());
+    for r in &requests {
+        let f = &r["fields"];
+        for key in ["request_id", "method", "route", "status", "duration_ms"] {
+            assert!(!f[key].is_null(), "{key} missing in {r}");
+        }
+    }
+    assert!(requests
+        .iter()
+        .any(|r| r["fields"]["route"] == "/api/v1/customers/{id}" && r["fields"]["status"] == 200));
+    for (i, name) in names.iter().enumerate() {
+        assert!(!log.contains(name.as_str()), "{name} appears in the log");
+        let number = format!("K-{i:04}");
+        assert!(!log.contains(&number), "{number} appears in the log");
+    }
+}

@@ -1,6 +1,5 @@
 //! Shared application state.
 
-use passgenau_domain::ids::{CustomerId, HouseholdId};
 use std::sync::Arc;
 
 use passgenau_allocation::ScoringConfig;
@@ -61,22 +60,6 @@ impl AppState {
 pub struct Audited(Vec<passgenau_store::audit_group::Ticket>);
 
 impl Audited {
-    /// Audits a read of these customers/households: the entries go to the group commit
-    /// now, and the answer waits for it (`passgenau_store::audit_group`). Not for use
-    /// inside a write transaction (the audit writer would wait for its lock): writes
-    /// append their entries in their own transaction.
-    pub fn reads(
-        &mut self,
-        store: &Store,
-        caller: &crate::auth::Caller,
-        route: &str,
-        subjects: impl IntoIterator<Item = (Option<CustomerId>, Option<HouseholdId>)>,
-    ) {
-        let entries =
-            crate::app::audit::audit_entries(caller, passgenau_store::audit::Action::Read, route, subjects);
-        self.0.push(store.audit_reads(entries));
-    }
-
     /// Opens a sealed record for a read: its audit entries go to the group commit, and the
     /// answer waits for them ([`AppState::db_audited`]).
     pub fn open<T: passgenau_store::Subjects>(
@@ -92,8 +75,8 @@ impl Audited {
 }
 
 impl AppState {
-    /// [`AppState::db`] for work that reads social data: `f` audits its reads with
-    /// [`Audited::reads`] and goes on while their batch is written; the answer is returned
+    /// [`AppState::db`] for work that reads social data: `f` opens sealed records with
+    /// [`Audited::open`] and goes on while their batch is written; the answer is returned
     /// once the batch is committed (503 if it failed), and no database thread waits for it.
     pub async fn db_audited<T, F>(&self, f: F) -> ApiResult<T>
     where

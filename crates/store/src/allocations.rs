@@ -7,7 +7,7 @@
 //! `append_event`). On SQLite the write transaction is `BEGIN IMMEDIATE`, which holds the
 //! database's single write lock, so the row locks are not needed there.
 
-use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, ProviderId};
+use passgenau_domain::ids::{CustomerId, HouseholdId, OfferId, PlacementId, ProviderId};
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::codec::{enum_from_str, enum_to_str, id_from_str};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
+use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
 use crate::schema::{allocation_events, allocations, offers};
 
@@ -54,6 +55,12 @@ pub struct AllocationRecord {
     /// The verdict the placement was made on (`None` for placements made before verdicts
     /// were kept).
     pub verdict: Option<passgenau_domain::eligibility::Verdict>,
+}
+
+impl Subjects for AllocationRecord {
+    fn subjects(&self) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
+        vec![(Some(self.customer_id), None)]
+    }
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
@@ -217,12 +224,23 @@ pub fn insert(conn: &mut DbConnection, r: &AllocationRecord) -> StoreResult<()> 
     Ok(())
 }
 
-pub fn get(conn: &mut DbConnection, id: PlacementId) -> StoreResult<AllocationRecord> {
-    allocations::table
+/// A placement, sealed: it names its customer.
+pub fn get(conn: &mut DbConnection, id: PlacementId) -> StoreResult<Personal<AllocationRecord>> {
+    let rec: AllocationRecord = allocations::table
         .find(id.to_string())
         .select(AllocationRow::as_select())
         .get_result(conn)?
-        .try_into()
+        .try_into()?;
+    Ok(Personal::seal(rec))
+}
+
+/// The offer a placement is in (to lock it before the placement is read).
+pub fn offer_of(conn: &mut DbConnection, id: PlacementId) -> StoreResult<OfferId> {
+    let offer: String = allocations::table
+        .find(id.to_string())
+        .select(allocations::offer_id)
+        .get_result(conn)?;
+    id_from_str(&offer)
 }
 
 /// Writes a changed placement if its stored version is still `expected_version`.
@@ -253,7 +271,7 @@ pub fn list(
     conn: &mut DbConnection,
     f: &AllocationFilter,
     page: &Page,
-) -> StoreResult<PageOf<AllocationRecord>> {
+) -> StoreResult<Personal<PageOf<AllocationRecord>>> {
     let mut q = allocations::table.select(AllocationRow::as_select()).into_boxed();
     if let Some(c) = f.customer_id {
         q = q.filter(allocations::customer_id.eq(c.to_string()));
@@ -281,7 +299,9 @@ pub fn list(
         .into_iter()
         .map(AllocationRecord::try_from)
         .collect::<StoreResult<Vec<_>>>()?;
-    Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
+    Ok(Personal::seal(PageOf::from_rows(recs, page.limit, |r| {
+        r.meta.id.to_string()
+    })))
 }
 
 /// instrument, provider, status, started, ended, offer, the offer's start and end, made at

@@ -1,7 +1,8 @@
-//! Social data (§ 35 SGB I) leaves the store sealed: the reads of customer and household
-//! records return a [`Personal`], and the record inside is reached only through a method
-//! that writes the audit entry of that access (§ 67a SGB X with § 22 Abs. 2 BDSG). So no
-//! caller can read a person's record and forget the audit: the type needs the audit.
+//! Social data (§ 35 SGB I) leaves the store sealed: the reads of what names a person —
+//! customer and household records, placements, waiting-list entries, cohort proposals —
+//! return a [`Personal`], and the value inside is reached only through a method that
+//! writes the audit entry of that access (§ 67a SGB X with § 22 Abs. 2 BDSG). So no
+//! caller can read a person's data and forget the audit: the type needs the audit.
 //!
 //! Two ways open it, one per kind of access:
 //! - [`Personal::disclose`] for a read: the entries go to the audit group commit

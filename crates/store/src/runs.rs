@@ -1,7 +1,7 @@
 //! Cohort runs and their proposals.
 
 use diesel::prelude::*;
-use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, ProposalId, RunId};
+use passgenau_domain::ids::{CustomerId, HouseholdId, OfferId, PlacementId, ProposalId, RunId};
 use uuid::Uuid;
 
 use passgenau_domain::status::{ProposalDecision, RunStatus};
@@ -9,6 +9,7 @@ use passgenau_domain::status::{ProposalDecision, RunStatus};
 use crate::codec::{enum_from_str, id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
+use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, now, to_db_time, Page, PageOf};
 use crate::schema::{allocation_runs, run_proposals};
 
@@ -255,6 +256,12 @@ pub struct ProposalRecord {
     pub allocation_id: Option<PlacementId>,
 }
 
+impl Subjects for ProposalRecord {
+    fn subjects(&self) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
+        vec![(Some(self.customer_id), None)]
+    }
+}
+
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = run_proposals)]
 struct ProposalRow {
@@ -312,7 +319,12 @@ pub fn insert_proposals(conn: &mut DbConnection, proposals: &[ProposalRecord]) -
     Ok(())
 }
 
-pub fn proposals(conn: &mut DbConnection, run_id: RunId, page: &Page) -> StoreResult<PageOf<ProposalRecord>> {
+/// A page of a run's proposals; sealed: they name their customers.
+pub fn proposals(
+    conn: &mut DbConnection,
+    run_id: RunId,
+    page: &Page,
+) -> StoreResult<Personal<PageOf<ProposalRecord>>> {
     let mut q = run_proposals::table
         .filter(run_proposals::run_id.eq(run_id.to_string()))
         .select(ProposalRow::as_select())
@@ -325,37 +337,46 @@ pub fn proposals(conn: &mut DbConnection, run_id: RunId, page: &Page) -> StoreRe
         .limit(page.limit + 1)
         .load(conn)?;
     let recs = rows.into_iter().map(record).collect::<StoreResult<Vec<_>>>()?;
-    Ok(PageOf::from_rows(recs, page.limit, |r| r.id.to_string()))
+    Ok(Personal::seal(PageOf::from_rows(recs, page.limit, |r| {
+        r.id.to_string()
+    })))
 }
 
-pub fn proposal(conn: &mut DbConnection, run_id: RunId, id: ProposalId) -> StoreResult<ProposalRecord> {
+/// One proposal of a run; sealed: it names its customer.
+pub fn proposal(
+    conn: &mut DbConnection,
+    run_id: RunId,
+    id: ProposalId,
+) -> StoreResult<Personal<ProposalRecord>> {
     let row = run_proposals::table
         .filter(run_proposals::id.eq(id.to_string()))
         .filter(run_proposals::run_id.eq(run_id.to_string()))
         .select(ProposalRow::as_select())
         .get_result(conn)?;
-    record(row)
+    Ok(Personal::seal(record(row)?))
 }
 
-/// Records a decision if the proposal is still pending (else `Conflict`).
+/// Records a decision on `p` if it is still pending (else `Conflict`); the decided
+/// proposal as stored.
 pub fn decide(
     conn: &mut DbConnection,
-    id: ProposalId,
+    p: &ProposalRecord,
     decision: ProposalDecision,
     reason: Option<&str>,
     by: &str,
     allocation_id: Option<PlacementId>,
-) -> StoreResult<()> {
+) -> StoreResult<ProposalRecord> {
+    let at = now();
     let n = diesel::update(
         run_proposals::table
-            .filter(run_proposals::id.eq(id.to_string()))
+            .filter(run_proposals::id.eq(p.id.to_string()))
             .filter(run_proposals::decision.eq(ProposalDecision::Pending.as_str())),
     )
     .set((
         run_proposals::decision.eq(decision.as_str()),
         run_proposals::reason.eq(reason),
         run_proposals::decided_by.eq(by),
-        run_proposals::decided_at.eq(to_db_time(now())),
+        run_proposals::decided_at.eq(to_db_time(at)),
         run_proposals::allocation_id.eq(allocation_id.map(|a| a.to_string())),
     ))
     .execute(conn)?;
@@ -365,5 +386,12 @@ pub fn decide(
             message: "this proposal was decided already".into(),
         });
     }
-    Ok(())
+    Ok(ProposalRecord {
+        decision,
+        reason: reason.map(str::to_string),
+        decided_by: Some(by.to_string()),
+        decided_at: Some(at),
+        allocation_id,
+        ..p.clone()
+    })
 }

@@ -1,6 +1,6 @@
 //! Waiting lists per offer, first come first served.
 
-use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, WaitlistEntryId};
+use passgenau_domain::ids::{CustomerId, HouseholdId, OfferId, PlacementId, WaitlistEntryId};
 use std::collections::HashMap;
 
 use diesel::prelude::*;
@@ -10,6 +10,7 @@ use passgenau_domain::status::WaitlistStatus;
 use crate::codec::{enum_from_str, id_from_str, opt_id};
 use crate::db::DbConnection;
 use crate::error::{StoreError, StoreResult};
+use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time};
 use crate::schema::waitlist;
 
@@ -22,6 +23,12 @@ pub struct WaitlistEntry {
     pub allocation_id: Option<PlacementId>,
     pub created_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Subjects for WaitlistEntry {
+    fn subjects(&self) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
+        vec![(Some(self.customer_id), None)]
+    }
 }
 
 #[derive(Queryable, Selectable)]
@@ -71,7 +78,8 @@ pub fn add(conn: &mut DbConnection, e: &WaitlistEntry) -> StoreResult<()> {
 }
 
 /// Waiting entries of an offer, first come first served.
-pub fn waiting(conn: &mut DbConnection, offer_id: OfferId) -> StoreResult<Vec<WaitlistEntry>> {
+/// An offer's waiting customers, next in line first; sealed: the entries name them.
+pub fn waiting(conn: &mut DbConnection, offer_id: OfferId) -> StoreResult<Personal<Vec<WaitlistEntry>>> {
     waitlist::table
         .filter(waitlist::offer_id.eq(offer_id.to_string()))
         .filter(waitlist::status.eq(WaitlistStatus::Waiting.as_str()))
@@ -80,7 +88,8 @@ pub fn waiting(conn: &mut DbConnection, offer_id: OfferId) -> StoreResult<Vec<Wa
         .load(conn)?
         .into_iter()
         .map(entry)
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Personal::seal)
 }
 
 /// Number of waiting customers per offer.

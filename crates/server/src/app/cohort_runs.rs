@@ -516,14 +516,8 @@ pub fn proposals(
 ) -> crate::app::AppResult<passgenau_store::PageOf<ProposalRecord>> {
     store.read(|conn| {
         drop(runs::get(conn, id).map_err(crate::app::error::missing("allocation run"))?);
-        let page = runs::proposals(conn, id, page)?;
-        audit.reads(
-            store,
-            caller,
-            route,
-            page.items.iter().map(|p| (Some(p.customer_id), None)),
-        );
-        Ok(page)
+        let read = crate::app::audit::access(caller, passgenau_store::audit::Action::Read, route);
+        Ok(audit.open(store, &read, runs::proposals(conn, id, page)?))
     })
 }
 
@@ -544,49 +538,48 @@ pub fn decide(
 ) -> crate::app::AppResult<ProposalRecord> {
     use crate::app::{placements, AppError};
     use passgenau_domain::status::ProposalDecision;
-    use passgenau_store::audit::{self, Action};
+    use passgenau_store::audit::Action;
     store.write(|conn| {
-        let p = runs::proposal(conn, run_id, proposal_id).map_err(crate::app::error::missing("proposal"))?;
-        if p.decision != ProposalDecision::Pending {
-            return Err(AppError::conflict(
-                "already_decided",
-                "this proposal was decided already",
-            ));
-        }
-        let allocation = if accept {
-            let rec = placements::reserve(
-                conn,
-                rules,
-                caller,
-                route,
-                &placements::Request {
-                    customer_id: p.customer_id,
-                    offer_id: p.offer_id,
-                    note: Some(format!("accepted from cohort run {run_id}")),
-                    override_reason: None,
-                    source: passgenau_store::allocations::Source::Cohort,
-                },
-                today,
-            )?;
-            Some(rec.meta.id)
-        } else {
-            audit::append(
-                conn,
-                &crate::app::audit::audit_entries(
+        let sealed =
+            runs::proposal(conn, run_id, proposal_id).map_err(crate::app::error::missing("proposal"))?;
+        // the decision is the audited access to the proposal (an accept also audits the
+        // placement it makes)
+        let update = crate::app::audit::access(caller, Action::Update, route);
+        sealed.change(conn, &update, |conn, p| {
+            if p.decision != ProposalDecision::Pending {
+                return Err(AppError::conflict(
+                    "already_decided",
+                    "this proposal was decided already",
+                ));
+            }
+            let allocation = if accept {
+                let rec = placements::reserve(
+                    conn,
+                    rules,
                     caller,
-                    Action::Update,
                     route,
-                    [(Some(p.customer_id), None)],
-                ),
-            )?;
-            None
-        };
-        let decision = if accept {
-            ProposalDecision::Accepted
-        } else {
-            ProposalDecision::Rejected
-        };
-        runs::decide(conn, proposal_id, decision, reason, &caller.username, allocation)?;
-        Ok(runs::proposal(conn, run_id, proposal_id)?)
+                    &placements::Request {
+                        customer_id: p.customer_id,
+                        offer_id: p.offer_id,
+                        note: Some(format!("accepted from cohort run {run_id}")),
+                        override_reason: None,
+                        source: passgenau_store::allocations::Source::Cohort,
+                    },
+                    today,
+                )?;
+                Some(rec.meta.id)
+            } else {
+                None
+            };
+            let decision = if accept {
+                ProposalDecision::Accepted
+            } else {
+                ProposalDecision::Rejected
+            };
+            Ok((
+                runs::decide(conn, &p, decision, reason, &caller.username, allocation)?,
+                None,
+            ))
+        })
     })
 }

@@ -11,13 +11,13 @@ use passgenau_domain::ids::{CustomerId, OfferId, PlacementId};
 use passgenau_domain::placement::{check_transition, is_correction, PlacementStatus, TransitionError};
 use passgenau_domain::user::Role;
 use passgenau_store::allocations::{self, AllocationEvent, AllocationRecord, Source};
-use passgenau_store::audit::{self, Action};
+use passgenau_store::audit::Action;
 use passgenau_store::customers::CustomerRecord;
 use passgenau_store::offers::OfferRecord;
 use passgenau_store::providers::ProviderRecord;
 use passgenau_store::{customers, households, offers, plans, providers, waitlist, DbConnection, Meta};
 
-use crate::app::audit::{access, audit_entries};
+use crate::app::audit::access;
 use crate::app::error::{missing, AppError, AppResult};
 use crate::auth::Caller;
 
@@ -179,17 +179,18 @@ fn event(
 
 /// Loads a placement the caller may see: a provider only those in its own offers; any
 /// other is "not found" (the contract: 404, not 403, for what one may not know of).
+/// The placement comes sealed: the caller opens it with the audit of its access.
 pub fn visible(
     conn: &mut DbConnection,
     caller: &Caller,
     id: PlacementId,
-) -> AppResult<(AllocationRecord, OfferRecord)> {
-    let rec = allocations::get(conn, id).map_err(missing("placement"))?;
-    let offer = offers::get(conn, rec.offer_id)?;
+) -> AppResult<(passgenau_store::Personal<AllocationRecord>, OfferRecord)> {
+    let offer_id = allocations::offer_of(conn, id).map_err(missing("placement"))?;
+    let offer = offers::get(conn, offer_id)?;
     if caller.role == Role::Provider && caller.provider_id != Some(offer.data.provider_id) {
         return Err(AppError::NotFound("placement"));
     }
-    Ok((rec, offer))
+    Ok((allocations::get(conn, id).map_err(missing("placement"))?, offer))
 }
 
 /// What a transition asks for.
@@ -211,10 +212,29 @@ pub fn transition(
     mv: &Move,
     today: NaiveDate,
 ) -> AppResult<AllocationRecord> {
-    let (before, _) = visible(conn, caller, id)?;
-    allocations::lock_offer(conn, before.offer_id)?;
-    // re-read under the lock: another instance may have moved it meanwhile
-    let (current, offer) = visible(conn, caller, id)?;
+    let (_, before) = visible(conn, caller, id)?;
+    allocations::lock_offer(conn, before.meta.id)?;
+    // re-read under the lock: another instance may have moved it meanwhile; the move is
+    // the audited access to it
+    let (sealed, offer) = visible(conn, caller, id)?;
+    sealed.change(conn, &access(caller, Action::Update, route), |conn, current| {
+        let next = apply_move(conn, rules, caller, route, current, &offer, mv, today)?;
+        Ok((next, None))
+    })
+}
+
+/// The move itself, on the placement read under its offer's lock.
+#[allow(clippy::too_many_arguments)]
+fn apply_move(
+    conn: &mut DbConnection,
+    rules: &RuleBook,
+    caller: &Caller,
+    route: &str,
+    current: AllocationRecord,
+    offer: &OfferRecord,
+    mv: &Move,
+    today: NaiveDate,
+) -> AppResult<AllocationRecord> {
     check_transition(current.status, mv.to, caller.role).map_err(|e| match e {
         TransitionError::Invalid { from, to } => AppError::conflict(
             "invalid_transition",
@@ -324,12 +344,8 @@ pub fn transition(
             now,
         ),
     )?;
-    audit::append(
-        conn,
-        &audit_entries(caller, Action::Update, route, [(Some(next.customer_id), None)]),
-    )?;
     if promotes {
-        promote_waitlist(conn, rules, caller, &offer, today)?;
+        promote_waitlist(conn, rules, caller, offer, today)?;
     }
     Ok(next)
 }
@@ -351,7 +367,7 @@ pub fn promote_waitlist(
     let provider = providers::get(conn, offer.data.provider_id)?;
     let now = passgenau_store::records::now();
     let read = access(caller, Action::Read, "waiting list promotion");
-    for entry in waitlist::waiting(conn, offer.meta.id)? {
+    for entry in waitlist::waiting(conn, offer.meta.id)?.open_in(conn, &read)? {
         let customer = customers::get(conn, entry.customer_id)?.open_in(conn, &read)?;
         let req = Request {
             customer_id: entry.customer_id,
@@ -409,9 +425,9 @@ fn by_customer(found: Option<Vec<CustomerRecord>>) -> Participants {
     found.into_iter().flatten().map(|c| (c.meta.id, c)).collect()
 }
 
-/// Placements name people: the caller's read of them is audited (customer IDs for
-/// specialists, the participants' records for providers).
-fn audit_placements(
+/// The participants' records a provider sees beside its placements, opened with the audit
+/// of its read (the placements themselves are opened by the caller).
+fn participants_shown(
     store: &passgenau_store::Store,
     audit: &mut crate::state::Audited,
     conn: &mut DbConnection,
@@ -419,14 +435,6 @@ fn audit_placements(
     route: &str,
     recs: &[AllocationRecord],
 ) -> AppResult<Participants> {
-    if caller.role != Role::Provider {
-        audit.reads(
-            store,
-            caller,
-            route,
-            recs.iter().map(|r| (Some(r.customer_id), None)),
-        );
-    }
     let read = access(caller, Action::Read, route);
     let found = participants(conn, caller, recs)?.map(|p| audit.open(store, &read, p));
     Ok(by_customer(found))
@@ -467,8 +475,9 @@ pub fn list(
     page: &passgenau_store::Page,
 ) -> AppResult<(passgenau_store::PageOf<AllocationRecord>, Participants)> {
     store.read(|conn| {
-        let page = allocations::list(conn, filter, page)?;
-        let people = audit_placements(store, audit, conn, caller, route, &page.items)?;
+        let read = access(caller, Action::Read, route);
+        let page = audit.open(store, &read, allocations::list(conn, filter, page)?);
+        let people = participants_shown(store, audit, conn, caller, route, &page.items)?;
         Ok((page, people))
     })
 }
@@ -482,8 +491,9 @@ pub fn get(
     id: PlacementId,
 ) -> AppResult<(AllocationRecord, Participants)> {
     store.read(|conn| {
-        let (rec, _) = visible(conn, caller, id)?;
-        let people = audit_placements(store, audit, conn, caller, route, std::slice::from_ref(&rec))?;
+        let (sealed, _) = visible(conn, caller, id)?;
+        let rec = audit.open(store, &access(caller, Action::Read, route), sealed);
+        let people = participants_shown(store, audit, conn, caller, route, std::slice::from_ref(&rec))?;
         Ok((rec, people))
     })
 }
@@ -546,7 +556,10 @@ pub fn wait(
                 created_at: passgenau_store::records::now(),
             };
             waitlist::add(conn, &entry)?;
-            let position = waitlist::waiting(conn, offer_id)?.len() as i64;
+            let position = waitlist::waiting_counts(conn, &[offer_id])?
+                .get(&offer_id)
+                .copied()
+                .unwrap_or(0);
             Ok(((entry, position), None))
         })
     })
@@ -562,14 +575,11 @@ pub fn waiting(
 ) -> AppResult<Vec<waitlist::WaitlistEntry>> {
     store.read(|conn| {
         drop(offers::get(conn, offer_id).map_err(missing("offer"))?);
-        let entries = waitlist::waiting(conn, offer_id)?;
-        audit.reads(
+        Ok(audit.open(
             store,
-            caller,
-            route,
-            entries.iter().map(|e| (Some(e.customer_id), None)),
-        );
-        Ok(entries)
+            &access(caller, Action::Read, route),
+            waitlist::waiting(conn, offer_id)?,
+        ))
     })
 }
 

@@ -1,5 +1,5 @@
-//! HTTP routes, one module per resource. Handlers are thin: extract, check the role,
-//! call the store inside one transaction, answer.
+//! HTTP routes, one module per resource. Handlers are thin: check the role, extract,
+//! call the use case of `crate::app`, map its answer to HTTP.
 
 pub mod allocations;
 pub mod audit;
@@ -30,8 +30,6 @@ pub fn with_etag<T: Serialize>(status: actix_web::http::StatusCode, version: i64
         .insert_header((header::ETAG, crate::extract::etag(version)))
         .json(body)
 }
-
-pub use crate::app::audit::audit_entries;
 
 /// Today's date in UTC, the default reference date of derived values.
 /// The years plans and reports cover; the spec states the same bounds (`minimum`,
