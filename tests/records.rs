@@ -1076,7 +1076,7 @@ async fn migrations_revert_cleanly(b: Backend) {
     t.state
         .store
         .read(|conn| {
-            passgenau_store::db::revert_all_migrations(conn).unwrap();
+            passgenau_store::connection::revert_all_migrations(conn).unwrap();
             // only diesel's own bookkeeping table remains
             let tables = table_names(conn);
             assert_eq!(
@@ -1084,7 +1084,7 @@ async fn migrations_revert_cleanly(b: Backend) {
                 vec!["__diesel_schema_migrations".to_string()],
                 "{tables:?}"
             );
-            passgenau_store::db::run_migrations(conn).unwrap();
+            passgenau_store::connection::run_migrations(conn).unwrap();
             assert!(table_names(conn).contains(&"customers".to_string()));
             Ok::<_, passgenau_store::StoreError>(())
         })

@@ -3,8 +3,8 @@
 use passgenau_store::{settings, Store};
 use rand::RngCore;
 
-use crate::auth::Tokens;
 use crate::state::AppState;
+use crate::tokens::Tokens;
 
 /// Default database: an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "passgenau.db";
@@ -24,7 +24,7 @@ pub fn prepare(
         sqlite_busy_timeout_ms: std::env::var("PASSGENAU_SQLITE_BUSY_MS")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(passgenau_store::db::SQLITE_BUSY_TIMEOUT_MS),
+            .unwrap_or(passgenau_store::connection::SQLITE_BUSY_TIMEOUT_MS),
         ..Default::default()
     };
     prepare_with(database_url, jwt_secret, &options)

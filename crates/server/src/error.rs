@@ -239,6 +239,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::identity::Forbidden> for ApiError {
+    fn from(_: crate::identity::Forbidden) -> Self {
+        ApiError::forbidden()
+    }
+}
+
 /// The HTTP answer of each typed error of the application layer.
 impl From<crate::app::AppError> for ApiError {
     fn from(e: crate::app::AppError) -> Self {

@@ -1,4 +1,4 @@
-//! The OpenAPI document, generated from the handlers as [`crate::router::documented`]
+//! The OpenAPI document, generated from the handlers as [`crate::routes::documented`]
 //! registers them. `openapi/openapi.json` is this
 //! document committed; a test fails when the two differ (`UPDATE_OPENAPI=1 cargo test`
 //! rewrites the file).
@@ -59,7 +59,7 @@ pub fn spec_json() -> &'static str {
     static SPEC: OnceLock<String> = OnceLock::new();
     SPEC.get_or_init(|| {
         let app = actix_web::App::new().into_utoipa_app().openapi(ApiDoc::openapi());
-        let (_, api) = crate::router::documented(app).split_for_parts();
+        let (_, api) = crate::routes::documented(app).split_for_parts();
         let mut doc = serde_json::to_value(api).expect("the OpenAPI document serialises");
         open_composed_schemas(&mut doc);
         document_common_responses(&mut doc);

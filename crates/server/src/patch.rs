@@ -14,7 +14,11 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::app::AppError;
+use passgenau_domain::FieldError;
+
+/// A patched record that is not of the record's shape: the field and why.
+#[derive(Debug)]
+pub struct Malformed(pub FieldError);
 
 /// A merge patch of `T`. The routes document it by an alias without generics
 /// (`CustomerPatch`), because utoipa's path macro composes generic bodies itself.
@@ -39,8 +43,8 @@ impl<'de, T> Deserialize<'de> for MergePatch<T> {
 
 impl<T: Serialize + DeserializeOwned> MergePatch<T> {
     /// `current` with the patch applied, parsed as strictly as a create; a result that
-    /// is not of the record's shape is [`AppError::Malformed`], naming the field.
-    pub fn apply(self, current: &T) -> Result<T, AppError> {
+    /// is not of the record's shape names the field (`AppError::Malformed`, 400).
+    pub fn apply(self, current: &T) -> Result<T, Malformed> {
         let mut doc = serde_json::to_value(current).expect("records serialise");
         merge(&mut doc, Value::Object(self.fields));
         serde_path_to_error::deserialize(doc).map_err(|e| {
@@ -50,10 +54,7 @@ impl<T: Serialize + DeserializeOwned> MergePatch<T> {
             } else {
                 path
             };
-            AppError::Malformed(passgenau_domain::FieldError::new(
-                field,
-                e.into_inner().to_string(),
-            ))
+            Malformed(FieldError::new(field, e.into_inner().to_string()))
         })
     }
 }

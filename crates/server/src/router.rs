@@ -5,7 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
 use actix_web::{web, App, HttpResponse};
-use utoipa_actix_web::{scope, AppExt, UtoipaApp};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::error::ApiError;
@@ -28,6 +28,9 @@ pub fn build(
 > {
     let app = App::new()
         .app_data(web::Data::new(state))
+        .app_data(web::Data::new(routes::ops::ServedSpec(
+            crate::openapi::spec_json(),
+        )))
         .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
@@ -56,7 +59,7 @@ pub fn build(
             actix_web::middleware::TrailingSlash::MergeOnly,
         ))
         .into_utoipa_app();
-    documented(app)
+    crate::routes::documented(app)
         .map(|app| {
             app.service(web::resource("/docs").route(web::get().to(|| async {
                 HttpResponse::Found()
@@ -67,35 +70,6 @@ pub fn build(
         })
         .default_service(web::to(not_routed))
         .into_app()
-}
-
-/// Every documented route, registered once: the router and the OpenAPI document
-/// ([`crate::openapi::spec_json`]) are both made from this list, so they cannot drift.
-pub fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
-where
-    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
-{
-    app.service(routes::ops::healthz)
-        .service(routes::ops::readyz)
-        .service(routes::ops::metrics)
-        .service(routes::ops::openapi_json)
-        .service(
-            scope("/api/v1")
-                .configure(routes::users::configure)
-                .configure(routes::customers::configure)
-                .configure(routes::households::configure)
-                .configure(routes::instruments::configure)
-                .configure(routes::providers::configure)
-                .configure(routes::offers::configure)
-                .configure(routes::audit::configure)
-                .configure(routes::engine::configure)
-                .configure(routes::allocations::configure)
-                .configure(routes::availability::configure)
-                .configure(routes::plans::configure)
-                .configure(routes::reports::configure)
-                .configure(routes::exports::configure)
-                .configure(routes::runs::configure),
-        )
 }
 
 /// What no route took: 405 with `Allow` when the document gives the path other methods

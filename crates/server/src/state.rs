@@ -6,8 +6,8 @@ use passgenau_allocation::ScoringConfig;
 use passgenau_domain::eligibility::RuleBook;
 use passgenau_store::Store;
 
-use crate::auth::Tokens;
 use crate::error::{ApiError, ApiResult};
+use crate::tokens::Tokens;
 
 /// What every handler can reach: the database and the token keys.
 #[derive(Clone)]
@@ -54,38 +54,18 @@ impl AppState {
     }
 }
 
-/// The audit tickets of the reads of one request's database work (see
-/// [`AppState::db_audited`]).
-#[derive(Default)]
-pub struct Audited(Vec<passgenau_store::audit_group::Ticket>);
-
-impl Audited {
-    /// Opens a sealed record for a read: its audit entries go to the group commit, and the
-    /// answer waits for them ([`AppState::db_audited`]).
-    pub fn open<T: passgenau_store::Subjects>(
-        &mut self,
-        store: &Store,
-        access: &passgenau_store::Access,
-        sealed: passgenau_store::Personal<T>,
-    ) -> T {
-        let (value, ticket) = sealed.disclose(store, access);
-        self.0.push(ticket);
-        value
-    }
-}
-
 impl AppState {
     /// [`AppState::db`] for work that reads social data: `f` opens sealed records with
     /// [`Audited::open`] and goes on while their batch is written; the answer is returned
     /// once the batch is committed (503 if it failed), and no database thread waits for it.
     pub async fn db_audited<T, F>(&self, f: F) -> ApiResult<T>
     where
-        F: FnOnce(&Store, &mut Audited) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&Store, &mut crate::app::audit::Audited) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
         let (result, audited) = self
             .db(move |store| {
-                let mut audited = Audited::default();
+                let mut audited = crate::app::audit::Audited::default();
                 let result = f(store, &mut audited);
                 Ok((result, audited))
             })

@@ -17,7 +17,7 @@ use passgenau_domain::placement::PlacementStatus;
 use uuid::Uuid;
 
 use crate::codec::{enum_from_str, enum_to_str, id_from_str};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};

@@ -7,7 +7,7 @@ use passgenau_domain::ids::{CustomerId, HouseholdId};
 use uuid::Uuid;
 
 use crate::codec::{id_from_str, opt_id};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Page, PageOf};
 use crate::schema::audit_log;

@@ -24,7 +24,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::audit::{self, AuditEntry};
-use crate::db::{write_tx, DbConnection, Manager};
+use crate::connection::{write_tx, DbConnection, Manager};
 use crate::error::{StoreError, StoreResult};
 
 type Outcome = Result<(), String>;

@@ -6,7 +6,7 @@ use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_domain::CustomerData;
 
 use crate::codec::{enum_from_str, enum_to_str, id_from_str, json_from_str, json_to_str, opt_id};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};

@@ -5,7 +5,7 @@ use passgenau_domain::household::{HouseholdData, HouseholdMember};
 use passgenau_domain::ids::{CustomerId, HouseholdId, MemberId};
 
 use crate::codec::{enum_from_str, enum_to_str, id_from_str, opt_id};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};

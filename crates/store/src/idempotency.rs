@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::StoreResult;
 use crate::records::to_db_time;
 use crate::schema::idempotency_keys;

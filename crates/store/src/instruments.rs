@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use passgenau_domain::catalogue::{self, Instrument};
 
 use crate::codec::{enum_from_str, enum_to_str};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, now, to_db_time, Page, PageOf};
 use crate::schema::instruments;

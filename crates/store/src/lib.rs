@@ -10,6 +10,7 @@ pub mod allocations;
 pub mod audit;
 pub mod audit_group;
 pub mod codec;
+pub mod connection;
 pub mod customers;
 pub mod db;
 pub mod error;
@@ -29,7 +30,8 @@ pub mod sqlite;
 pub mod users;
 pub mod waitlist;
 
-pub use db::{Backend, DbConnection, Store};
+pub use connection::{Backend, DbConnection};
+pub use db::Store;
 pub use diesel::result::Error as DieselError;
 pub use error::StoreError;
 pub use personal::{Access, Personal, Subjects};

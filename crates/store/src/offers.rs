@@ -6,7 +6,7 @@ use passgenau_domain::ids::{OfferId, ProviderId};
 use passgenau_domain::offer::OfferData;
 
 use crate::codec::{enum_from_str, enum_to_str, id_from_str, json_from_str, json_to_str};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
 use crate::schema::offers;

@@ -18,7 +18,8 @@ use passgenau_domain::ids::{CustomerId, HouseholdId};
 
 use crate::audit::{self, Action, AuditEntry};
 use crate::audit_group::Ticket;
-use crate::db::{DbConnection, Store};
+use crate::connection::DbConnection;
+use crate::db::Store;
 use crate::error::StoreResult;
 
 /// A record (or page of records) about people, sealed until its access is audited.
@@ -45,7 +46,7 @@ impl<T: Subjects> Subjects for Vec<T> {
     }
 }
 
-impl<T: Subjects> Subjects for crate::PageOf<T> {
+impl<T: Subjects> Subjects for crate::records::PageOf<T> {
     fn subjects(&self) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
         self.items.subjects()
     }
@@ -131,7 +132,7 @@ impl<T: Subjects> Personal<T> {
         change: impl FnOnce(&mut DbConnection, T) -> Result<(U, Option<String>), E>,
     ) -> Result<U, E>
     where
-        E: From<crate::StoreError>,
+        E: From<crate::error::StoreError>,
     {
         let subjects = self.0.subjects();
         let (out, fields) = change(conn, self.0)?;

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time};
 use crate::schema::{plan_instruments, plans};

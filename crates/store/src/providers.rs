@@ -5,7 +5,7 @@ use passgenau_domain::ids::ProviderId;
 use passgenau_domain::provider::ProviderData;
 
 use crate::codec::id_from_str;
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time, Meta, Page, PageOf};
 use crate::schema::providers;

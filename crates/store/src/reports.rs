@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::codec::id_from_str;
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::StoreResult;
 use crate::schema::{allocations, offers};
 

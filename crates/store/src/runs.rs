@@ -7,7 +7,7 @@ use uuid::Uuid;
 use passgenau_domain::status::{ProposalDecision, RunStatus};
 
 use crate::codec::{enum_from_str, id_from_str, opt_id};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, now, to_db_time, Page, PageOf};

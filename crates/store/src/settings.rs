@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::StoreResult;
 use crate::schema::settings;
 

@@ -8,7 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::RunQueryDsl;
 
 use crate::audit_group::AuditGroup;
-use crate::db::{DbConnection, Manager};
+use crate::connection::{DbConnection, Manager};
 
 /// SQLite admits one writer at a time; its busy handler makes the others sleep and
 /// retry (1, 2, 5, … 100 ms), so a writer may sleep on well after the lock is free.

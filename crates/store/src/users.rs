@@ -6,7 +6,7 @@ use passgenau_domain::user::Role;
 use uuid::Uuid;
 
 use crate::codec::{id_from_str, opt_id};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::records::{from_db_time, to_db_time};
 use crate::schema::users;

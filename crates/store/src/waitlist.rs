@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use passgenau_domain::status::WaitlistStatus;
 
 use crate::codec::{enum_from_str, id_from_str, opt_id};
-use crate::db::DbConnection;
+use crate::connection::DbConnection;
 use crate::error::{StoreError, StoreResult};
 use crate::personal::{Personal, Subjects};
 use crate::records::{from_db_time, to_db_time};

@@ -6,7 +6,7 @@ use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_store::audit::{Action, AuditEntry};
 use passgenau_store::Access;
 
-use crate::auth::Caller;
+use crate::identity::Caller;
 
 /// The caller's access through `route`, for opening sealed records.
 pub fn access(caller: &Caller, action: Action, route: &str) -> Access {
@@ -45,4 +45,24 @@ pub fn logins(
     limit: i64,
 ) -> crate::app::AppResult<Vec<passgenau_store::users::Attempt>> {
     store.read(|conn| Ok(passgenau_store::users::attempts(conn, username, since, limit)?))
+}
+
+/// The audit tickets of the reads of one request's database work (see
+/// `AppState::db_audited`).
+#[derive(Default)]
+pub struct Audited(pub(crate) Vec<passgenau_store::audit_group::Ticket>);
+
+impl Audited {
+    /// Opens a sealed record for a read: its audit entries go to the group commit, and the
+    /// answer waits for them (`AppState::db_audited`).
+    pub fn open<T: passgenau_store::Subjects>(
+        &mut self,
+        store: &passgenau_store::Store,
+        access: &passgenau_store::Access,
+        sealed: passgenau_store::Personal<T>,
+    ) -> T {
+        let (value, ticket) = sealed.disclose(store, access);
+        self.0.push(ticket);
+        value
+    }
 }

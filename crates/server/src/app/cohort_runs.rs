@@ -478,7 +478,11 @@ pub fn precheck(req: &RunRequest) -> crate::app::AppResult<()> {
 }
 
 /// Queues a run of known instruments; the worker takes it up.
-pub fn queue(store: &Store, caller: &crate::auth::Caller, req: &RunRequest) -> crate::app::AppResult<RunId> {
+pub fn queue(
+    store: &Store,
+    caller: &crate::identity::Caller,
+    req: &RunRequest,
+) -> crate::app::AppResult<RunId> {
     use crate::app::AppError;
     let id = passgenau_domain::ids::new_id();
     let request = serde_json::to_string(req).expect("requests serialise");
@@ -508,8 +512,8 @@ pub fn get(store: &Store, id: RunId) -> crate::app::AppResult<runs::RunRow> {
 /// A page of a run's proposals; the customers named are audited as read.
 pub fn proposals(
     store: &Store,
-    audit: &mut crate::state::Audited,
-    caller: &crate::auth::Caller,
+    audit: &mut crate::app::audit::Audited,
+    caller: &crate::identity::Caller,
     route: &str,
     id: RunId,
     page: &Page,
@@ -528,7 +532,7 @@ pub fn proposals(
 pub fn decide(
     store: &Store,
     rules: &RuleBook,
-    caller: &crate::auth::Caller,
+    caller: &crate::identity::Caller,
     route: &str,
     run_id: RunId,
     proposal_id: passgenau_domain::ids::ProposalId,

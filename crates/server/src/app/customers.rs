@@ -10,12 +10,12 @@ use passgenau_store::audit::{self, Action};
 use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
 use passgenau_store::{households, instruments, DbConnection, Meta, Page, PageOf, Store, StoreError};
 
+use crate::app::audit::Audited;
 use crate::app::audit::{access, audit_entries};
 use crate::app::error::{check_fields, missing, AppError, AppResult};
 use crate::app::idempotency::{self, Answer};
-use crate::auth::Caller;
+use crate::identity::Caller;
 use crate::patch::MergePatch;
-use crate::state::Audited;
 
 /// A customer with the members of their household (the target groups read them).
 pub type WithHousehold = (CustomerRecord, Vec<HouseholdMember>);

@@ -9,10 +9,10 @@ use passgenau_store::audit::Action;
 use passgenau_store::{allocations, customers, households, instruments, Access, DbConnection, Page, Store};
 
 use crate::app::audit::access;
+use crate::app::audit::Audited;
 use crate::app::error::{missing, AppResult};
 use crate::app::offer_snapshot::SnapshotCache;
-use crate::auth::Caller;
-use crate::state::Audited;
+use crate::identity::Caller;
 
 /// Loads what the rules read of a customer: record, household, history, active offers.
 /// The record is opened with the audit of the caller's read.

@@ -56,6 +56,12 @@ impl AppError {
     }
 }
 
+impl From<crate::patch::Malformed> for AppError {
+    fn from(e: crate::patch::Malformed) -> Self {
+        AppError::Malformed(e.0)
+    }
+}
+
 impl From<passgenau_store::DieselError> for AppError {
     fn from(e: passgenau_store::DieselError) -> Self {
         AppError::Store(e.into())

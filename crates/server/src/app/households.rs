@@ -13,11 +13,11 @@ use passgenau_store::{customers, Access, DbConnection, Meta, Page, PageOf, Store
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::app::audit::Audited;
 use crate::app::audit::{access, audit_entries};
 use crate::app::error::{check_fields, missing, AppError, AppResult};
-use crate::auth::Caller;
+use crate::identity::Caller;
 use crate::patch::MergePatch;
-use crate::state::Audited;
 
 /// A new member: either a customer (`customer_id`; the date of birth is taken from the
 /// customer record) or a person without one (`date_of_birth` required).

@@ -2,32 +2,16 @@
 //! another body it is 422 `idempotency_key_reused`. The key is checked and the answer
 //! saved inside the same transaction as the creation, so a retry can never create twice.
 
-use actix_web::http::StatusCode;
 use passgenau_store::{idempotency, DbConnection};
 use sha2::{Digest, Sha256};
 
 use crate::app::error::AppError;
-use crate::auth::Caller;
+use crate::identity::Caller;
 
 /// A saved or fresh answer: status and JSON body.
 pub struct Answer {
     pub status: u16,
     pub body: String,
-}
-
-impl Answer {
-    /// The answer as sent: its status, the JSON body, and the ETag of the record's
-    /// `version` in it.
-    pub fn into_response(self) -> actix_web::HttpResponse {
-        let version = serde_json::from_str::<serde_json::Value>(&self.body)
-            .ok()
-            .and_then(|v| v["version"].as_i64())
-            .unwrap_or(1);
-        actix_web::HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK))
-            .insert_header((actix_web::http::header::ETAG, crate::extract::etag(version)))
-            .content_type("application/json")
-            .body(self.body)
-    }
 }
 
 pub fn hash(body: &[u8]) -> String {

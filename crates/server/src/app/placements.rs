@@ -19,7 +19,7 @@ use passgenau_store::{customers, households, offers, plans, providers, waitlist,
 
 use crate::app::audit::access;
 use crate::app::error::{missing, AppError, AppResult};
-use crate::auth::Caller;
+use crate::identity::Caller;
 
 /// What a placement request asks for.
 #[derive(Debug, Clone)]
@@ -429,7 +429,7 @@ fn by_customer(found: Option<Vec<CustomerRecord>>) -> Participants {
 /// of its read (the placements themselves are opened by the caller).
 fn participants_shown(
     store: &passgenau_store::Store,
-    audit: &mut crate::state::Audited,
+    audit: &mut crate::app::audit::Audited,
     conn: &mut DbConnection,
     caller: &Caller,
     route: &str,
@@ -468,7 +468,7 @@ pub fn create(
 /// A page of the placements the caller may see (a provider: its own offers').
 pub fn list(
     store: &passgenau_store::Store,
-    audit: &mut crate::state::Audited,
+    audit: &mut crate::app::audit::Audited,
     caller: &Caller,
     route: &str,
     filter: &allocations::AllocationFilter,
@@ -485,7 +485,7 @@ pub fn list(
 /// One placement the caller may see.
 pub fn get(
     store: &passgenau_store::Store,
-    audit: &mut crate::state::Audited,
+    audit: &mut crate::app::audit::Audited,
     caller: &Caller,
     route: &str,
     id: PlacementId,
@@ -568,7 +568,7 @@ pub fn wait(
 /// An offer's waiting list, next in line first; the customers named are audited as read.
 pub fn waiting(
     store: &passgenau_store::Store,
-    audit: &mut crate::state::Audited,
+    audit: &mut crate::app::audit::Audited,
     caller: &Caller,
     route: &str,
     offer_id: OfferId,

@@ -7,7 +7,7 @@ use passgenau_store::users::{self as repo, UserRecord};
 use passgenau_store::{providers, Store};
 
 use crate::app::error::{check_fields, AppError, AppResult};
-use crate::auth::{hash_password, verify_password};
+use crate::passwords::{hash_password, verify_password};
 
 /// Failed logins are counted over this window (seconds).
 pub const LOGIN_WINDOW_SECONDS: i64 = 15 * 60;

@@ -248,7 +248,7 @@ pub async fn create_allocation(
         Ok(_) => "reserved",
         Err(e) => e.code,
     });
-    Ok(answer?.into_response())
+    Ok(super::replay(answer?))
 }
 
 /// List placements

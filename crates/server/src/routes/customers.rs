@@ -123,7 +123,7 @@ pub async fn create_customer(
             )?)
         })
         .await?;
-    Ok(answer.into_response())
+    Ok(super::replay(answer))
 }
 
 /// Read a customer

@@ -17,12 +17,29 @@ pub mod reports;
 pub mod runs;
 pub mod users;
 
+use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header;
 use actix_web::HttpResponse;
 use chrono::Utc;
 use serde::Serialize;
+use utoipa_actix_web::{scope, UtoipaApp};
 
 use crate::error::ApiError;
+
+/// An answer of an idempotent creation as sent: its status, the JSON body, and the ETag
+/// of the record's `version` in it (a replay sends the stored answer the same way).
+pub fn replay(answer: crate::app::idempotency::Answer) -> HttpResponse {
+    let version = serde_json::from_str::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| v["version"].as_i64())
+        .unwrap_or(1);
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(answer.status).unwrap_or(actix_web::http::StatusCode::OK),
+    )
+    .insert_header((header::ETAG, crate::extract::etag(version)))
+    .content_type("application/json")
+    .body(answer.body)
+}
 
 /// A single resource with its `ETag`.
 pub fn with_etag<T: Serialize>(status: actix_web::http::StatusCode, version: i64, body: &T) -> HttpResponse {
@@ -52,4 +69,33 @@ pub fn check_year(year: i32, code: &'static str) -> Result<(), ApiError> {
 
 pub fn today() -> chrono::NaiveDate {
     Utc::now().date_naive()
+}
+
+/// Every documented route, registered once: the router and the OpenAPI document
+/// (`crate::openapi::spec_json`) are both made from this list, so they cannot drift.
+pub fn documented<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(ops::openapi_json)
+        .service(
+            scope("/api/v1")
+                .configure(users::configure)
+                .configure(customers::configure)
+                .configure(households::configure)
+                .configure(instruments::configure)
+                .configure(providers::configure)
+                .configure(offers::configure)
+                .configure(audit::configure)
+                .configure(engine::configure)
+                .configure(allocations::configure)
+                .configure(availability::configure)
+                .configure(plans::configure)
+                .configure(reports::configure)
+                .configure(exports::configure)
+                .configure(runs::configure),
+        )
 }
