@@ -5,11 +5,26 @@ use passgenau_domain::Validate;
 use passgenau_store::instruments::{self as repo, InstrumentRecord};
 use passgenau_store::{Page, PageOf, Store};
 
-use crate::app::error::{check_fields, missing, AppError, AppResult};
+use crate::app::error::{check_fields, check_version, missing, AppError, AppResult};
 use crate::patch::MergePatch;
 
 pub fn list(store: &Store, purpose_group: Option<&str>, page: &Page) -> AppResult<PageOf<InstrumentRecord>> {
     store.read(|conn| Ok(repo::list(conn, purpose_group, page)?))
+}
+
+/// The whole catalogue (a few dozen instruments), in code order.
+pub fn all(
+    conn: &mut passgenau_store::DbConnection,
+) -> Result<Vec<InstrumentRecord>, passgenau_store::StoreError> {
+    Ok(repo::list(
+        conn,
+        None,
+        &Page {
+            limit: 10_000,
+            after: None,
+        },
+    )?
+    .items)
 }
 
 pub fn get(store: &Store, code: &str) -> AppResult<InstrumentRecord> {
@@ -45,9 +60,7 @@ pub fn update(
 ) -> AppResult<InstrumentRecord> {
     store.write(|conn| {
         let current = repo::get(conn, code).map_err(missing("instrument"))?;
-        if if_match.is_some_and(|v| !v.contains(&current.version)) {
-            return Err(AppError::Stale);
-        }
+        check_version(if_match, current.version)?;
         let data: Instrument = patch.apply(&current.data)?;
         if data.code != current.data.code {
             return Err(AppError::invalid("code", "cannot be changed"));

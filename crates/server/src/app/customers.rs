@@ -12,7 +12,7 @@ use passgenau_store::{households, instruments, DbConnection, Meta, Page, PageOf,
 
 use crate::app::audit::Audited;
 use crate::app::audit::{access, audit_entries};
-use crate::app::error::{check_fields, missing, AppError, AppResult};
+use crate::app::error::{check_fields, check_version, missing, AppResult};
 use crate::app::idempotency::{self, Answer};
 use crate::identity::Caller;
 use crate::patch::MergePatch;
@@ -164,9 +164,7 @@ pub fn update(
     store.write(|conn| {
         let sealed = repo::get(conn, id).map_err(missing("customer"))?;
         sealed.change(conn, &access(caller, Action::Update, route), |conn, current| {
-            if if_match.is_some_and(|v| !v.contains(&current.meta.version)) {
-                return Err(AppError::Stale);
-            }
+            check_version(if_match, current.meta.version)?;
             let data: CustomerData = patch.apply(&current.data)?;
             let mut errors = data.validate();
             errors.extend(day_errors(conn, &data, today)?);

@@ -6,7 +6,7 @@ use passgenau_allocation::{CustomerContext, Recommendation, ScoringConfig};
 use passgenau_domain::eligibility::{self, Eligibility, Reason, RuleBook};
 use passgenau_domain::ids::CustomerId;
 use passgenau_store::audit::Action;
-use passgenau_store::{allocations, customers, households, instruments, Access, DbConnection, Page, Store};
+use passgenau_store::{allocations, customers, households, Access, DbConnection, Store};
 
 use crate::app::audit::access;
 use crate::app::audit::Audited;
@@ -55,18 +55,10 @@ pub fn eligibility(
     let read = access(caller, Action::Read, route);
     store.read(|conn| {
         let ctx = context(conn, id, store, audit, &read)?;
-        let codes: Vec<String> = instruments::list(
-            conn,
-            None,
-            &Page {
-                limit: 10_000,
-                after: None,
-            },
-        )?
-        .items
-        .into_iter()
-        .map(|i| i.data.code)
-        .collect();
+        let codes: Vec<String> = crate::app::catalogue::all(conn)?
+            .into_iter()
+            .map(|i| i.data.code)
+            .collect();
         let subject = ctx.subject(as_of);
         Ok(eligibility::for_instruments(
             &subject,

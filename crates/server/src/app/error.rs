@@ -79,6 +79,16 @@ pub fn check_fields(errors: Vec<FieldError>) -> AppResult<()> {
     }
 }
 
+/// [`AppError::Stale`] unless `version` is one the caller read (`if_match`; `None`: the
+/// caller did not say, any version will do).
+pub fn check_version(if_match: Option<&[i64]>, version: i64) -> AppResult<()> {
+    if if_match.is_some_and(|v| !v.contains(&version)) {
+        Err(AppError::Stale)
+    } else {
+        Ok(())
+    }
+}
+
 /// The store's "not found" as [`AppError::NotFound`] naming `what`.
 pub fn missing(what: &'static str) -> impl Fn(StoreError) -> AppError {
     move |e| match e {

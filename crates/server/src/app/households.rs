@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::app::audit::Audited;
 use crate::app::audit::{access, audit_entries};
-use crate::app::error::{check_fields, missing, AppError, AppResult};
+use crate::app::error::{check_fields, check_version, missing, AppError, AppResult};
 use crate::identity::Caller;
 use crate::patch::MergePatch;
 
@@ -160,9 +160,7 @@ pub fn update(
     store.write(|conn| {
         let sealed = repo::get(conn, id).map_err(missing("household"))?;
         sealed.change(conn, &access(caller, Action::Update, route), |conn, current| {
-            if if_match.is_some_and(|v| !v.contains(&current.meta.version)) {
-                return Err(AppError::Stale);
-            }
+            check_version(if_match, current.meta.version)?;
             let data: HouseholdData = patch.apply(&current.data)?;
             check_fields(data.validate())?;
             let mut meta = current.meta.clone();

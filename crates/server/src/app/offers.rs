@@ -6,7 +6,7 @@ use passgenau_domain::{FieldError, Validate};
 use passgenau_store::offers::{self as repo, OfferFilter, OfferRecord};
 use passgenau_store::{instruments, providers, DbConnection, Meta, Page, PageOf, Store, StoreError};
 
-use crate::app::error::{check_fields, missing, AppError, AppResult};
+use crate::app::error::{check_fields, check_version, missing, AppResult};
 use crate::patch::MergePatch;
 
 /// The offer's own rules plus its references: the instrument and the provider must exist.
@@ -52,9 +52,7 @@ pub fn update(
 ) -> AppResult<OfferRecord> {
     store.write(|conn| {
         let current = repo::get(conn, id).map_err(missing("offer"))?;
-        if if_match.is_some_and(|v| !v.contains(&current.meta.version)) {
-            return Err(AppError::Stale);
-        }
+        check_version(if_match, current.meta.version)?;
         let data: OfferData = patch.apply(&current.data)?;
         check(conn, &data)?;
         let mut rec = current.clone();

@@ -6,7 +6,7 @@ use passgenau_domain::Validate;
 use passgenau_store::providers::{self as repo, ProviderRecord};
 use passgenau_store::{Meta, Page, PageOf, Store};
 
-use crate::app::error::{check_fields, missing, AppError, AppResult};
+use crate::app::error::{check_fields, check_version, missing, AppResult};
 use crate::patch::MergePatch;
 
 pub fn list(store: &Store, name: Option<&str>, page: &Page) -> AppResult<PageOf<ProviderRecord>> {
@@ -42,9 +42,7 @@ pub fn update(
 ) -> AppResult<ProviderRecord> {
     store.write(|conn| {
         let current = repo::get(conn, id).map_err(missing("provider"))?;
-        if if_match.is_some_and(|v| !v.contains(&current.meta.version)) {
-            return Err(AppError::Stale);
-        }
+        check_version(if_match, current.meta.version)?;
         let data: ProviderData = patch.apply(&current.data)?;
         check_fields(data.validate())?;
         let mut rec = current.clone();

@@ -10,7 +10,7 @@ use passgenau_domain::ids::{OfferId, ProviderId};
 use passgenau_domain::placement::PlacementStatus;
 use passgenau_domain::reporting::{self, change_percent, corridor, percent, Corridor};
 use passgenau_domain::TargetGroup;
-use passgenau_store::{instruments, plans, reports, Page, Store, StoreError};
+use passgenau_store::{plans, reports, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -22,18 +22,10 @@ pub type Names = HashMap<String, (String, PurposeGroup)>;
 fn instrument_names(
     conn: &mut passgenau_store::DbConnection,
 ) -> Result<HashMap<String, (String, PurposeGroup)>, StoreError> {
-    Ok(instruments::list(
-        conn,
-        None,
-        &Page {
-            limit: 10_000,
-            after: None,
-        },
-    )?
-    .items
-    .into_iter()
-    .map(|i| (i.data.code.clone(), (i.data.name, i.data.purpose_group)))
-    .collect())
+    Ok(crate::app::catalogue::all(conn)?
+        .into_iter()
+        .map(|i| (i.data.code.clone(), (i.data.name, i.data.purpose_group)))
+        .collect())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
