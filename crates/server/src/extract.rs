@@ -192,8 +192,8 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// `If-Match`: `None` when absent; `Some(None)` for `*`; `Some(Some(v))` for a version.
-/// A tag that is not one of ours can never match and gives 412.
+/// `If-Match` as its tags: `None` when absent. A tag that is not one of ours can never
+/// match and gives 412.
 pub fn if_match(req: &HttpRequest) -> Result<Option<Vec<String>>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else {
         return Ok(None);
@@ -222,15 +222,6 @@ pub fn if_match_versions(req: &HttpRequest) -> Result<Option<Vec<i64>>, ApiError
             .filter_map(|t| t.strip_prefix('"')?.strip_suffix('"')?.parse().ok())
             .collect(),
     ))
-}
-
-/// Checks `If-Match` against the current version; 412 when it does not match.
-pub fn check_if_match(tags: &Option<Vec<String>>, current_version: i64) -> Result<(), ApiError> {
-    match tags {
-        None => Ok(()),
-        Some(tags) if tags.iter().any(|t| t == "*" || *t == etag(current_version)) => Ok(()),
-        Some(_) => Err(ApiError::precondition_failed()),
-    }
 }
 
 /// `Idempotency-Key`: 1–255 visible ASCII characters.

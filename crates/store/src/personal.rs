@@ -32,8 +32,14 @@ use crate::error::StoreResult;
 /// }
 /// ```
 #[must_use = "a person's record is reached only by auditing the access"]
-#[derive(Debug)]
 pub struct Personal<T>(T);
+
+/// Shows nothing of the record: a `{:?}` in a log line must not read it unaudited.
+impl<T> std::fmt::Debug for Personal<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Personal(<sealed>)")
+    }
+}
 
 /// The people a sealed value is about: (customer, household) pairs of audit entries.
 pub trait Subjects {

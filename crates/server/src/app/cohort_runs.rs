@@ -477,6 +477,20 @@ pub fn precheck(req: &RunRequest) -> crate::app::AppResult<()> {
     crate::app::error::check_fields(errors)
 }
 
+/// A decision's reason, blank as none: at most 2,000 characters, no NUL; a rejection
+/// records one.
+pub fn precheck_decision(accept: bool, reason: Option<&str>) -> crate::app::AppResult<Option<String>> {
+    use crate::app::AppError;
+    let reason = reason.filter(|r| !r.trim().is_empty());
+    if reason.is_some_and(|r| r.chars().count() > 2000 || r.contains('\0')) {
+        return Err(AppError::invalid("reason", "at most 2000 characters, no NUL"));
+    }
+    if !accept && reason.is_none() {
+        return Err(AppError::invalid("reason", "a rejection records its reason"));
+    }
+    Ok(reason.map(str::to_string))
+}
+
 /// Queues a run of known instruments; the worker takes it up.
 pub fn queue(
     store: &Store,

@@ -178,8 +178,7 @@ pub fn update(
     })
 }
 
-/// Adds a member. A member with a customer record is audited where that record is read;
-/// one without, as a change of the household.
+/// Adds a member, audited as a change of the household naming the member.
 pub fn add_member(
     store: &Store,
     caller: &Caller,
@@ -193,12 +192,12 @@ pub fn add_member(
         let change = access(caller, Action::Update, route);
         let m = insert_member(conn, id, members, new, "body", &change, today)?;
         repo::touch(conn, id, passgenau_store::records::now())?;
-        if m.customer_id.is_none() {
-            audit::append(
-                conn,
-                &audit_entries(caller, Action::Update, route, [(None, Some(id))]),
-            )?;
-        }
+        // the change of the household, naming the member (a customer's record read for
+        // its date of birth has its own entry)
+        audit::append(
+            conn,
+            &audit_entries(caller, Action::Update, route, [(m.customer_id, Some(id))]),
+        )?;
         Ok(m)
     })
 }

@@ -1,7 +1,8 @@
 //! The application layer: one module per use case, between the routes and the store.
 //!
-//! A use case loads what it needs in one transaction it owns (`Store::read` or
-//! `Store::write`), hands the facts to `domain` or `allocation` to decide (pure), has the
+//! A use case loads what it needs through the store itself (`Store::write`: one
+//! transaction; `Store::read`: one connection, each statement seeing committed data),
+//! hands the facts to `domain` or `allocation` to decide (pure), has the
 //! store write the decision, and answers a typed result or an [`AppError`]. It knows no
 //! HTTP: the routes extract, authorise and map its answer (`routes/`), and nothing here
 //! imports them (`scripts/check-layers.sh`). People's records come sealed from the store

@@ -465,6 +465,28 @@ pub fn create(
     })
 }
 
+/// A note and an exception's reason: at most 2,000 characters, no NUL; a reason not blank.
+pub fn precheck_request(note: Option<&str>, override_reason: Option<&str>) -> AppResult<()> {
+    if note.is_some_and(|n| n.chars().count() > 2000 || n.contains('\0')) {
+        return Err(AppError::invalid("note", "at most 2000 characters, no NUL"));
+    }
+    if override_reason.is_some_and(|r| r.trim().is_empty() || r.chars().count() > 2000 || r.contains('\0')) {
+        return Err(AppError::invalid(
+            "override_reason",
+            "1 to 2000 characters, no NUL",
+        ));
+    }
+    Ok(())
+}
+
+/// A move's reason: at most 2,000 characters, no NUL.
+pub fn precheck_move(reason: Option<&str>) -> AppResult<()> {
+    if reason.is_some_and(|r| r.chars().count() > 2000 || r.contains('\0')) {
+        return Err(AppError::invalid("reason", "at most 2000 characters, no NUL"));
+    }
+    Ok(())
+}
+
 /// A page of the placements the caller may see (a provider: its own offers').
 pub fn list(
     store: &passgenau_store::Store,
@@ -474,9 +496,16 @@ pub fn list(
     filter: &allocations::AllocationFilter,
     page: &passgenau_store::Page,
 ) -> AppResult<(passgenau_store::PageOf<AllocationRecord>, Participants)> {
+    // a provider sees the placements in its own offers only (invariant 6)
+    let filter = allocations::AllocationFilter {
+        provider_id: (caller.role == Role::Provider)
+            .then_some(caller.provider_id)
+            .flatten(),
+        ..filter.clone()
+    };
     store.read(|conn| {
         let read = access(caller, Action::Read, route);
-        let page = audit.open(store, &read, allocations::list(conn, filter, page)?);
+        let page = audit.open(store, &read, allocations::list(conn, &filter, page)?);
         let people = participants_shown(store, audit, conn, caller, route, &page.items)?;
         Ok((page, people))
     })
@@ -583,22 +612,41 @@ pub fn waiting(
     })
 }
 
-/// Counts per offer, as [`free_places`] gives them.
-pub type Counts = std::collections::HashMap<OfferId, i64>;
+/// An offer's places now: taken by active placements, free up to `max_places`, and the
+/// customers waiting for one.
+pub struct Places {
+    pub offer: OfferRecord,
+    pub occupied: i64,
+    pub free: i64,
+    pub waitlisted: i64,
+}
 
-/// A page of the open offers that have not ended on `today`, with their active
-/// placements and waiting customers (no people named: counts only).
+/// A page of the open offers that have not ended on `today`, with their places (no
+/// people named: counts only).
 pub fn free_places(
     store: &passgenau_store::Store,
     filter: &passgenau_store::offers::OfferFilter,
     today: NaiveDate,
     page: &passgenau_store::Page,
-) -> AppResult<(passgenau_store::PageOf<OfferRecord>, Counts, Counts)> {
+) -> AppResult<(Vec<Places>, Option<String>)> {
     store.read(|conn| {
         let page = offers::list_running(conn, filter, today, page)?;
         let ids: Vec<OfferId> = page.items.iter().map(|o| o.meta.id).collect();
         let active = allocations::active_counts(conn, &ids)?;
         let waiting = waitlist::waiting_counts(conn, &ids)?;
-        Ok((page, active, waiting))
+        let places = page
+            .items
+            .into_iter()
+            .map(|offer| {
+                let occupied = active.get(&offer.meta.id).copied().unwrap_or(0);
+                Places {
+                    occupied,
+                    free: (i64::from(offer.data.max_places) - occupied).max(0),
+                    waitlisted: waiting.get(&offer.meta.id).copied().unwrap_or(0),
+                    offer,
+                }
+            })
+            .collect();
+        Ok((places, page.next))
     })
 }

@@ -342,9 +342,26 @@ pub fn outcomes(store: &Store, year: i32) -> AppResult<Vec<OutcomeRow>> {
     })
 }
 
-/// Take-up per instrument for the chart: the offers' use and the instruments' names.
-pub fn chart_data(store: &Store, year: i32) -> AppResult<(Vec<reports::OfferUse>, Names)> {
-    store.read(|conn| Ok((reports::offer_use(conn, year)?, instrument_names(conn)?)))
+/// Take-up per instrument in percent of its planned places (for the chart), counted as
+/// the utilisation report counts it per offer; instruments without planned places are
+/// left out.
+pub fn take_up(store: &Store, year: i32) -> AppResult<Vec<(String, f64)>> {
+    let (offers, names) =
+        store.read(|conn| AppResult::Ok((reports::offer_use(conn, year)?, instrument_names(conn)?)))?;
+    let mut per: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for o in &offers {
+        let e = per.entry(o.instrument_code.clone()).or_default();
+        e.0 += o.entries + o.pending;
+        e.1 += i64::from(o.planned_places);
+    }
+    Ok(per
+        .into_iter()
+        .filter(|(_, (_, planned))| *planned > 0)
+        .map(|(code, (taken, planned))| {
+            let label = names.get(&code).map(|n| n.0.clone()).unwrap_or(code);
+            (label, taken as f64 / planned as f64 * 100.0)
+        })
+        .collect())
 }
 
 /// The change feed after `after`, pseudonymised by the caller.

@@ -19,7 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{today, with_etag};
 use crate::app::{idempotency, placements};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::extract::{idempotency_key, parse_json, route_of, ApiJson, JsonBytes, Pagination};
 use crate::state::AppState;
 
@@ -196,26 +196,7 @@ pub async fn create_allocation(
     caller.require(CASEWORK)?;
     let key = idempotency_key(&req)?;
     let new: NewAllocation = parse_json(&body)?;
-    if new
-        .note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > 2000 || n.contains('\0'))
-    {
-        return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
-            "note",
-            "at most 2000 characters, no NUL",
-        )]));
-    }
-    if new
-        .override_reason
-        .as_ref()
-        .is_some_and(|r| r.trim().is_empty() || r.chars().count() > 2000 || r.contains('\0'))
-    {
-        return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
-            "override_reason",
-            "1 to 2000 characters, no NUL",
-        )]));
-    }
+    placements::precheck_request(new.note.as_deref(), new.override_reason.as_deref())?;
     let route = route_of(&req);
     let hash = idempotency::hash(&body);
     let request = placements::Request {
@@ -277,11 +258,7 @@ pub async fn list_allocations(
         customer_id: q.customer_id,
         offer_id: q.offer_id,
         status: q.status,
-        provider_id: if caller.role == Role::Provider {
-            caller.provider_id
-        } else {
-            None
-        },
+        provider_id: None,
     };
     let list = state
         .db_audited(move |store, audit| {
@@ -357,16 +334,7 @@ pub async fn transition_allocation(
     ApiJson(body): ApiJson<TransitionRequest>,
 ) -> ApiResult<HttpResponse> {
     caller.require(PLACEMENT_ROLES)?;
-    if body
-        .reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 2000 || r.contains('\0'))
-    {
-        return Err(ApiError::validation(vec![passgenau_domain::FieldError::new(
-            "reason",
-            "at most 2000 characters, no NUL",
-        )]));
-    }
+    placements::precheck_move(body.reason.as_deref())?;
     let id = id.into_inner();
     let route = route_of(&req);
     let rules = state.rules.clone();

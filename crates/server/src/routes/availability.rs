@@ -134,31 +134,26 @@ async fn compute(state: &AppState, q: AvailabilityQuery, p: Pagination) -> ApiRe
     };
     state
         .db(move |store| {
-            let (page, active, waiting) =
-                crate::app::placements::free_places(store, &filter, today(), &page)?;
+            let (places, next_cursor) = crate::app::placements::free_places(store, &filter, today(), &page)?;
             let list = AvailabilityList {
-                items: page
-                    .items
-                    .iter()
-                    .map(|o| {
-                        let occupied = active.get(&o.meta.id).copied().unwrap_or(0);
-                        AvailabilityItem {
-                            offer_id: o.meta.id,
-                            title: o.data.title.clone(),
-                            instrument_code: o.data.instrument_code.clone(),
-                            provider_id: o.data.provider_id,
-                            district: o.data.district.clone(),
-                            starts_on: o.data.starts_on,
-                            ends_on: o.data.ends_on,
-                            planned_places: o.data.planned_places,
-                            max_places: o.data.max_places,
-                            occupied,
-                            free: (i64::from(o.data.max_places) - occupied).max(0),
-                            waitlisted: waiting.get(&o.meta.id).copied().unwrap_or(0),
-                        }
+                items: places
+                    .into_iter()
+                    .map(|p| AvailabilityItem {
+                        offer_id: p.offer.meta.id,
+                        title: p.offer.data.title,
+                        instrument_code: p.offer.data.instrument_code,
+                        provider_id: p.offer.data.provider_id,
+                        district: p.offer.data.district,
+                        starts_on: p.offer.data.starts_on,
+                        ends_on: p.offer.data.ends_on,
+                        planned_places: p.offer.data.planned_places,
+                        max_places: p.offer.data.max_places,
+                        occupied: p.occupied,
+                        free: p.free,
+                        waitlisted: p.waitlisted,
                     })
                     .collect(),
-                next_cursor: page.next,
+                next_cursor,
             };
             serde_json::to_vec(&list).map_err(|_| crate::error::ApiError::internal())
         })

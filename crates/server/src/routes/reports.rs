@@ -219,24 +219,7 @@ pub async fn utilisation_chart(
     caller.require(READERS)?;
     let year = q.year;
     check_year(year, "invalid_query")?;
-    let (offers, names) = state
-        .db(move |store| Ok(reports::chart_data(store, year)?))
-        .await?;
-    // take-up per instrument, counted as the utilisation report counts it per offer
-    let mut per: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
-    for o in &offers {
-        let e = per.entry(o.instrument_code.clone()).or_default();
-        e.0 += o.entries + o.pending;
-        e.1 += i64::from(o.planned_places);
-    }
-    let bars: Vec<(String, f64)> = per
-        .into_iter()
-        .filter(|(_, (_, planned))| *planned > 0)
-        .map(|(code, (taken, planned))| {
-            let label = names.get(&code).map(|n| n.0.clone()).unwrap_or(code);
-            (label, taken as f64 / planned as f64 * 100.0)
-        })
-        .collect();
+    let bars = state.db(move |store| Ok(reports::take_up(store, year)?)).await?;
     let svg = crate::chart::utilisation_svg(year, &bars).map_err(|e| {
         tracing::error!(error = %e, "chart failed");
         ApiError::internal()

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use passgenau_allocation::cohort::ProposalExplanation;
 use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, ProposalId, RunId};
 use passgenau_domain::status::{ProposalDecision, RunStatus};
-use passgenau_domain::FieldError;
 use passgenau_store::runs::{ProposalRecord, RunRow};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -246,22 +245,7 @@ pub async fn decide(
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let (run_id, proposal_id) = path.into_inner();
-    let reason = body.reason.clone().filter(|r| !r.trim().is_empty());
-    if reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 2000 || r.contains('\0'))
-    {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "reason",
-            "at most 2000 characters, no NUL",
-        )]));
-    }
-    if !body.accept && reason.is_none() {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "reason",
-            "a rejection records its reason",
-        )]));
-    }
+    let reason = cohort_runs::precheck_decision(body.accept, body.reason.as_deref())?;
     let route = route_of(&req);
     let rules = state.rules.clone();
     let decided = state
