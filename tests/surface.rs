@@ -230,6 +230,67 @@ async fn cli_user_add_then_login() {
         .await;
     assert_eq!(login.status, StatusCode::OK, "{}", login.body);
     assert_eq!(login.body["role"], "provider");
+    // `user reset-password`: the new password logs in, the old one no longer; a short one
+    // and an unknown user are refused
+    let out = run(
+        &["user", "reset-password", "--username", "traeger"],
+        "a brand new password\n",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let login = |password: &'static str| {
+        t.req(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(serde_json::json!({"username": "traeger", "password": password})),
+        )
+    };
+    assert_eq!(login("a brand new password").await.status, StatusCode::OK);
+    assert_eq!(login("another long one").await.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        !run(&["user", "reset-password", "--username", "traeger"], "short")
+            .status
+            .success()
+    );
+    assert!(!run(
+        &["user", "reset-password", "--username", "nobody-here"],
+        "a long password"
+    )
+    .status
+    .success());
+}
+
+/// Every answer says `nosniff`; API answers are not cached (they may hold social data or a
+/// token) unless the route says so; `/docs` runs under a content security policy.
+#[actix_web::test]
+async fn security_headers() {
+    let t = TestApp::new(Backend::Sqlite).unwrap();
+    let customers = t.get("/api/v1/customers", Role::Specialist).await;
+    assert_eq!(customers.header("cache-control"), Some("no-store"));
+    assert_eq!(customers.header("x-content-type-options"), Some("nosniff"));
+    let refused = t.get("/api/v1/customers?q=x", Role::Specialist).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    let login = t
+        .req(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(serde_json::json!({"username": "nobody", "password": "wrong wrong"})),
+        )
+        .await;
+    assert_eq!(login.header("cache-control"), Some("no-store"));
+    let availability = t.get("/api/v1/availability", Role::Provider).await;
+    assert_eq!(availability.header("cache-control"), Some("no-cache"));
+    let docs = t.req(Method::GET, "/docs/", None, None).await;
+    assert_eq!(
+        docs.header("content-security-policy"),
+        Some(passgenau_server::router::DOCS_CSP)
+    );
+    assert_eq!(docs.header("x-content-type-options"), Some("nosniff"));
+    let health = t.req(Method::GET, "/healthz", None, None).await;
+    assert_eq!(health.header("x-content-type-options"), Some("nosniff"));
+    assert!(health.header("cache-control").is_none());
 }
 
 /// The real binary with `PASSGENAU_LOG_FORMAT=json`: every request is one JSON log line

@@ -106,6 +106,12 @@ enum UserCommand {
         #[arg(long)]
         provider_id: Option<ProviderId>,
     },
+    /// Set a user's password, read from standard input: for an admin who cannot log in
+    /// to the API any more.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -160,6 +166,9 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                     provider_id,
                 },
         } => user_add(db, &username, role, provider_id),
+        Command::User {
+            command: UserCommand::ResetPassword { username },
+        } => user_reset_password(db, &username),
         Command::Seed {
             command:
                 SeedCommand::Demo {
@@ -267,6 +276,19 @@ fn user_add(db: Db, username: &str, role: Role, provider_id: Option<ProviderId>)
     let user = crate::app::users::add(&state.store, username, password, role, provider_id)
         .map_err(|e| crate::error::ApiError::from(e).to_string())?;
     println!("added user {} ({})", user.username, user.role.as_str());
+    Ok(())
+}
+
+/// `user reset-password`: a new password, read from standard input, checked like a new
+/// user's.
+fn user_reset_password(db: Db, username: &str) -> CliResult {
+    let state = db.prepare(2)?;
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    crate::app::users::reset_password(&state.store, username, password)
+        .map_err(|e| crate::error::ApiError::from(e).to_string())?;
+    println!("set a new password for {username}");
     Ok(())
 }
 

@@ -54,6 +54,17 @@ pub fn build(
             }
         })
         .wrap(cors(cors_origins))
+        .wrap_fn(|req, srv| {
+            use actix_web::dev::Service;
+            use futures_util::future::FutureExt;
+            let path = req.path().to_string();
+            srv.call(req).map(move |res| {
+                res.map(|mut res| {
+                    secure(&path, res.headers_mut());
+                    res
+                })
+            })
+        })
         .wrap(crate::observe::Observe)
         .wrap(actix_web::middleware::NormalizePath::new(
             actix_web::middleware::TrailingSlash::MergeOnly,
@@ -80,6 +91,34 @@ async fn not_routed(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiErro
         None => Err(ApiError::not_found("resource")),
     }
 }
+
+/// Headers every answer carries. No browser sniffs a type other than the one sent; no
+/// cache keeps an API answer, which may hold social data or a token (§ 35 SGB I), unless
+/// the route said otherwise (availability: `no-cache`, counts only); the docs run under a
+/// content security policy that admits only their own files (Swagger UI 5 needs no
+/// inline or evaluated script; its icons are `data:` images).
+fn secure(path: &str, headers: &mut header::HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    if path == "/docs" || path.starts_with("/docs/") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(DOCS_CSP),
+        );
+    }
+}
+
+/// The content security policy of `/docs`.
+pub const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+     script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// CORS for the front end: exactly the configured origins, nothing else.
 fn cors(origins: &[String]) -> Cors {

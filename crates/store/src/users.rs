@@ -81,6 +81,14 @@ pub fn by_username(conn: &mut DbConnection, username: &str) -> StoreResult<Optio
         .transpose()
 }
 
+/// Sets a user's password hash; `false` when there is no such user.
+pub fn set_password(conn: &mut DbConnection, username: &str, password_hash: &str) -> StoreResult<bool> {
+    let n = diesel::update(users::table.filter(users::username.eq(username)))
+        .set(users::password_hash.eq(password_hash))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Records a login attempt (the audit of failed logins and the rate limit's memory).
 pub fn record_attempt(
     conn: &mut DbConnection,

@@ -39,6 +39,33 @@ pub fn login(store: &Store, username: &str, password: &str, address: &str) -> Ap
     Ok(user.filter(|_| ok))
 }
 
+/// The password rule of every account: a length in [`MIN_PASSWORD_LEN`,
+/// `MAX_PASSWORD_LEN`] characters.
+fn password_errors(password: &str) -> Vec<FieldError> {
+    let chars = password.chars().count();
+    if (MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&chars) {
+        Vec::new()
+    } else {
+        vec![FieldError::new(
+            "password",
+            format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
+        )]
+    }
+}
+
+/// Sets a user's password (`passgenau user reset-password`).
+pub fn reset_password(store: &Store, username: &str, password: &str) -> AppResult<()> {
+    check_fields(password_errors(password))?;
+    let hash = hash_password(password).map_err(|_| AppError::Internal("password hashing"))?;
+    store.write(|conn| {
+        if repo::set_password(conn, username, &hash)? {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("user"))
+        }
+    })
+}
+
 /// Creates a user after checking every field; the API and `passgenau user add` alike.
 pub fn add(
     store: &Store,
@@ -54,13 +81,7 @@ pub fn add(
             "3–64 characters: letters, digits, '.', '_', '-', '@'",
         ));
     }
-    let chars = password.chars().count();
-    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&chars) {
-        errors.push(FieldError::new(
-            "password",
-            format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
-        ));
-    }
+    errors.extend(password_errors(password));
     match (role, provider_id) {
         (Role::Provider, None) => {
             errors.push(FieldError::new("provider_id", "required for the role provider"))
