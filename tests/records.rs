@@ -190,6 +190,26 @@ async fn roles_are_enforced(b: Backend) {
     )
     .await
     .assert_problem(409, "duplicate_username");
+    // unique regardless of case
+    t.post(
+        "/api/v1/users",
+        Role::Admin,
+        json!({"username": "Traeger.Rhein", "password": "long enough pw", "role": "reporting"}),
+    )
+    .await
+    .assert_problem(409, "duplicate_username");
+    // weak passwords: only blanks, one character repeated, the username
+    for weak in ["            ", "xxxxxxxxxxxx", "Weak.User.Name"] {
+        let r = t
+            .post(
+                "/api/v1/users",
+                Role::Admin,
+                json!({"username": "weak.user.name", "password": weak, "role": "reporting"}),
+            )
+            .await;
+        r.assert_problem(422, "validation_failed");
+        assert!(r.fields().contains(&"password".to_string()), "{weak:?}");
+    }
     let r = t
         .post(
             "/api/v1/users",

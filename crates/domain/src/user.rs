@@ -48,3 +48,42 @@ pub fn valid_username(s: &str) -> bool {
 pub const MIN_PASSWORD_LEN: usize = 10;
 /// Maximum, so hashing cannot be made expensive by a huge password.
 pub const MAX_PASSWORD_LEN: usize = 256;
+
+/// What is wrong with `password` for the user `username`, if anything: its length in
+/// characters outside [`MIN_PASSWORD_LEN`]..=[`MAX_PASSWORD_LEN`], only blanks, one
+/// character repeated, or the username itself (ignoring case and surrounding blanks).
+pub fn password_problem(password: &str, username: &str) -> Option<String> {
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&chars) {
+        return Some(format!(
+            "must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"
+        ));
+    }
+    if password.trim().is_empty() {
+        return Some("must not be only blanks".into());
+    }
+    let mut distinct = password.chars();
+    let first = distinct.next();
+    if distinct.all(|c| Some(c) == first) {
+        return Some("must not be one character repeated".into());
+    }
+    if password.trim().eq_ignore_ascii_case(username.trim()) {
+        return Some("must not be the username".into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::password_problem;
+
+    #[test]
+    fn weak_passwords_are_named() {
+        assert!(password_problem("a long enough one", "ifk").is_none());
+        assert!(password_problem("short", "ifk").is_some());
+        assert!(password_problem("            ", "ifk").is_some());
+        assert!(password_problem("aaaaaaaaaaaa", "ifk").is_some());
+        assert!(password_problem("Traeger.Rhein", "traeger.rhein").is_some());
+        assert!(password_problem(&"x".repeat(257), "ifk").is_some());
+    }
+}

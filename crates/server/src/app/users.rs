@@ -1,7 +1,7 @@
 //! Logins and user accounts.
 
 use passgenau_domain::ids::ProviderId;
-use passgenau_domain::user::{valid_username, Role, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+use passgenau_domain::user::{valid_username, Role, MAX_PASSWORD_LEN};
 use passgenau_domain::FieldError;
 use passgenau_store::users::{self as repo, UserRecord};
 use passgenau_store::{providers, Store};
@@ -39,23 +39,17 @@ pub fn login(store: &Store, username: &str, password: &str, address: &str) -> Ap
     Ok(user.filter(|_| ok))
 }
 
-/// The password rule of every account: a length in [`MIN_PASSWORD_LEN`,
-/// `MAX_PASSWORD_LEN`] characters.
-fn password_errors(password: &str) -> Vec<FieldError> {
-    let chars = password.chars().count();
-    if (MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&chars) {
-        Vec::new()
-    } else {
-        vec![FieldError::new(
-            "password",
-            format!("must be {MIN_PASSWORD_LEN} to {MAX_PASSWORD_LEN} characters"),
-        )]
-    }
+/// The password rule of every account (`passgenau_domain::user::password_problem`).
+fn password_errors(password: &str, username: &str) -> Vec<FieldError> {
+    passgenau_domain::user::password_problem(password, username)
+        .map(|message| FieldError::new("password", message))
+        .into_iter()
+        .collect()
 }
 
 /// Sets a user's password (`passgenau user reset-password`).
 pub fn reset_password(store: &Store, username: &str, password: &str) -> AppResult<()> {
-    check_fields(password_errors(password))?;
+    check_fields(password_errors(password, username))?;
     let hash = hash_password(password).map_err(|_| AppError::Internal("password hashing"))?;
     store.write(|conn| {
         if repo::set_password(conn, username, &hash)? {
@@ -81,7 +75,7 @@ pub fn add(
             "3–64 characters: letters, digits, '.', '_', '-', '@'",
         ));
     }
-    errors.extend(password_errors(password));
+    errors.extend(password_errors(password, username));
     match (role, provider_id) {
         (Role::Provider, None) => {
             errors.push(FieldError::new("provider_id", "required for the role provider"))
