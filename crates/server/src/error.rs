@@ -180,23 +180,6 @@ impl ApiError {
     }
 }
 
-/// Maps the store's "not found" to a 404 naming `what`; any other error as usual.
-pub fn missing(what: &'static str) -> impl Fn(StoreError) -> ApiError {
-    move |e| match e {
-        StoreError::NotFound => ApiError::not_found(what),
-        other => other.into(),
-    }
-}
-
-/// `Ok` without field errors, else 422 `validation_failed` naming them.
-pub fn check_fields(errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::validation(errors))
-    }
-}
-
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.detail)

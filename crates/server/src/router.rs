@@ -57,10 +57,10 @@ pub fn build(
         .wrap_fn(|req, srv| {
             use actix_web::dev::Service;
             use futures_util::future::FutureExt;
-            let path = req.path().to_string();
+            let area = Area::of(req.path());
             srv.call(req).map(move |res| {
                 res.map(|mut res| {
-                    secure(&path, res.headers_mut());
+                    secure(area, res.headers_mut());
                     res
                 })
             })
@@ -97,22 +97,43 @@ async fn not_routed(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiErro
 /// the route said otherwise (availability: `no-cache`, counts only); the docs run under a
 /// content security policy that admits only their own files (Swagger UI 5 needs no
 /// inline or evaluated script; its icons are `data:` images).
-fn secure(path: &str, headers: &mut header::HeaderMap) {
+fn secure(area: Area, headers: &mut header::HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),
     );
-    if path.starts_with("/api/") && !headers.contains_key(header::CACHE_CONTROL) {
+    if area == Area::Api && !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(
             header::CACHE_CONTROL,
             header::HeaderValue::from_static("no-store"),
         );
     }
-    if path == "/docs" || path.starts_with("/docs/") {
+    if area == Area::Docs {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             header::HeaderValue::from_static(DOCS_CSP),
         );
+    }
+}
+
+/// Which part of the server a request is for, told apart before the handler runs, so the
+/// answer's headers need no copy of the path.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Area {
+    Api,
+    Docs,
+    Other,
+}
+
+impl Area {
+    fn of(path: &str) -> Area {
+        if path.starts_with("/api/") {
+            Area::Api
+        } else if path == "/docs" || path.starts_with("/docs/") {
+            Area::Docs
+        } else {
+            Area::Other
+        }
     }
 }
 

@@ -185,12 +185,18 @@ pub fn visible(
     caller: &Caller,
     id: PlacementId,
 ) -> AppResult<(passgenau_store::Personal<AllocationRecord>, OfferRecord)> {
+    let offer = offer_if_visible(conn, caller, id)?;
+    Ok((allocations::get(conn, id).map_err(missing("placement"))?, offer))
+}
+
+/// The offer of a placement the caller may see, without reading the placement itself.
+fn offer_if_visible(conn: &mut DbConnection, caller: &Caller, id: PlacementId) -> AppResult<OfferRecord> {
     let offer_id = allocations::offer_of(conn, id).map_err(missing("placement"))?;
     let offer = offers::get(conn, offer_id)?;
     if caller.role == Role::Provider && caller.provider_id != Some(offer.data.provider_id) {
         return Err(AppError::NotFound("placement"));
     }
-    Ok((allocations::get(conn, id).map_err(missing("placement"))?, offer))
+    Ok(offer)
 }
 
 /// What a transition asks for.
@@ -212,7 +218,7 @@ pub fn transition(
     mv: &Move,
     today: NaiveDate,
 ) -> AppResult<AllocationRecord> {
-    let (_, before) = visible(conn, caller, id)?;
+    let before = offer_if_visible(conn, caller, id)?;
     allocations::lock_offer(conn, before.meta.id)?;
     // re-read under the lock: another instance may have moved it meanwhile; the move is
     // the audited access to it
