@@ -89,6 +89,18 @@ async fn cohort_run_proposes_and_a_person_decides(b: Backend) {
     assert_eq!(run["progress"]["done"], run["progress"]["total"]);
     assert!(run["arcs"].as_i64().unwrap() > 9);
     assert_eq!(t.count("allocations"), 0, "a run places nobody");
+    // the run's reads of its cohort are audited as its creator's, in their role
+    let audit = t.get("/api/v1/audit?limit=500", Role::Admin).await;
+    let run_reads: Vec<&serde_json::Value> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["route"] == format!("cohort run {id}").as_str())
+        .collect();
+    assert_eq!(run_reads.len(), 9, "one entry per customer of the cohort");
+    assert!(run_reads
+        .iter()
+        .all(|e| e["action"] == "read" && e["role"] == "specialist"));
     let again = t
         .get(&format!("/api/v1/allocation-runs/{id}"), Role::Specialist)
         .await;

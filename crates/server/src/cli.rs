@@ -356,7 +356,7 @@ fn allocate(
     let request = serde_json::to_string(&req)?;
     state
         .store
-        .read(|conn| passgenau_store::runs::create(conn, id, &request, "cli"))?;
+        .write(|conn| passgenau_store::runs::create(conn, id, &request, "cli"))?;
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(

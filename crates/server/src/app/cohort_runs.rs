@@ -258,11 +258,15 @@ pub fn execute(
     let mut audit = passgenau_store::personal::PendingAudit::default();
     let (contexts, snapshot) = store
         .read(|conn| {
-            // the run reads the cohort's records on behalf of the person who asked for it
+            // the run reads the cohort's records on behalf of the person who asked for it,
+            // in that person's role (only casework roles queue runs; a run queued from the
+            // command line names no stored user and counts as a specialist's)
             let creator = runs::get(conn, run_id)?.created_by;
+            let role = passgenau_store::users::by_username(conn, &creator)?
+                .map_or(passgenau_domain::user::Role::Specialist, |u| u.role);
             let access = Access {
                 actor: creator,
-                role: "cohort_run".into(),
+                role: role.as_str().into(),
                 action: passgenau_store::audit::Action::Read,
                 route: format!("cohort run {run_id}"),
             };
