@@ -26,15 +26,40 @@ for user in admin ifk.demo traeger.demo reporting.demo; do
   tokens[$user]=$(curl -fs -X POST "127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"username\":\"$user\",\"password\":\"$pw\"}" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
 done
-status=0
-for user in admin ifk.demo traeger.demo reporting.demo; do
-  echo "== schemathesis as $user"
+# a partner system's API key, made by the admin (an identity of its own)
+provider_id=$(curl -fs "127.0.0.1:$port/api/v1/me" -H "Authorization: Bearer ${tokens[traeger.demo]}" |
+  python3 -c 'import sys,json;print(json.load(sys.stdin)["provider_id"])')
+tokens[api-key]=$(curl -fs -X POST "127.0.0.1:$port/api/v1/api-keys" -H 'content-type: application/json' \
+  -H "Authorization: Bearer ${tokens[admin]}" \
+  -d "{\"name\":\"fuzz partner system\",\"role\":\"provider\",\"provider_id\":\"$provider_id\"}" |
+  python3 -c 'import sys,json;print(json.load(sys.stdin)["key"])')
+fuzz() { # name, token, further schemathesis options
+  local name=$1 token=$2
+  shift 2
+  echo "== schemathesis as $name"
   # run from the temporary folder: schemathesis keeps a cache in its working directory
   (cd "$work" && "$root/$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
-    -H "Authorization: Bearer ${tokens[$user]}" \
+    -H "Authorization: Bearer $token" "$@" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "${FUZZ_EXAMPLES:-20}" --seed 2021 --no-color >"$work/st-$user.log" 2>&1) || status=1
-  grep -E "generated|FAILURES|failed" "$work/st-$user.log" | tail -3
-  if [ $status -ne 0 ]; then sed -n '/FAILURES/,$p' "$work/st-$user.log" | head -80; break; fi
+    --max-examples "${FUZZ_EXAMPLES:-20}" --seed 2021 --no-color >"$work/st-$name.log" 2>&1) || return 1
+  grep -E "generated|FAILURES|failed" "$work/st-$name.log" | tail -3
+}
+status=0
+# a logout ends the token the run goes on with: it is fuzzed last, on a token of its own
+for user in admin ifk.demo traeger.demo reporting.demo api-key; do
+  fuzz "$user" "${tokens[$user]}" --exclude-path /api/v1/auth/logout || {
+    status=1
+    sed -n '/FAILURES/,$p' "$work/st-$user.log" | head -80
+    break
+  }
 done
+if [ $status -eq 0 ]; then
+  pw=$(awk '$1 == "ifk.demo" {print $3}' "$work/seed.txt")
+  last=$(curl -fs -X POST "127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"ifk.demo\",\"password\":\"$pw\"}" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
+  fuzz logout "$last" --include-path /api/v1/auth/logout || {
+    status=1
+    sed -n '/FAILURES/,$p' "$work/st-logout.log" | head -80
+  }
+fi
 exit $status

@@ -16,6 +16,7 @@ async fn failed_logins_are_throttled_and_audited(b: Backend) {
     let t = TestApp::new(b).unwrap();
     passgenau_server::app::users::add(
         &t.state.store,
+        None,
         "ifk.a",
         "the right password",
         Role::Specialist,
@@ -41,6 +42,7 @@ async fn failed_logins_are_throttled_and_audited(b: Backend) {
     // another account from the same address is still allowed (the address limit is higher)
     passgenau_server::app::users::add(
         &t.state.store,
+        None,
         "ifk.b",
         "the right password",
         Role::Specialist,
@@ -117,7 +119,7 @@ fn sqlite_with_busy_timeout(
         ..Default::default()
     };
     let state = passgenau_server::config::prepare_with(&db.url, Some(TEST_SECRET), &options).unwrap();
-    let token = state.tokens.issue("ifk", Role::Specialist, None).unwrap();
+    let token = common::token_for(&state, "ifk", Role::Specialist, None);
     (db, state, token)
 }
 
@@ -327,7 +329,7 @@ fn postgres_outage_gives_503_and_recovers() {
         return;
     };
     let server = Server::start(&pg.url(), TEST_SECRET);
-    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(&pg.url());
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let admin = tokens.issue("admin", Role::Admin, None).unwrap();
     let (_, p) = request(

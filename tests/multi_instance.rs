@@ -26,7 +26,7 @@ async fn two_instances_never_overbook_or_overspend(b: Backend) {
 fn hammer(url: &str) {
     let a = Server::start(url, TEST_SECRET);
     let b = Server::start(url, TEST_SECRET);
-    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(url);
     let admin = tokens.issue("admin", Role::Admin, None).unwrap();
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let post =
@@ -176,7 +176,7 @@ fn mixed_load(url: &str) {
         Server::start(url, TEST_SECRET),
     ];
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
-    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(url);
     let admin = tokens.issue("admin", Role::Admin, None).unwrap();
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let (_, p) = request(
@@ -453,7 +453,7 @@ fn a_started_server_resumes_queued_runs() {
         .unwrap();
     drop(state);
     let server = Server::start(&db.url, TEST_SECRET);
-    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(&db.url);
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let run = run_when_ended(&server.addr, &ifk, &id.to_string(), 10);
     assert_eq!(run["status"], "done", "{run}");
@@ -488,7 +488,7 @@ fn sigterm_drains_in_flight_requests() {
     use std::io::{Read, Write};
     let db = TestDb::new(Backend::Sqlite).unwrap();
     let server = Server::start(&db.url, TEST_SECRET);
-    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(&db.url);
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let body = json!({
         "customer_number": "K-drain", "first_name": "A", "last_name": "B", "date_of_birth": "1985-01-01",
@@ -561,7 +561,7 @@ fn sigterm_hands_a_running_run_back_and_a_restart_finishes_it() {
         .status()
         .unwrap();
     assert!(seeded.success());
-    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(&db.url);
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let server = Server::start(&db.url, TEST_SECRET);
     let (status, queued) = request(

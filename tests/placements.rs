@@ -740,6 +740,43 @@ async fn provider_isolation(b: Backend) {
     t.get(&format!("/api/v1/offers/{mine}/waitlist"), Role::Provider)
         .await
         .assert_problem(403, "forbidden");
+    // the provider's system with an API key sees the same, and nothing once it is revoked
+    let key = t
+        .post(
+            "/api/v1/api-keys",
+            Role::Admin,
+            json!({"name": "Träger-System", "role": "provider", "provider_id": t.provider_id}),
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED, "{}", key.body);
+    let secret = key.body["key"].as_str().unwrap().to_string();
+    let by_key = t.bearer(Method::GET, "/api/v1/allocations", &secret, None).await;
+    let ids: Vec<&Value> = by_key.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["id"])
+        .collect();
+    assert_eq!(ids, vec![&json!(a)], "{}", by_key.body);
+    t.bearer(Method::GET, &format!("/api/v1/allocations/{bb}"), &secret, None)
+        .await
+        .assert_problem(404, "not_found");
+    t.bearer(Method::GET, &format!("/api/v1/customers/{c1}"), &secret, None)
+        .await
+        .assert_problem(403, "forbidden");
+    let key_id = key.body["id"].as_str().unwrap();
+    let revoked = t
+        .req(
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{key_id}"),
+            Some(Role::Admin),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    t.bearer(Method::GET, "/api/v1/allocations", &secret, None)
+        .await
+        .assert_problem(401, "unauthorized");
     // its own placement it moves, and the participant is gone once it has ended
     assert_eq!(
         move_to(&t, &a, Role::Provider, "declined").await.status,

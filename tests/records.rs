@@ -54,6 +54,7 @@ async fn login_and_token_checks(b: Backend) {
     let t = TestApp::new(b).unwrap();
     passgenau_server::app::users::add(
         &t.state.store,
+        None,
         "ifk.meier",
         "correct horse battery",
         Role::Specialist,
@@ -107,7 +108,7 @@ async fn login_and_token_checks(b: Backend) {
         .await
         .assert_problem(401, "unauthorized");
     let other = passgenau_server::auth::Tokens::new(b"another-secret-another-secret-another", 60);
-    t.call(bad(other.issue("x", Role::Admin, None).unwrap()))
+    t.call(bad(other.issue(&t.subject(Role::Admin)).unwrap()))
         .await
         .assert_problem(401, "unauthorized");
     use base64::Engine;
@@ -120,7 +121,7 @@ async fn login_and_token_checks(b: Backend) {
     );
     t.call(bad(none_token)).await.assert_problem(401, "unauthorized");
     let expired = passgenau_server::auth::Tokens::new(common::TEST_SECRET.as_bytes(), -3600);
-    let r = t.call(bad(expired.issue("x", Role::Admin, None).unwrap())).await;
+    let r = t.call(bad(expired.issue(&t.subject(Role::Admin)).unwrap())).await;
     r.assert_problem(401, "unauthorized");
     assert!(r.body["detail"].as_str().unwrap().contains("expired"));
 }
@@ -1144,6 +1145,7 @@ async fn readyz_reports_database(b: Backend) {
     );
     if b == Backend::Postgres {
         // the database disappears: readiness fails with 503, liveness stays
+        let token = t.token(Role::Specialist);
         t.db.drop_now();
         let r = t.req(Method::GET, "/readyz", None, None).await;
         r.assert_problem(503, "database_unavailable");
@@ -1151,7 +1153,7 @@ async fn readyz_reports_database(b: Backend) {
             t.req(Method::GET, "/healthz", None, None).await.status,
             StatusCode::OK
         );
-        let r = t.get("/api/v1/customers", Role::Specialist).await;
+        let r = t.bearer(Method::GET, "/api/v1/customers", &token, None).await;
         r.assert_problem(503, "database_unavailable");
     }
 }

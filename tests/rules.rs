@@ -54,7 +54,7 @@ fn p16i_short(items: &Value) -> bool {
 fn verdict_scenario(url: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let tokens = passgenau_server::auth::Tokens::new(TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(url);
     let admin = tokens.issue("admin", Role::Admin, None).unwrap();
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     // first configuration: "kurzzeitig" up to 183 days

@@ -322,7 +322,7 @@ fn json_logs_carry_the_request_and_name_nobody() {
         assert!(Instant::now() < deadline, "the server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let tokens = passgenau_server::auth::Tokens::new(common::TEST_SECRET.as_bytes(), 3600);
+    let tokens = common::StoredTokens::new(&db.url);
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let names: Vec<String> = (0..200).map(|i| format!("Qzname{i:03}x")).collect();
     for (i, name) in names.iter().enumerate() {

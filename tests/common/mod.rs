@@ -111,6 +111,74 @@ pub fn replace_db_name(url: &str, name: &str) -> String {
 
 pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret!";
 
+/// The account `username`, made with `role` and `provider` when there is none (without a
+/// usable password: such test accounts only hold tokens).
+pub fn ensure_user(
+    store: &passgenau_store::Store,
+    username: &str,
+    role: Role,
+    provider: Option<passgenau_domain::ids::ProviderId>,
+) -> passgenau_store::users::UserRecord {
+    use passgenau_store::users;
+    store
+        .write(|conn| {
+            if let Some(u) = users::by_username(conn, username)? {
+                return Ok::<_, passgenau_store::StoreError>(u);
+            }
+            let u = users::UserRecord::new(
+                username.to_string(),
+                String::new(),
+                role,
+                provider,
+                passgenau_domain::user::UserSource::Local,
+            );
+            users::insert(conn, &u)?;
+            Ok(u)
+        })
+        .expect("test account")
+}
+
+/// A token of the account `username` (made if missing) as `state` issues it.
+pub fn token_for(
+    state: &AppState,
+    username: &str,
+    role: Role,
+    provider: Option<passgenau_domain::ids::ProviderId>,
+) -> String {
+    let u = ensure_user(&state.store, username, role, provider);
+    state
+        .tokens
+        .issue(&passgenau_server::auth::Subject {
+            user_id: u.id,
+            role: u.role,
+            provider_id: u.provider_id,
+            token_version: u.token_version,
+        })
+        .expect("token")
+}
+
+/// Tokens for the database at `url`, of accounts made there on first use.
+pub struct StoredTokens {
+    state: AppState,
+}
+
+impl StoredTokens {
+    pub fn new(url: &str) -> StoredTokens {
+        StoredTokens {
+            state: passgenau_server::config::prepare(url, Some(TEST_SECRET), 1).expect("prepare"),
+        }
+    }
+
+    pub fn issue(
+        &self,
+        username: &str,
+        role: Role,
+        provider: Option<passgenau_domain::ids::ProviderId>,
+    ) -> Result<String, std::convert::Infallible> {
+        Ok(token_for(&self.state, username, role, provider))
+    }
+}
+
 /// A fresh application on a fresh database, with a token per role.
 pub struct TestApp {
     pub db: TestDb,
@@ -159,12 +227,23 @@ impl TestApp {
         })
     }
 
+    /// A token of the account `{role}-user` (made on first use: tokens are bound to
+    /// stored accounts).
     pub fn token(&self, role: Role) -> String {
         let pid = (role == Role::Provider).then_some(self.provider_id);
-        self.state
-            .tokens
-            .issue(&format!("{}-user", role.as_str()), role, pid)
-            .expect("token")
+        token_for(&self.state, &format!("{}-user", role.as_str()), role, pid)
+    }
+
+    /// Whom [`TestApp::token`] issues a token to, for tokens made otherwise.
+    pub fn subject(&self, role: Role) -> passgenau_server::auth::Subject {
+        let pid = (role == Role::Provider).then_some(self.provider_id);
+        let u = ensure_user(&self.state.store, &format!("{}-user", role.as_str()), role, pid);
+        passgenau_server::auth::Subject {
+            user_id: u.id,
+            role: u.role,
+            provider_id: u.provider_id,
+            token_version: u.token_version,
+        }
     }
 
     /// Sends one request through the real application.
@@ -194,6 +273,20 @@ impl TestApp {
         if let Some(role) = role {
             r = r.insert_header(("authorization", format!("Bearer {}", self.token(role))));
         }
+        if let Some(b) = body {
+            r = r
+                .insert_header(("content-type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        self.call(r).await
+    }
+
+    /// A request with the given bearer credential (a token or an API key).
+    pub async fn bearer(&self, method: Method, path: &str, bearer: &str, body: Option<Value>) -> Reply {
+        let mut r = test::TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {bearer}")));
         if let Some(b) = body {
             r = r
                 .insert_header(("content-type", "application/json"))
@@ -431,5 +524,6 @@ pub fn read_entry(
         customer_id: Some(customer),
         household_id: None,
         fields: None,
+        account_id: None,
     }
 }

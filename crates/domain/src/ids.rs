@@ -123,6 +123,8 @@ id_types! {
     ProposalId;
     /// A user (staff or partner login).
     UserId;
+    /// An API key of a partner system or reporting job.
+    ApiKeyId;
 }
 
 #[cfg(test)]

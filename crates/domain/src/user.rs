@@ -37,6 +37,66 @@ impl Role {
     }
 }
 
+/// Whether an account may act. A disabled account's tokens and keys are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserStatus> {
+        match s {
+            "active" => Some(UserStatus::Active),
+            "disabled" => Some(UserStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// Where an account's identity comes from: a local password, or single sign-on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserSource {
+    Local,
+    Oidc,
+}
+
+impl UserSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserSource::Local => "local",
+            UserSource::Oidc => "oidc",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<UserSource> {
+        match s {
+            "local" => Some(UserSource::Local),
+            "oidc" => Some(UserSource::Oidc),
+            _ => None,
+        }
+    }
+}
+
+/// What is wrong with a role and provider together: only the role `provider` has, and
+/// must have, a provider.
+pub fn role_provider_problem(role: Role, has_provider: bool) -> Option<&'static str> {
+    match (role, has_provider) {
+        (Role::Provider, false) => Some("required for the role provider"),
+        (r, true) if r != Role::Provider => Some("only the role provider has one"),
+        _ => None,
+    }
+}
+
 /// A username: 3–64 characters of letters, digits, `.`, `_`, `-`, `@`.
 pub fn valid_username(s: &str) -> bool {
     (3..=64).contains(&s.len())

@@ -28,9 +28,14 @@ struct Args {
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
     /// healthz | availability | customers | recommendations | placements | reports | compare |
-    /// hostile (half the clients send hostile bodies, the other half read availability)
+    /// hostile (half the clients send hostile bodies, the other half read availability) |
+    /// logins (the first 4 clients read availability, the others log in with correct
+    /// passwords, as `--login-users` accounts made before the run)
     #[arg(long)]
     scenario: String,
+    /// Scenario `logins`: how many accounts the clients log in as (made by the admin).
+    #[arg(long, default_value_t = 1)]
+    login_users: usize,
     /// Before the run: create this many open offers (admin) so rankings have work to do.
     #[arg(long, default_value_t = 0)]
     setup_offers: usize,
@@ -201,7 +206,14 @@ struct Fixture {
     token: String,
     customers: Vec<String>,
     offers: Vec<String>,
+    /// Scenario `logins`: the accounts the clients log in as.
+    login_users: Vec<String>,
 }
+
+/// Scenario `logins`: clients that read availability while the others log in.
+const LOGIN_PROBES: usize = 4;
+/// The password of the accounts of scenario `logins`.
+const LOGIN_PASSWORD: &str = "Lasttest-Anmeldung-2026";
 
 fn prepare(args: &Args) -> Fixture {
     let mut c = Conn::new(&args.addr);
@@ -286,10 +298,27 @@ fn prepare(args: &Args) -> Fixture {
             }
         }
     }
+    let mut login_users = Vec::new();
+    if args.scenario == "logins" {
+        for k in 0..args.login_users.max(1) {
+            let name = format!("load-login-{k}");
+            let (s, b) = c
+                .send(
+                    "POST",
+                    "/api/v1/users",
+                    Some(&token),
+                    Some(&json!({"username": name, "password": LOGIN_PASSWORD, "role": "specialist"})),
+                )
+                .expect("user");
+            assert!(s == 201 || s == 409, "{}", String::from_utf8_lossy(&b));
+            login_users.push(name);
+        }
+    }
     Fixture {
         token,
         customers,
         offers,
+        login_users,
     }
 }
 
@@ -328,6 +357,18 @@ fn request(
         "reports" => {
             let r = ["plan", "utilisation", "budget", "target-groups", "outcomes"][(n % 5) as usize];
             ("GET", format!("/api/v1/reports/{r}?year=2021"), None)
+        }
+        "logins" => {
+            if w < LOGIN_PROBES {
+                ("GET", "/api/v1/availability?limit=50".into(), None)
+            } else {
+                let user = &f.login_users[w % f.login_users.len()];
+                (
+                    "LOGIN",
+                    "/api/v1/auth/login".into(),
+                    Some(json!({"username": user, "password": LOGIN_PASSWORD})),
+                )
+            }
         }
         "hostile" => {
             if w.is_multiple_of(2) {
@@ -397,6 +438,8 @@ fn main() {
                         "healthz"
                     } else if method == "HOSTILE" {
                         "hostile"
+                    } else if method == "LOGIN" {
+                        "login"
                     } else {
                         "api"
                     };
@@ -413,6 +456,8 @@ fn main() {
                     };
                     let result = if method == "HOSTILE" {
                         c.send_raw("POST", &path, Some(&f.token), &hostile_body(n))
+                    } else if method == "LOGIN" {
+                        c.send("POST", &path, None, body.as_ref())
                     } else {
                         c.send(method, &path, Some(&f.token), body.as_ref())
                     };
@@ -477,6 +522,10 @@ fn main() {
     if args.scenario == "hostile" {
         out["availability"] = summarise(Some("api"));
         out["hostile"] = summarise(Some("hostile"));
+    }
+    if args.scenario == "logins" {
+        out["availability"] = summarise(Some("api"));
+        out["logins"] = summarise(Some("login"));
     }
     let a = &out["all"];
     let summary = format!(

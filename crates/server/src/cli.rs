@@ -273,7 +273,7 @@ fn user_add(db: Db, username: &str, role: Role, provider_id: Option<ProviderId>)
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']);
-    let user = crate::app::users::add(&state.store, username, password, role, provider_id)
+    let user = crate::app::users::add(&state.store, None, username, password, role, provider_id)
         .map_err(|e| crate::error::ApiError::from(e).to_string())?;
     println!("added user {} ({})", user.username, user.role.as_str());
     Ok(())

@@ -11,9 +11,11 @@ pub const DEFAULT_DATABASE_URL: &str = "passgenau.db";
 /// Tokens live for a working day.
 pub const DEFAULT_TOKEN_TTL_SECONDS: i64 = 8 * 3600;
 
-/// Opens the database, migrates it, installs the built-in catalogue and loads the token
-/// secret: `PASSGENAU_JWT_SECRET` if set, else one created once and kept in the database,
-/// so tokens survive restarts and hold across instances.
+/// Opens the database, migrates it, installs the built-in catalogue and loads the keys:
+/// the token secret from `PASSGENAU_JWT_SECRET`, else `PASSGENAU_JWT_SECRET_FILE`, else
+/// one created once and kept in the database, so tokens survive restarts and hold across
+/// instances; the pseudonym key alike (`PASSGENAU_PSEUDONYM_KEY_FILE`). What a database
+/// backup exposes when the keys are kept in it: README, "Keys and backups".
 pub fn prepare(
     database_url: &str,
     jwt_secret: Option<&str>,
@@ -30,6 +32,39 @@ pub fn prepare(
     prepare_with(database_url, jwt_secret, &options)
 }
 
+/// A key from a file: its content without surrounding whitespace, at least 32 bytes.
+fn key_file(var: &str) -> anyhow_like::Result<Option<Vec<u8>>> {
+    let Some(path) = std::env::var(var).ok().filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{var} {path}: {e}"))?;
+    let key = text.trim();
+    if key.len() < 32 {
+        return Err(format!("{var} {path}: the key must be at least 32 bytes").into());
+    }
+    Ok(Some(key.as_bytes().to_vec()))
+}
+
+/// A key kept in the database's settings, made once.
+fn kept_key(store: &Store, name: &str) -> anyhow_like::Result<Vec<u8>> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let fresh = hex::encode(bytes);
+    Ok(store
+        .read(|conn| settings::get_or_insert(conn, name, &fresh))?
+        .into_bytes())
+}
+
+/// A boolean setting: `true`/`false` (also `1`/`0`, `yes`/`no`), else `default`.
+fn flag(var: &str, default: bool) -> anyhow_like::Result<bool> {
+    match std::env::var(var).ok().as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(format!("{var}: {other:?} is neither true nor false").into()),
+    }
+}
+
 /// [`prepare`] with the store's options given instead of read from the environment.
 pub fn prepare_with(
     database_url: &str,
@@ -42,13 +77,10 @@ pub fn prepare_with(
     let secret = match jwt_secret {
         Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
         Some(_) => return Err("PASSGENAU_JWT_SECRET must be at least 32 bytes".into()),
-        None => {
-            let mut bytes = [0u8; 32];
-            rand::rng().fill_bytes(&mut bytes);
-            let fresh = hex::encode(bytes);
-            let kept = store.read(|conn| settings::get_or_insert(conn, "jwt_secret", &fresh))?;
-            kept.into_bytes()
-        }
+        None => match key_file("PASSGENAU_JWT_SECRET_FILE")? {
+            Some(key) => key,
+            None => kept_key(&store, "jwt_secret")?,
+        },
     };
     let ttl = std::env::var("PASSGENAU_TOKEN_TTL_SECONDS")
         .ok()
@@ -56,19 +88,29 @@ pub fn prepare_with(
         .filter(|v| *v > 0)
         .unwrap_or(DEFAULT_TOKEN_TTL_SECONDS);
     let engine = EngineConfig::load()?;
-    let mut key = [0u8; 32];
-    rand::rng().fill_bytes(&mut key);
-    let pseudonym_key =
-        store.read(|conn| settings::get_or_insert(conn, "pseudonym_key", &hex::encode(key)))?;
+    let pseudonym_key = match key_file("PASSGENAU_PSEUDONYM_KEY_FILE")? {
+        Some(key) => key,
+        None => kept_key(&store, "pseudonym_key")?,
+    };
+    let oidc = match crate::oidc::OidcSettings::from_env()? {
+        Some(settings) => Some(std::sync::Arc::new(crate::oidc::Oidc::new(settings, ttl)?)),
+        None => None,
+    };
+    let trusted_proxies =
+        crate::net::parse_trusted_proxies(&std::env::var("PASSGENAU_TRUSTED_PROXIES").unwrap_or_default())?;
     Ok(AppState {
         store,
         tokens: Tokens::new(&secret, ttl),
         rules: std::sync::Arc::new(engine.rule_book()?),
         scoring: std::sync::Arc::new(engine.scoring),
-        pseudonym_key: std::sync::Arc::new(pseudonym_key.into_bytes()),
+        pseudonym_key: std::sync::Arc::new(pseudonym_key),
         offer_snapshot: Default::default(),
         run_signal: Default::default(),
         availability: Default::default(),
+        sessions: Default::default(),
+        oidc,
+        trusted_proxies: std::sync::Arc::new(trusted_proxies),
+        local_login: flag("PASSGENAU_LOCAL_LOGIN", true)?,
     })
 }
 

@@ -245,10 +245,16 @@ impl From<crate::app::AppError> for ApiError {
             ),
             AppError::Refused(r) => refusal(r),
             AppError::Forbidden(detail) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail),
+            AppError::Unauthenticated(detail) => ApiError::unauthorized(detail),
+            AppError::WrongPassword => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_credentials",
+                "the current password is wrong",
+            ),
             AppError::Throttled { retry_after_seconds } => ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                "too many failed logins: wait before trying again",
+                "too many attempts: wait before trying again",
             )
             .with_header(header::RETRY_AFTER, retry_after_seconds.to_string()),
             AppError::Internal(what) => {

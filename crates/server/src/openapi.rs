@@ -20,7 +20,8 @@ use utoipa_actix_web::AppExt;
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Login and users"),
+        (name = "auth", description = "Login, logout, the caller and their own password"),
+        (name = "users", description = "Accounts of staff and partners, and API keys of partner systems and reporting jobs (admin)"),
         (name = "customers", description = "Customer records (specialist, admin); every access is audited"),
         (name = "households", description = "Bedarfsgemeinschaften (specialist, admin); every access is audited"),
         (name = "catalogue", description = "Instruments of the AMIP 2021"),

@@ -18,7 +18,8 @@ pub struct AppState {
     pub rules: Arc<RuleBook>,
     /// Scoring factors of the recommendations (configuration, `docs/scoring.md`).
     pub scoring: Arc<ScoringConfig>,
-    /// Key of the stable customer pseudonyms in exports (kept in the database).
+    /// Key of the stable customer pseudonyms in exports (`PASSGENAU_PSEUDONYM_KEY_FILE`,
+    /// else kept in the database).
     pub pseudonym_key: Arc<Vec<u8>>,
     /// Open offers for ranking, refreshed every second.
     pub offer_snapshot: Arc<crate::app::offer_snapshot::SnapshotCache>,
@@ -26,6 +27,14 @@ pub struct AppState {
     pub run_signal: Arc<crate::app::cohort_runs::Signal>,
     /// Recent answers of `GET /availability`.
     pub availability: Arc<crate::app::availability_cache::AvailabilityCache>,
+    /// Recent reads of accounts and keys for the credential check (`app::sessions`).
+    pub sessions: Arc<crate::app::sessions::Sessions>,
+    /// The single-sign-on issuer, if one is configured (`PASSGENAU_OIDC_*`).
+    pub oidc: Option<Arc<crate::oidc::Oidc>>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`PASSGENAU_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Whether `POST /auth/login` takes passwords (`PASSGENAU_LOCAL_LOGIN`, default true).
+    pub local_login: bool,
 }
 
 impl AppState {

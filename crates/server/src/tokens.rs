@@ -1,29 +1,57 @@
-//! Access tokens: signing and checking (HS256 only), and the cache of checked ones.
+//! Access tokens of local logins: signing and checking (HS256 only), and the cache of
+//! checked ones. A token names its user by ID and carries the user's token version; the
+//! session check (`app::sessions`) compares both with what the database says.
 
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use passgenau_domain::ids::ProviderId;
+use passgenau_domain::ids::{ProviderId, UserId};
 use passgenau_domain::user::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::identity::Caller;
 
 const ISSUER: &str = "passgenau";
+/// Clock skew allowed between instances, in seconds.
+pub const LEEWAY_SECONDS: i64 = 5;
 
 /// Claims of an access token. Only what the API needs to authorise; no personal data.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Claims {
+    /// The user's ID.
     pub sub: String,
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider_id: Option<ProviderId>,
+    /// The user's token version when the token was issued.
+    pub ver: i64,
+    /// The token's own ID (what a logout revokes).
+    pub jti: String,
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
 }
 
+/// What a token whose signature and times were checked says.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub user_id: UserId,
+    pub role: Role,
+    pub provider_id: Option<ProviderId>,
+    pub version: i64,
+    pub token_id: String,
+    pub expires_at: i64,
+}
+
+/// Whom a token is issued to.
+pub struct Subject {
+    pub user_id: UserId,
+    pub role: Role,
+    pub provider_id: Option<ProviderId>,
+    pub token_version: i64,
+}
+
 /// Signing and checking tokens. Only HS256 is accepted: a token that names another
-/// algorithm (`none`, RS256 with our secret as a public key, …) is rejected.
+/// algorithm (`none`, RS256 with our secret as a public key, …) is rejected here; tokens
+/// of a single-sign-on issuer are checked by `oidc`.
 #[derive(Clone)]
 pub struct Tokens {
     encoding: EncodingKey,
@@ -37,8 +65,8 @@ impl Tokens {
     pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub", "iss", "iat"]);
+        validation.leeway = LEEWAY_SECONDS as u64;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -48,17 +76,15 @@ impl Tokens {
         }
     }
 
-    pub fn issue(
-        &self,
-        username: &str,
-        role: Role,
-        provider_id: Option<ProviderId>,
-    ) -> Result<String, ApiError> {
+    /// A token for `subject`, valid for the configured lifetime.
+    pub fn issue(&self, subject: &Subject) -> Result<String, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
-            sub: username.to_string(),
-            role,
-            provider_id,
+            sub: subject.user_id.to_string(),
+            role: subject.role,
+            provider_id: subject.provider_id,
+            ver: subject.token_version,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
             iss: ISSUER.into(),
             iat: now,
             exp: now + self.ttl_seconds,
@@ -69,8 +95,10 @@ impl Tokens {
         })
     }
 
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+    /// Checks signature, issuer and times. A token lives at most the configured lifetime
+    /// from its `iat`, whatever its `exp` says, and an `iat` in the future is refused.
+    pub fn verify(&self, token: &str) -> Result<Verified, ApiError> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|d| d.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -78,36 +106,61 @@ impl Tokens {
                     ErrorKind::ExpiredSignature => ApiError::unauthorized("the token has expired"),
                     _ => ApiError::unauthorized("the token is not valid"),
                 }
-            })
+            })?;
+        let now = chrono::Utc::now().timestamp();
+        if claims.iat > now + LEEWAY_SECONDS {
+            return Err(ApiError::unauthorized("the token is not valid yet"));
+        }
+        let expires_at = claims.exp.min(claims.iat.saturating_add(self.ttl_seconds));
+        if now >= expires_at + LEEWAY_SECONDS {
+            return Err(ApiError::unauthorized("the token has expired"));
+        }
+        if claims.role == Role::Provider && claims.provider_id.is_none() {
+            return Err(ApiError::unauthorized("the token is not valid"));
+        }
+        let user_id = claims
+            .sub
+            .parse::<uuid::Uuid>()
+            .map(<UserId as passgenau_domain::ids::Id>::from_uuid)
+            .map_err(|_| ApiError::unauthorized("the token is not valid"))?;
+        Ok(Verified {
+            user_id,
+            role: claims.role,
+            provider_id: claims.provider_id,
+            version: claims.ver,
+            token_id: claims.jti,
+            expires_at,
+        })
     }
 }
 
-/// Tokens whose signature was checked (with this instance's secret), until they expire: a
-/// client sends the same token with every request, and checking the signature again each
-/// time costs more than many a handler. Bounded; only valid tokens enter.
+/// Tokens whose signature was checked, until they expire: a client sends the same token
+/// with every request, and checking the signature again each time costs more than many a
+/// handler. Bounded; only valid tokens enter. What the database says of the user is
+/// checked on every request all the same (`app::sessions`).
 #[derive(Default)]
 pub(crate) struct VerifiedTokens {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (Caller, i64)>>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, Verified>>,
 }
 
 const MAX_VERIFIED_TOKENS: usize = 10_000;
 
 impl VerifiedTokens {
-    pub(crate) fn get(&self, token: &str) -> Option<Caller> {
+    pub(crate) fn get(&self, token: &str) -> Option<Verified> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let (caller, exp) = entries.get(token)?;
-        (chrono::Utc::now().timestamp() < *exp).then(|| caller.clone())
+        let v = entries.get(token)?;
+        (chrono::Utc::now().timestamp() < v.expires_at).then(|| v.clone())
     }
 
-    pub(crate) fn put(&self, token: &str, caller: &Caller, exp: i64) {
+    pub(crate) fn put(&self, token: &str, verified: &Verified) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_VERIFIED_TOKENS {
             let now = chrono::Utc::now().timestamp();
-            entries.retain(|_, (_, e)| *e > now);
+            entries.retain(|_, v| v.expires_at > now);
             if entries.len() >= MAX_VERIFIED_TOKENS {
                 entries.clear();
             }
         }
-        entries.insert(token.to_string(), (caller.clone(), exp));
+        entries.insert(token.to_string(), verified.clone());
     }
 }

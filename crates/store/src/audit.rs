@@ -53,6 +53,8 @@ pub struct AuditEntry {
     pub household_id: Option<HouseholdId>,
     /// For changes: the names of the fields that changed (never their values).
     pub fields: Option<String>,
+    /// The account (a user's or an API key's ID) an entry of account management is about.
+    pub account_id: Option<Uuid>,
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -67,6 +69,7 @@ struct AuditRow {
     customer_id: Option<String>,
     household_id: Option<String>,
     fields: Option<String>,
+    account_id: Option<String>,
 }
 
 /// Rows per INSERT statement of [`append`] (within SQLite's limit of bound parameters).
@@ -87,6 +90,7 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()
             customer_id: e.customer_id.map(|c| c.to_string()),
             household_id: e.household_id.map(|h| h.to_string()),
             fields: e.fields.clone(),
+            account_id: e.account_id.map(|u| u.to_string()),
         })
         .collect();
     for chunk in rows.chunks(ROWS_PER_INSERT) {
@@ -102,6 +106,7 @@ pub struct AuditFilter {
     pub customer_id: Option<CustomerId>,
     pub actor: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    pub account_id: Option<Uuid>,
 }
 
 pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> StoreResult<PageOf<AuditEntry>> {
@@ -114,6 +119,9 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Store
     }
     if let Some(s) = filter.since {
         q = q.filter(audit_log::at.ge(to_db_time(s)));
+    }
+    if let Some(u) = filter.account_id {
+        q = q.filter(audit_log::account_id.eq(u.to_string()));
     }
     if let Some(after) = &page.after {
         q = q.filter(audit_log::id.gt(after.clone()));
@@ -132,6 +140,7 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Store
                 customer_id: opt_id(r.customer_id.as_deref())?,
                 household_id: opt_id(r.household_id.as_deref())?,
                 fields: r.fields,
+                account_id: r.account_id.as_deref().map(id_from_str).transpose()?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;

@@ -232,6 +232,7 @@ mod tests {
             customer_id: None,
             household_id: None,
             fields: None,
+            account_id: None,
         };
         let tickets = group.exclusive(|| {
             let t = vec![group.submit(vec![entry()]), group.submit(vec![entry(), entry()])];

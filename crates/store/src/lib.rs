@@ -7,6 +7,7 @@
 //! plain transaction on PostgreSQL, where writers serialise on row locks.
 
 pub mod allocations;
+pub mod api_keys;
 pub mod audit;
 pub mod audit_group;
 pub mod codec;

@@ -104,6 +104,7 @@ impl Access {
                 customer_id,
                 household_id,
                 fields: None,
+                account_id: None,
             })
             .collect()
     }

@@ -15,6 +15,13 @@ diesel::table! {
         role -> Text,
         provider_id -> Nullable<Text>,
         created_at -> Timestamp,
+        status -> Text,
+        source -> Text,
+        token_version -> BigInt,
+        kept_token -> Nullable<Text>,
+        external_subject -> Nullable<Text>,
+        last_login_at -> Nullable<Timestamp>,
+        lockout_lifted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -148,6 +155,7 @@ diesel::table! {
         customer_id -> Nullable<Text>,
         household_id -> Nullable<Text>,
         fields -> Nullable<Text>,
+        account_id -> Nullable<Text>,
     }
 }
 
@@ -284,6 +292,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revoked_tokens (token_id) {
+        token_id -> Text,
+        user_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        provider_id -> Nullable<Text>,
+        key_hash -> Text,
+        expires_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        created_by -> Text,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(allocations -> offers (offer_id));
 diesel::joinable!(allocations -> customers (customer_id));
 diesel::joinable!(waitlist -> offers (offer_id));
@@ -308,4 +339,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     allocation_runs,
     run_proposals,
     login_attempts,
+    revoked_tokens,
+    api_keys,
 );

@@ -18,6 +18,30 @@ pub fn access(caller: &Caller, action: Action, route: &str) -> Access {
     }
 }
 
+/// The audit entry of a change to an account (a user or an API key): who did it, and the
+/// names of the fields it set, never a password, key or token.
+pub fn account_entry(
+    actor: &str,
+    role: passgenau_domain::user::Role,
+    action: Action,
+    route: &str,
+    account_id: uuid::Uuid,
+    fields: &[&str],
+) -> AuditEntry {
+    AuditEntry {
+        id: passgenau_domain::ids::new_id(),
+        at: passgenau_store::records::now(),
+        actor: actor.to_string(),
+        role: role.as_str().to_string(),
+        action,
+        route: route.to_string(),
+        customer_id: None,
+        household_id: None,
+        fields: (!fields.is_empty()).then(|| fields.join(",")),
+        account_id: Some(account_id),
+    }
+}
+
 /// Audit entries for one action on several customers/households.
 pub fn audit_entries(
     caller: &Caller,

@@ -28,6 +28,13 @@ pub enum AppError {
     /// The caller's role may not do this to this record (403, with why).
     #[error("{0}")]
     Forbidden(String),
+    /// No valid credential: the token or key is unknown, ended or not valid (401).
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// A password the caller gave to prove who they are is wrong (403
+    /// `invalid_credentials`).
+    #[error("the password is wrong")]
+    WrongPassword,
     /// Too many failed attempts: try again after this many seconds (429).
     #[error("too many attempts")]
     Throttled { retry_after_seconds: i64 },

@@ -8,6 +8,7 @@
 //! imports them (`scripts/check-layers.sh`). People's records come sealed from the store
 //! (`passgenau_store::Personal`) and open only with an audited access ([`audit`]).
 
+pub mod api_keys;
 pub mod audit;
 pub mod availability_cache;
 pub mod catalogue;
@@ -23,6 +24,12 @@ pub mod placements;
 pub mod plans;
 pub mod providers;
 pub mod reports;
+pub mod sessions;
 pub mod users;
 
 pub use error::{AppError, AppResult};
+
+/// Today, as the API counts days.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}

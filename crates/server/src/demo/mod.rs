@@ -484,7 +484,7 @@ fn demo_users(store: &Store, provider_id: ProviderId) -> Result<Vec<(String, Rol
         rand::rng().fill_bytes(&mut bytes);
         let password = hex::encode(bytes);
         let provider = (role == Role::Provider).then_some(provider_id);
-        crate::app::users::add(store, name, &password, role, provider)
+        crate::app::users::add(store, None, name, &password, role, provider)
             .map_err(|e| crate::error::ApiError::from(e).to_string())?;
         users.push((name.to_string(), role, password));
     }

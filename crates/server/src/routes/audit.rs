@@ -37,6 +37,9 @@ pub struct AuditItem {
     /// that changes to health data can be found (§ 67a SGB X, § 22 Abs. 2 BDSG).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<String>,
+    /// For changes to accounts: the user's or API key's ID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -52,6 +55,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// Entries at or after this instant (RFC 3339).
     pub since: Option<DateTime<Utc>>,
+    /// Entries about one account (a user's or an API key's ID).
+    pub account_id: Option<Uuid>,
 }
 
 /// Read the audit log (admin)
@@ -77,6 +82,7 @@ pub async fn list_audit(
         customer_id: q.customer_id,
         actor: q.actor,
         since: q.since,
+        account_id: q.account_id,
     };
     let list = state
         .db(move |store| {
@@ -95,6 +101,7 @@ pub async fn list_audit(
                         customer_id: e.customer_id,
                         household_id: e.household_id,
                         fields: e.fields,
+                        account_id: e.account_id,
                     })
                     .collect(),
                 next_cursor: page.next,
@@ -115,7 +122,8 @@ pub struct LoginQuery {
 pub struct LoginAttempt {
     pub at: DateTime<Utc>,
     pub username: String,
-    /// The client's address as the server saw it.
+    /// The client's address: the connection's, or from `X-Forwarded-For` when the
+    /// connection comes from a trusted proxy (`PASSGENAU_TRUSTED_PROXIES`).
     pub address: String,
     pub success: bool,
 }

@@ -2,6 +2,7 @@
 //! call the use case of `crate::app`, map its answer to HTTP.
 
 pub mod allocations;
+pub mod api_keys;
 pub mod audit;
 pub mod availability;
 pub mod customers;
@@ -20,7 +21,6 @@ pub mod users;
 use actix_web::dev::{ServiceFactory, ServiceRequest};
 use actix_web::http::header;
 use actix_web::HttpResponse;
-use chrono::Utc;
 use serde::Serialize;
 use utoipa_actix_web::{scope, UtoipaApp};
 
@@ -68,7 +68,7 @@ pub fn check_year(year: i32, code: &'static str) -> Result<(), ApiError> {
 }
 
 pub fn today() -> chrono::NaiveDate {
-    Utc::now().date_naive()
+    crate::app::today()
 }
 
 /// Every documented route, registered once: the router and the OpenAPI document
@@ -84,6 +84,7 @@ where
         .service(
             scope("/api/v1")
                 .configure(users::configure)
+                .configure(api_keys::configure)
                 .configure(customers::configure)
                 .configure(households::configure)
                 .configure(instruments::configure)

@@ -1,0 +1,11 @@
+ALTER TABLE audit_log DROP COLUMN account_id;
+DROP TABLE api_keys;
+DROP TABLE revoked_tokens;
+DROP INDEX users_external_subject;
+ALTER TABLE users DROP COLUMN lockout_lifted_at;
+ALTER TABLE users DROP COLUMN last_login_at;
+ALTER TABLE users DROP COLUMN external_subject;
+ALTER TABLE users DROP COLUMN kept_token;
+ALTER TABLE users DROP COLUMN token_version;
+ALTER TABLE users DROP COLUMN source;
+ALTER TABLE users DROP COLUMN status;
