@@ -17,6 +17,8 @@ backend=${3:-sqlite}
 customers=${CUSTOMERS:-100000}
 seconds=${SECONDS_PER_RUN:-6}
 rounds=${ROUNDS:-2}
+# "scenario clients" pairs, separated by ';'
+scenarios=${SCENARIOS:-customers 1;recommendations 64;availability 8;placements 64}
 load=${LOAD_BIN:-target/release/passgenau-load}
 port=18091
 mkdir -p target/bench
@@ -49,7 +51,11 @@ one() { # binary label
     curl -sf "127.0.0.1:$port/healthz" >/dev/null && break
     sleep 0.1
   done
-  for scenario in "customers 1" "recommendations 64" "availability 8" "placements 64"; do
+  local IFS_SAVED=$IFS
+  IFS=';'
+  local list=($scenarios)
+  IFS=$IFS_SAVED
+  for scenario in "${list[@]}"; do
     set -- $scenario
     printf '%-4s %-16s %3s clients: ' "$label" "$1" "$2"
     "$load" --addr 127.0.0.1:$port --scenario "$1" --concurrency "$2" --seconds "$seconds" | sed -n 1p

@@ -21,7 +21,8 @@ on_both_backends!(
     an_admin_lifts_a_lockout_and_correct_logins_are_limited,
     forwarded_addresses_count_only_from_trusted_proxies,
     single_sign_on_tokens_are_checked,
-    revocation_holds_across_instances
+    revocation_holds_across_instances,
+    parallel_changes_keep_an_admin_and_count_every_guess
 );
 
 const PASSWORD: &str = "Rheinufer-2026";
@@ -714,4 +715,107 @@ fn revocation_scenario(url: &str) {
         Some(&json!({"username": "emil.weiss", "password": "Oberkassel-Brücke-3"})),
     );
     assert_eq!(status, 401);
+}
+
+async fn parallel_changes_keep_an_admin_and_count_every_guess(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    // two admins demote each other at the same moment: one of them stays an admin
+    let one = common::ensure_user(&t.state.store, "admin-user", Role::Admin, None);
+    let two = common::ensure_user(&t.state.store, "admin-two", Role::Admin, None);
+    let t1 = t.token(Role::Admin);
+    let t2 = common::token_for(&t.state, "admin-two", Role::Admin, None);
+    let demote = |token: String, id: passgenau_domain::ids::UserId| {
+        let t = &t;
+        async move {
+            t.bearer(
+                Method::PATCH,
+                &format!("/api/v1/users/{id}"),
+                &token,
+                Some(json!({"role": "specialist"})),
+            )
+            .await
+        }
+    };
+    let (a, c) = futures_util::join!(demote(t1, two.id), demote(t2, one.id));
+    let ok = [&a, &c].iter().filter(|r| r.status == StatusCode::OK).count();
+    assert!(ok <= 1, "both demoted: {} / {}", a.body, c.body);
+    let admins = t.get("/api/v1/users?role=admin&status=active", Role::Admin).await;
+    let left = [&a, &c].iter().any(|r| r.status == StatusCode::OK);
+    let count = if left {
+        // the one who was demoted lost the token used for this list: ask as the other
+        let survivor = if a.status == StatusCode::OK {
+            "admin-user"
+        } else {
+            "admin-two"
+        };
+        let token = common::token_for(&t.state, survivor, Role::Admin, None);
+        t.bearer(
+            Method::GET,
+            "/api/v1/users?role=admin&status=active",
+            &token,
+            None,
+        )
+        .await
+        .body["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    } else {
+        admins.body["items"].as_array().unwrap().len()
+    };
+    assert!(count >= 1, "no admin left");
+
+    // ten parallel guesses at one password: five are judged, the rest refused
+    let _ = new_user_as(&t, "frieda.nord").await;
+    let guesses = (0..10).map(|i| {
+        let t = &t;
+        async move {
+            login(t, "frieda.nord", &format!("wrong-guess-{i:02}"))
+                .await
+                .status
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let judged = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((judged, refused), (5, 5), "{statuses:?}");
+}
+
+/// [`new_user`] made by whichever admin is still one.
+async fn new_user_as(t: &TestApp, username: &str) -> String {
+    let ids = t
+        .state
+        .store
+        .read(|conn| {
+            passgenau_store::users::list(
+                conn,
+                &passgenau_store::users::UserFilter {
+                    role: Some(Role::Admin),
+                    ..Default::default()
+                },
+                &passgenau_store::Page {
+                    limit: 10,
+                    after: None,
+                },
+            )
+        })
+        .unwrap();
+    let admin = &ids.items[0];
+    let token = common::token_for(&t.state, &admin.username, Role::Admin, None);
+    let r = t
+        .bearer(
+            Method::POST,
+            "/api/v1/users",
+            &token,
+            Some(json!({"username": username, "password": PASSWORD, "role": "specialist"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body["id"].as_str().unwrap().to_string()
 }

@@ -688,10 +688,32 @@ async fn provider_isolation(b: Backend) {
         .post(
             "/api/v1/providers",
             Role::Admin,
-            json!({"name": "Andere gGmbH", "azav_certified_until": "2030-01-01"}),
+            json!({"name": "Andere gGmbH", "azav_certified_until": "2030-01-01",
+                   "contact_email": "vertrieb@andere.example"}),
         )
         .await;
     let theirs = offer(&t, json!({"provider_id": other_provider.body["id"]})).await;
+    // another provider's price and contact data are not for this provider
+    let seen = t.get(&format!("/api/v1/offers/{theirs}"), Role::Provider).await;
+    assert!(seen.body.get("cost_per_place_cents").is_none(), "{}", seen.body);
+    let own = t.get(&format!("/api/v1/offers/{mine}"), Role::Provider).await;
+    assert!(own.body["cost_per_place_cents"].is_i64(), "{}", own.body);
+    let listed = t.get("/api/v1/offers?limit=500", Role::Provider).await;
+    for o in listed.body["items"].as_array().unwrap() {
+        let is_own = o["provider_id"] == json!(t.provider_id);
+        assert_eq!(o.get("cost_per_place_cents").is_some(), is_own, "{o}");
+    }
+    let by_admin = t.get(&format!("/api/v1/offers/{theirs}"), Role::Admin).await;
+    assert!(by_admin.body["cost_per_place_cents"].is_i64());
+    let other_id = other_provider.body["id"].as_str().unwrap();
+    let p = t
+        .get(&format!("/api/v1/providers/{other_id}"), Role::Provider)
+        .await;
+    assert_eq!(p.body["contact_email"], Value::Null, "{}", p.body);
+    let p = t
+        .get(&format!("/api/v1/providers/{other_id}"), Role::Specialist)
+        .await;
+    assert_eq!(p.body["contact_email"], "vertrieb@andere.example");
     let c1 = customer(&t, "K-1", json!({})).await;
     let c2 = customer(&t, "K-2", json!({})).await;
     let a = place(&t, &c1, &mine).await.body["id"]

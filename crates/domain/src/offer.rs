@@ -54,6 +54,10 @@ pub struct OfferData {
     pub entry: Entry,
     pub planned_places: i32,
     pub max_places: i32,
+    /// The price per place. Left out when a provider reads another provider's offer:
+    /// providers compete for the Jobcenter's purchases (the API is required to answer it
+    /// to everyone else).
+    #[schema(required = false)]
     pub cost_per_place_cents: i64,
     #[serde(default)]
     pub target_groups: Vec<TargetGroup>,

@@ -14,6 +14,7 @@ pub struct ProviderData {
     /// when it holds none.
     #[serde(default)]
     pub azav_certified_until: Option<NaiveDate>,
+    /// `null` to another provider: providers do not see each other's contact data.
     #[serde(default)]
     pub contact_email: Option<String>,
 }

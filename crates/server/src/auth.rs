@@ -31,14 +31,14 @@ impl FromRequest for Caller {
             Err(e) => return ready(Err(e)).boxed_local(),
         };
         match fast(&state, &token) {
-            Ok(Some(caller)) => ready(Ok(caller)).boxed_local(),
+            Ok(Step::Done(caller)) => ready(Ok(caller)).boxed_local(),
             Err(e) => ready(Err(e)).boxed_local(),
-            Ok(None) => {
+            Ok(step) => {
                 let address = crate::net::client_address(req, &state.trusted_proxies);
                 async move {
                     let s = state.clone();
                     state
-                        .db(move |store| Ok(slow(&s, store, &token, &address)?))
+                        .db(move |store| Ok(slow(&s, store, step, &token, &address)?))
                         .await
                 }
                 .boxed_local()
@@ -63,29 +63,41 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
-/// The caller from what this instance knows already; `Ok(None)` when the database must
-/// be asked.
-fn fast(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
+/// How far the credential check got without the database.
+enum Step {
+    /// The caller, from what this instance read less than `FRESH_FOR` ago.
+    Done(Caller),
+    /// A local token with a valid signature, whose account must be read.
+    Local(crate::tokens::Verified),
+    /// An API key or a single-sign-on token, to be looked up.
+    Lookup,
+}
+
+/// The caller from what this instance knows already, or how far it got.
+fn fast(state: &AppState, token: &str) -> Result<Step, ApiError> {
     if token.starts_with(API_KEY_PREFIX) {
         let Some(key) = state.sessions.fresh_key(&sessions::key_hash(token)) else {
-            return Ok(None);
+            return Ok(Step::Lookup);
         };
-        return Ok(Some(sessions::key_standing(&key, crate::app::today())?));
+        return Ok(Step::Done(sessions::key_standing(&key, crate::app::today())?));
     }
     if Oidc::claims_algorithm(token) {
         let Some(oidc) = &state.oidc else {
             return Err(ApiError::unauthorized("the token is not valid"));
         };
         let Some(identity) = oidc.checked(token) else {
-            return Ok(None);
+            return Ok(Step::Lookup);
         };
         let Some(id) = state.sessions.subject(&identity.subject) else {
-            return Ok(None);
+            return Ok(Step::Lookup);
         };
         let Some(facts) = state.sessions.fresh_user(id) else {
-            return Ok(None);
+            return Ok(Step::Lookup);
         };
-        return Ok(sessions::oidc_standing(facts.as_deref(), &identity)?);
+        return Ok(match sessions::oidc_standing(facts.as_deref(), &identity)? {
+            Some(caller) => Step::Done(caller),
+            None => Step::Lookup,
+        });
     }
     let verified = match state.tokens.verified.get(token) {
         Some(v) => v,
@@ -95,31 +107,36 @@ fn fast(state: &AppState, token: &str) -> Result<Option<Caller>, ApiError> {
             v
         }
     };
-    let Some(facts) = state.sessions.fresh_user(verified.user_id) else {
-        return Ok(None);
-    };
-    Ok(Some(sessions::token_standing(facts.as_deref(), &verified)?))
+    match state.sessions.fresh_user(verified.user_id) {
+        Some(facts) => Ok(Step::Done(sessions::token_standing(facts.as_deref(), &verified)?)),
+        None => Ok(Step::Local(verified)),
+    }
 }
 
 /// The caller after reading what the database says of the credential's account.
 fn slow(
     state: &AppState,
     store: &passgenau_store::Store,
+    step: Step,
     token: &str,
     address: &str,
 ) -> Result<Caller, AppError> {
-    if token.starts_with(API_KEY_PREFIX) {
-        return sessions::load_key(store, &state.sessions, token, address);
+    match step {
+        Step::Done(caller) => Ok(caller),
+        Step::Local(verified) => {
+            let facts = state.sessions.load_user(store, verified.user_id)?;
+            sessions::token_standing(facts.as_deref(), &verified)
+        }
+        Step::Lookup if token.starts_with(API_KEY_PREFIX) => {
+            sessions::load_key(store, &state.sessions, token, address)
+        }
+        Step::Lookup => {
+            let oidc = state
+                .oidc
+                .as_ref()
+                .ok_or(AppError::Unauthenticated("the token is not valid"))?;
+            let identity = oidc.check(token).map_err(AppError::Unauthenticated)?;
+            sessions::oidc_account(store, &state.sessions, &identity)
+        }
     }
-    if let (true, Some(oidc)) = (Oidc::claims_algorithm(token), &state.oidc) {
-        let identity = oidc.check(token).map_err(AppError::Unauthenticated)?;
-        return sessions::oidc_account(store, &state.sessions, &identity);
-    }
-    let verified = state
-        .tokens
-        .verified
-        .get(token)
-        .ok_or(AppError::Unauthenticated("the token is not valid"))?;
-    let facts = state.sessions.load_user(store, verified.user_id)?;
-    sessions::token_standing(facts.as_deref(), &verified)
 }

@@ -38,6 +38,12 @@ impl Caller {
         }
     }
 
+    /// Whether the caller sees the commercial terms and contact data of `provider`'s
+    /// records: everyone but another provider.
+    pub fn sees_terms_of(&self, provider: ProviderId) -> bool {
+        self.role != Role::Provider || self.provider_id == Some(provider)
+    }
+
     /// [`Forbidden`] unless the caller is a person (not an API key) with one of the roles:
     /// keys never manage accounts.
     pub fn require_person(&self, roles: &[Role]) -> Result<UserId, Forbidden> {

@@ -33,21 +33,24 @@ pub fn client_address(req: &HttpRequest, trusted: &[IpNet]) -> String {
     if !is_trusted(&peer) {
         return peer.to_string();
     }
-    let hops: Vec<IpAddr> = req
+    // each proxy appends the address it saw: read from the right, and stop at the first
+    // hop that is not a trusted proxy (what is left of it the client may have written)
+    let entries: Vec<&str> = req
         .headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .map(|h| h.parse::<IpAddr>().ok())
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default();
-    hops.iter()
-        .rev()
-        .find(|ip| !is_trusted(ip))
-        .or(hops.first())
-        .unwrap_or(&peer)
-        .to_string()
+        .collect();
+    let mut nearest = peer;
+    for entry in entries.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if !is_trusted(&ip) => return ip.to_string(),
+            Ok(ip) => nearest = ip,
+            Err(_) => break,
+        }
+    }
+    nearest.to_string()
 }
 
 #[cfg(test)]
@@ -88,6 +91,11 @@ mod tests {
         );
         // garbage in the header: the proxy's own address
         assert_eq!(from("10.0.0.2", Some("not-an-ip"), "10.0.0.0/8"), "10.0.0.2");
+        // garbage the client wrote left of what the proxy appended is never read
+        assert_eq!(
+            from("10.0.0.2", Some("x, 198.51.100.7"), "10.0.0.0/8"),
+            "198.51.100.7"
+        );
     }
 
     #[test]

@@ -152,7 +152,7 @@ impl Oidc {
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[&self.settings.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub", "iat"]);
         validation.validate_nbf = true;
         validation.leeway = self.settings.leeway_seconds;
         let claims = decode::<Map<String, Value>>(token, &key, &validation)
@@ -167,11 +167,15 @@ impl Oidc {
             .get("exp")
             .and_then(Value::as_i64)
             .ok_or("the token is not valid")?;
-        let expires_at = match claims.get("iat").and_then(Value::as_i64) {
-            Some(iat) if iat > now + leeway => return Err("the token is not valid yet"),
-            Some(iat) => exp.min(iat.saturating_add(self.max_lifetime_seconds)),
-            None => exp,
-        };
+        // `iat` is required: without it a lifetime could not be capped
+        let iat = claims
+            .get("iat")
+            .and_then(Value::as_i64)
+            .ok_or("the token has no iat")?;
+        if iat > now + leeway {
+            return Err("the token is not valid yet");
+        }
+        let expires_at = exp.min(iat.saturating_add(self.max_lifetime_seconds));
         if now >= expires_at + leeway {
             return Err("the token has expired");
         }
@@ -239,17 +243,23 @@ impl Oidc {
         if let Some(key) = self.find(kid, alg) {
             return key;
         }
-        let url = self.settings.jwks.starts_with("http://") || self.settings.jwks.starts_with("https://");
-        if url {
+        if is_url(&self.settings.jwks).unwrap_or(false) {
             let due = {
                 let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
                 keys.1.is_none_or(|at| at.elapsed() >= REFETCH_AFTER)
             };
-            if due {
+            // claimed under the lock, fetched without it: other checks go on meanwhile
+            let claimed = due && {
                 let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
-                keys.1 = Some(Instant::now());
+                let still_due = keys.1.is_none_or(|at| at.elapsed() >= REFETCH_AFTER);
+                if still_due {
+                    keys.1 = Some(Instant::now());
+                }
+                still_due
+            };
+            if claimed {
                 match fetch(&self.settings.jwks) {
-                    Ok(set) => keys.0 = set,
+                    Ok(set) => self.keys.write().unwrap_or_else(|p| p.into_inner()).0 = set,
                     Err(e) => tracing::warn!(error = %e, "fetching the single-sign-on key set failed"),
                 }
             }
@@ -287,9 +297,26 @@ fn fallback_username(subject: &str) -> String {
     format!("oidc-{clean}")
 }
 
+/// Whether `source` is a URL this service fetches keys from: `https://`, or `http://` to
+/// this host only (a key set over plain HTTP could be swapped in transit).
+fn is_url(source: &str) -> anyhow_like::Result<bool> {
+    if source.starts_with("https://") {
+        return Ok(true);
+    }
+    if let Some(rest) = source.strip_prefix("http://") {
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+            return Ok(true);
+        }
+        return Err(format!("PASSGENAU_OIDC_JWKS {source}: keys are fetched over https only").into());
+    }
+    Ok(false)
+}
+
 /// Reads a key set from a file or a URL.
 fn fetch(source: &str) -> anyhow_like::Result<JwkSet> {
-    let text = if source.starts_with("http://") || source.starts_with("https://") {
+    let text = if is_url(source)? {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(5)))
             .build()

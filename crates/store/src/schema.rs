@@ -293,7 +293,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    revoked_tokens (token_id) {
+    revoked_tokens (user_id, token_id) {
         token_id -> Text,
         user_id -> Text,
         expires_at -> Timestamp,

@@ -248,16 +248,19 @@ pub fn session_facts(conn: &mut DbConnection, id: UserId) -> StoreResult<Option<
     Ok(Some(SessionFacts { user, revoked }))
 }
 
-/// Ends one token (a logout) until it would expire anyway; forgets those long expired.
+/// Ends one token (a logout) until `until` (when it would be refused anyway); forgets
+/// those long past. Logouts of one account serialise on its row.
 pub fn revoke_token(
     conn: &mut DbConnection,
     token_id: &str,
     user_id: UserId,
-    expires_at: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
     use crate::schema::revoked_tokens as r;
+    lock_account(conn, user_id)?;
     diesel::delete(r::table.filter(r::expires_at.lt(to_db_time(crate::records::now())))).execute(conn)?;
     let exists = r::table
+        .filter(r::user_id.eq(user_id.to_string()))
         .filter(r::token_id.eq(token_id))
         .count()
         .get_result::<i64>(conn)?;
@@ -266,7 +269,7 @@ pub fn revoke_token(
             .values((
                 r::token_id.eq(token_id),
                 r::user_id.eq(user_id.to_string()),
-                r::expires_at.eq(to_db_time(expires_at)),
+                r::expires_at.eq(to_db_time(until)),
             ))
             .execute(conn)?;
     }
@@ -287,17 +290,63 @@ pub fn record_attempt(
     username: &str,
     address: &str,
     success: bool,
-) -> StoreResult<()> {
+) -> StoreResult<String> {
     use crate::schema::login_attempts as l;
+    let id = Uuid::now_v7().to_string();
     diesel::insert_into(l::table)
         .values((
-            l::id.eq(Uuid::now_v7().to_string()),
+            l::id.eq(&id),
             l::at.eq(to_db_time(crate::records::now())),
             l::username.eq(username),
             l::address.eq(address),
             l::success.eq(success),
         ))
         .execute(conn)?;
+    Ok(id)
+}
+
+/// Marks a recorded attempt successful (it is recorded as failed before the password is
+/// checked, so that parallel guesses count each other).
+pub fn mark_success(conn: &mut DbConnection, attempt_id: &str) -> StoreResult<()> {
+    use crate::schema::login_attempts as l;
+    diesel::update(l::table.filter(l::id.eq(attempt_id)))
+        .set(l::success.eq(true))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Serialises the login attempts of one username until the transaction ends: on
+/// PostgreSQL a transaction-scoped advisory lock; on SQLite the write transaction already
+/// serialises.
+pub fn lock_logins(conn: &mut DbConnection, username: &str) -> StoreResult<()> {
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(format!("login\u{1f}{username}"))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Locks an account's row until the transaction ends (PostgreSQL), so that two changes
+/// of one account cannot overwrite each other.
+pub fn lock_account(conn: &mut DbConnection, id: UserId) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Locks the rows of every active admin, in ID order (PostgreSQL), so that two admins
+/// demoting each other at once cannot leave none. Taken before any single account's lock.
+pub fn lock_admins(conn: &mut DbConnection) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query(
+            "SELECT id FROM users WHERE role = 'admin' AND status = 'active' ORDER BY id FOR UPDATE",
+        )
+        .execute(pg)?;
+    }
     Ok(())
 }
 

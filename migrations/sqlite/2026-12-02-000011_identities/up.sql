@@ -16,9 +16,10 @@ CREATE UNIQUE INDEX users_external_subject ON users (external_subject);
 
 -- Tokens ended by a logout, until they would have expired anyway.
 CREATE TABLE revoked_tokens (
-    token_id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users (id),
-    expires_at TIMESTAMP NOT NULL
+    token_id TEXT NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (user_id, token_id)
 );
 CREATE INDEX revoked_tokens_user ON revoked_tokens (user_id, expires_at);
 

@@ -64,12 +64,14 @@ impl Sessions {
 
     /// Reads an account for the session check and keeps it.
     pub fn load_user(&self, store: &Store, id: UserId) -> AppResult<Option<Arc<SessionFacts>>> {
+        // fresh from before the read: a change committed during it is seen by the next
+        let read_at = Instant::now();
         let facts = store.read(|conn| repo::session_facts(conn, id))?.map(Arc::new);
         let mut users = self.users.write().unwrap_or_else(|p| p.into_inner());
         if users.len() >= MAX_ENTRIES {
             users.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
         }
-        users.insert(id, (Instant::now(), facts.clone()));
+        users.insert(id, (read_at, facts.clone()));
         Ok(facts)
     }
 
@@ -163,7 +165,7 @@ pub fn oidc_account(store: &Store, sessions: &Sessions, identity: &OidcIdentity)
     let id = match sessions.subject(&identity.subject) {
         Some(id) => id,
         None => {
-            let id = store.write(|conn| {
+            let recorded = store.write(|conn| {
                 if let Some(user) = repo::by_external_subject(conn, &identity.subject)? {
                     return Ok(user.id);
                 }
@@ -189,7 +191,15 @@ pub fn oidc_account(store: &Store, sessions: &Sessions, identity: &OidcIdentity)
                     )],
                 )?;
                 Ok::<_, AppError>(user.id)
-            })?;
+            });
+            let id = match recorded {
+                Ok(id) => id,
+                // a parallel first use recorded the subject meanwhile
+                Err(e) => store
+                    .read(|conn| repo::by_external_subject(conn, &identity.subject))?
+                    .map(|u| u.id)
+                    .ok_or(e)?,
+            };
             sessions
                 .subjects
                 .write()
@@ -203,6 +213,7 @@ pub fn oidc_account(store: &Store, sessions: &Sessions, identity: &OidcIdentity)
         return Ok(caller);
     }
     store.write(|conn| {
+        repo::lock_account(conn, id)?;
         let Some(mut user) = repo::by_id(conn, id)? else {
             return Err(AppError::Unauthenticated(ENDED));
         };
@@ -261,10 +272,10 @@ pub fn key_standing(key: &ApiKeyRecord, today: chrono::NaiveDate) -> AppResult<C
 /// throttled: it is 256 random bits, so only a wrong key is worth stopping.
 pub fn load_key(store: &Store, sessions: &Sessions, key: &str, address: &str) -> AppResult<Caller> {
     let hash = key_hash(key);
+    let read_at = Instant::now();
     let found = store.read(|conn| api_keys::by_hash(conn, &hash))?;
     let Some(found) = found else {
-        crate::app::users::throttle_failures(store, API_KEY_ATTEMPT, address, None)?;
-        store.write(|conn| repo::record_attempt(conn, API_KEY_ATTEMPT, address, false))?;
+        crate::app::users::begin_attempt(store, API_KEY_ATTEMPT, address, None, false)?;
         return Err(AppError::Unauthenticated("the API key is not valid"));
     };
     let found = Arc::new(found);
@@ -287,6 +298,6 @@ pub fn load_key(store: &Store, sessions: &Sessions, key: &str, address: &str) ->
     if keys.len() >= MAX_ENTRIES {
         keys.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
     }
-    keys.insert(hash, (Instant::now(), found));
+    keys.insert(hash, (read_at, found));
     Ok(caller)
 }

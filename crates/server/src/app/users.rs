@@ -43,24 +43,54 @@ pub struct AccountData {
     pub status: UserStatus,
 }
 
-/// [`AppError::Throttled`] when `username` (lower-cased) failed too often from
-/// `address` since the window began or since an admin lifted the lockout.
-pub fn throttle_failures(
+/// Records an attempt of `username` (lower-cased) from `address` as failed, before any
+/// password is checked, and then counts: [`AppError::Throttled`] when it failed too often
+/// since the window began or since an admin lifted the lockout (or, with
+/// `limit_successes`, when it succeeded too often). Attempts of one username serialise,
+/// so parallel guesses count each other. A refused attempt is not recorded (its
+/// transaction is rolled back). Answers the attempt's ID, for [`attempt_succeeded`].
+pub fn begin_attempt(
     store: &Store,
     username: &str,
     address: &str,
     lifted_at: Option<chrono::DateTime<chrono::Utc>>,
-) -> AppResult<()> {
-    let since = passgenau_store::records::now() - chrono::Duration::seconds(LOGIN_WINDOW_SECONDS);
+    limit_successes: bool,
+) -> AppResult<String> {
+    let now = passgenau_store::records::now();
+    let since = now - chrono::Duration::seconds(LOGIN_WINDOW_SECONDS);
     let user_since = lifted_at.map_or(since, |l| l.max(since));
-    let (by_user, by_address) =
-        store.read(|conn| repo::recent_failures(conn, username, address, user_since, since))?;
-    if by_user >= MAX_FAILURES_PER_USER || by_address >= MAX_FAILURES_PER_ADDRESS {
-        return Err(AppError::Throttled {
-            retry_after_seconds: LOGIN_WINDOW_SECONDS,
-        });
-    }
-    Ok(())
+    store.write(|conn| {
+        repo::lock_logins(conn, username)?;
+        let id = repo::record_attempt(conn, username, address, false)?;
+        // this attempt is among those counted
+        let (by_user, by_address) = repo::recent_failures(conn, username, address, user_since, since)?;
+        if by_user > MAX_FAILURES_PER_USER || by_address > MAX_FAILURES_PER_ADDRESS {
+            return Err(AppError::Throttled {
+                retry_after_seconds: LOGIN_WINDOW_SECONDS,
+            });
+        }
+        if limit_successes {
+            let recent = now - chrono::Duration::seconds(SUCCESS_WINDOW_SECONDS);
+            if repo::recent_successes(conn, username, address, recent)? >= MAX_LOGINS_PER_USER_PER_MINUTE {
+                return Err(AppError::Throttled {
+                    retry_after_seconds: SUCCESS_WINDOW_SECONDS,
+                });
+            }
+        }
+        Ok(id)
+    })
+}
+
+/// Marks an attempt of [`begin_attempt`] successful, and the account's last login.
+fn attempt_succeeded(store: &Store, attempt_id: &str, user: Option<UserId>) -> AppResult<()> {
+    let now = passgenau_store::records::now();
+    store.write(|conn| {
+        repo::mark_success(conn, attempt_id)?;
+        if let Some(id) = user {
+            repo::touch_user(conn, id, now)?;
+        }
+        Ok(())
+    })
 }
 
 /// The user whose password this is, or `None`; every attempt is recorded, and attempts
@@ -82,19 +112,13 @@ pub fn login(
     }
     let key = username.to_ascii_lowercase();
     let user = store.read(|conn| repo::by_username(conn, username))?;
-    throttle_failures(
+    let attempt = begin_attempt(
         store,
         &key,
         address,
         user.as_ref().and_then(|u| u.lockout_lifted_at),
+        true,
     )?;
-    let since = passgenau_store::records::now() - chrono::Duration::seconds(SUCCESS_WINDOW_SECONDS);
-    let successes = store.read(|conn| repo::recent_successes(conn, &key, address, since))?;
-    if successes >= MAX_LOGINS_PER_USER_PER_MINUTE {
-        return Err(AppError::Throttled {
-            retry_after_seconds: SUCCESS_WINDOW_SECONDS,
-        });
-    }
     let stored = user
         .as_ref()
         .filter(|_| password.len() <= MAX_PASSWORD_LEN)
@@ -102,14 +126,9 @@ pub fn login(
         .map(|u| u.password_hash.as_str());
     let ok =
         verify_password(password, stored) && user.as_ref().is_some_and(|u| u.status == UserStatus::Active);
-    let now = passgenau_store::records::now();
-    store.write(|conn| {
-        repo::record_attempt(conn, &key, address, ok)?;
-        if let (true, Some(u)) = (ok, &user) {
-            repo::touch_user(conn, u.id, now)?;
-        }
-        Ok::<_, AppError>(())
-    })?;
+    if ok {
+        attempt_succeeded(store, &attempt, user.as_ref().map(|u| u.id))?;
+    }
     Ok(user.filter(|_| ok))
 }
 
@@ -137,7 +156,9 @@ pub fn reset_password(store: &Store, username: &str, password: &str) -> AppResul
     check_fields(password_errors("password", password, username))?;
     let hash = hashed(password)?;
     store.write(|conn| {
-        let mut user = repo::by_username(conn, username)?.ok_or(AppError::NotFound("user"))?;
+        let found = repo::by_username(conn, username)?.ok_or(AppError::NotFound("user"))?;
+        repo::lock_account(conn, found.id)?;
+        let mut user = repo::by_id(conn, found.id)?.ok_or(AppError::NotFound("user"))?;
         user.password_hash = hash;
         user.source = UserSource::Local;
         user.lockout_lifted_at = Some(passgenau_store::records::now());
@@ -233,6 +254,9 @@ pub fn update(
     patch: MergePatch<AccountData>,
 ) -> AppResult<UserRecord> {
     let user = store.write(|conn| {
+        // the admins' rows first, always in one order: see `repo::lock_admins`
+        repo::lock_admins(conn)?;
+        repo::lock_account(conn, id)?;
         let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
         let current = AccountData {
             role: user.role,
@@ -324,6 +348,7 @@ pub fn set_password(
     check_fields(password_errors("new_password", new_password, &user.username))?;
     let hash = hashed(new_password)?;
     store.write(|conn| {
+        repo::lock_account(conn, id)?;
         let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
         user.password_hash = hash;
         user.lockout_lifted_at = Some(passgenau_store::records::now());
@@ -368,17 +393,18 @@ pub fn change_own_password(
         ));
     }
     let key = user.username.to_ascii_lowercase();
-    throttle_failures(store, &key, address, user.lockout_lifted_at)?;
+    let attempt = begin_attempt(store, &key, address, user.lockout_lifted_at, false)?;
     let ok = current_password.len() <= MAX_PASSWORD_LEN
         && verify_password(current_password, Some(&user.password_hash));
     if !ok {
-        store.write(|conn| repo::record_attempt(conn, &key, address, false))?;
         return Err(AppError::WrongPassword);
     }
+    attempt_succeeded(store, &attempt, None)?;
     check_fields(password_errors("new_password", new_password, &user.username))?;
     let hash = hashed(new_password)?;
     let kept = token_id.clone();
     store.write(|conn| {
+        repo::lock_account(conn, id)?;
         let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
         user.password_hash = hash;
         end_tokens(&mut user, Some(kept));
@@ -412,8 +438,10 @@ pub fn logout(store: &Store, sessions: &Sessions, caller: &Caller) -> AppResult<
             "an API key is ended by an admin: DELETE /api/v1/api-keys/{id}".into(),
         ));
     };
-    let expires = chrono::DateTime::from_timestamp(expires_at, 0).unwrap_or_else(chrono::Utc::now);
-    store.write(|conn| repo::revoke_token(conn, token_id, id, expires))?;
+    // kept past the token's end by the largest clock skew any check allows
+    let until = expires_at.saturating_add(crate::oidc::MAX_LEEWAY_SECONDS as i64);
+    let until = chrono::DateTime::from_timestamp(until, 0).unwrap_or_else(chrono::Utc::now);
+    store.write(|conn| repo::revoke_token(conn, token_id, id, until))?;
     sessions.forget_user(id);
     Ok(())
 }
@@ -422,6 +450,7 @@ pub fn logout(store: &Store, sessions: &Sessions, caller: &Caller) -> AppResult<
 /// count against it.
 pub fn lift_lockout(store: &Store, caller: &Caller, id: UserId) -> AppResult<()> {
     store.write(|conn| {
+        repo::lock_account(conn, id)?;
         let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
         user.lockout_lifted_at = Some(passgenau_store::records::now());
         repo::save(conn, &user)?;

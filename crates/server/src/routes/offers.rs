@@ -131,6 +131,17 @@ fn respond(r: &OfferRecord) -> OfferResponse {
     }
 }
 
+/// The offer as `caller` may see it: without its price for another provider.
+fn view(r: &OfferRecord, caller: &Caller) -> serde_json::Value {
+    let mut v = serde_json::to_value(respond(r)).expect("offers serialise");
+    if !caller.sees_terms_of(r.data.provider_id) {
+        if let Some(fields) = v.as_object_mut() {
+            fields.remove("cost_per_place_cents");
+        }
+    }
+    v
+}
+
 /// List offers
 #[utoipa::path(tag = "offers",
     params(OfferQuery, Pagination),
@@ -157,16 +168,12 @@ pub async fn list_offers(
         starts_from: q.starts_from,
         starts_to: q.starts_to,
     };
-    let list = state
-        .db(move |store| {
-            let page = offers::list(store, &filter, &page)?;
-            Ok(OfferList {
-                items: page.items.iter().map(respond).collect(),
-                next_cursor: page.next,
-            })
-        })
+    let page = state
+        .db(move |store| Ok(offers::list(store, &filter, &page)?))
         .await?;
-    Ok(HttpResponse::Ok().json(list))
+    // an `OfferList`, each offer as the caller may see it
+    let items: Vec<serde_json::Value> = page.items.iter().map(|r| view(r, &caller)).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": page.next})))
 }
 
 /// Read an offer
@@ -186,7 +193,7 @@ pub async fn get_offer(
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
     let rec = state.db(move |store| Ok(offers::get(store, id)?)).await?;
-    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &view(&rec, &caller)))
 }
 
 /// Create an offer (admin, specialist)

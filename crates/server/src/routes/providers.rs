@@ -60,6 +60,15 @@ fn respond(r: &ProviderRecord) -> ProviderResponse {
     }
 }
 
+/// The provider as `caller` may see it: without contact data for another provider.
+fn view(r: &ProviderRecord, caller: &Caller) -> ProviderResponse {
+    let mut v = respond(r);
+    if !caller.sees_terms_of(r.meta.id) {
+        v.data.contact_email = None;
+    }
+    v
+}
+
 /// List providers
 #[utoipa::path(tag = "providers",
     params(ProviderQuery, Pagination),
@@ -82,7 +91,7 @@ pub async fn list_providers(
         .db(move |store| {
             let page = providers::list(store, name.as_deref(), &page)?;
             Ok(ProviderList {
-                items: page.items.iter().map(respond).collect(),
+                items: page.items.iter().map(|r| view(r, &caller)).collect(),
                 next_cursor: page.next,
             })
         })
@@ -107,7 +116,7 @@ pub async fn get_provider(
     caller.require(ANY_ROLE)?;
     let id = id.into_inner();
     let rec = state.db(move |store| Ok(providers::get(store, id)?)).await?;
-    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &view(&rec, &caller)))
 }
 
 /// Create a provider (admin)
