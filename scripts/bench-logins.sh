@@ -29,6 +29,6 @@ import sys, json
 o = json.load(sys.stdin)
 for k in ("logins", "availability"):
     v = o[k]
-    print(f"  {k:12} {v[\"requests\"]:7} requests, {v[\"rps\"]:6} req/s, p50 {v[\"p50_ms\"]:8.2f} ms, p99 {v[\"p99_ms\"]:8.2f} ms")
+    print("  %-12s %7d requests, %6d req/s, p50 %8.2f ms, p99 %8.2f ms" % (k, v["requests"], v["rps"], v["p50_ms"], v["p99_ms"]))
 print("  statuses", o["statuses"])'
 done

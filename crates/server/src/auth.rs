@@ -15,6 +15,7 @@ use crate::error::ApiError;
 pub use crate::identity::{Caller, ANY_ROLE, CASEWORK};
 use crate::oidc::Oidc;
 use crate::state::AppState;
+use crate::tokens::Known;
 pub use crate::tokens::{Claims, Subject, Tokens};
 
 impl FromRequest for Caller {
@@ -22,18 +23,19 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = match req.app_data::<web::Data<AppState>>() {
-            Some(s) => s.clone(),
-            None => return ready(Err(ApiError::internal())).boxed_local(),
+        let Some(state) = req.app_data::<web::Data<AppState>>() else {
+            return ready(Err(ApiError::internal())).boxed_local();
         };
         let token = match bearer(req) {
             Ok(t) => t,
             Err(e) => return ready(Err(e)).boxed_local(),
         };
-        match fast(&state, &token) {
+        match fast(state, token) {
             Ok(Step::Done(caller)) => ready(Ok(caller)).boxed_local(),
             Err(e) => ready(Err(e)).boxed_local(),
             Ok(step) => {
+                let state = state.clone();
+                let token = token.to_string();
                 let address = crate::net::client_address(req, &state.trusted_proxies);
                 async move {
                     let s = state.clone();
@@ -48,7 +50,7 @@ impl FromRequest for Caller {
 }
 
 /// The credential of `Authorization: Bearer …`.
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -60,7 +62,7 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
         .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
-    Ok(token.trim().to_string())
+    Ok(token.trim())
 }
 
 /// How far the credential check got without the database.
@@ -81,7 +83,10 @@ fn fast(state: &AppState, token: &str) -> Result<Step, ApiError> {
         };
         return Ok(Step::Done(sessions::key_standing(&key, crate::app::today())?));
     }
-    if Oidc::claims_algorithm(token) {
+    // a token checked before is ours: no header to parse
+    let generation = state.sessions.generation();
+    let known = state.tokens.verified.get(token, sessions::FRESH_FOR, generation);
+    if known.is_none() && Oidc::claims_algorithm(token) {
         let Some(oidc) = &state.oidc else {
             return Err(ApiError::unauthorized("the token is not valid"));
         };
@@ -99,16 +104,21 @@ fn fast(state: &AppState, token: &str) -> Result<Step, ApiError> {
             None => Step::Lookup,
         });
     }
-    let verified = match state.tokens.verified.get(token) {
-        Some(v) => v,
+    let verified = match known {
+        Some(Known::Caller(caller)) => return Ok(Step::Done(caller)),
+        Some(Known::Verified(v)) => v,
         None => {
             let v = state.tokens.verify(token)?;
             state.tokens.verified.put(token, &v);
             v
         }
     };
-    match state.sessions.fresh_user(verified.user_id) {
-        Some(facts) => Ok(Step::Done(sessions::token_standing(facts.as_deref(), &verified)?)),
+    match state.sessions.fresh_user_read(verified.user_id) {
+        Some((read_at, facts)) => {
+            let caller = sessions::token_standing(facts.as_deref(), &verified)?;
+            state.tokens.verified.stood(token, &caller, read_at, generation);
+            Ok(Step::Done(caller))
+        }
         None => Ok(Step::Local(verified)),
     }
 }

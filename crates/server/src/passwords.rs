@@ -2,10 +2,10 @@
 //!
 //! Hashing runs with bounded concurrency: each argon2id run takes 19 MiB and a core for
 //! tens of milliseconds, so a flood of correct logins would otherwise take the memory and
-//! every core (measured in `docs/benchmarks.md`). At most [`hashing_slots`] run at once;
-//! the others wait their turn, and other requests keep a core.
+//! every core (measured in `docs/benchmarks.md`). They run on [`hashing_slots`] threads
+//! of their own; the others wait their turn, and other requests keep a core.
 
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{mpsc, Mutex, OnceLock};
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -29,46 +29,60 @@ pub fn hashing_slots() -> usize {
     })
 }
 
-/// A counting semaphore for the blocking threads that hash.
-struct Slots {
-    busy: Mutex<usize>,
-    freed: Condvar,
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads, [`hashing_slots`] of them, started on first use. Hashes run on
+/// these threads only, not on whichever request thread asks: the allocator keeps a freed
+/// 19 MiB block in the arena of the thread that used it, so hashing on 64 request threads
+/// left 64 such blocks resident (peak 0.8 GB in `scripts/bench-logins.sh`).
+fn hashing_queue() -> &'static Mutex<mpsc::Sender<Job>> {
+    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(Mutex::new(rx));
+        for n in 0..hashing_slots() {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("passgenau-hash-{n}"))
+                .spawn(move || loop {
+                    let job = match rx.lock().unwrap_or_else(|p| p.into_inner()).recv() {
+                        Ok(job) => job,
+                        Err(_) => return,
+                    };
+                    job();
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
+        Mutex::new(tx)
+    })
 }
 
-static SLOTS: Slots = Slots {
-    busy: Mutex::new(0),
-    freed: Condvar::new(),
-};
-
-/// Runs `f` when a hashing slot is free.
-fn in_slot<T>(f: impl FnOnce() -> T) -> T {
-    let limit = hashing_slots();
-    {
-        let mut busy = SLOTS.busy.lock().unwrap_or_else(|p| p.into_inner());
-        while *busy >= limit {
-            busy = SLOTS.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
-        }
-        *busy += 1;
-    }
-    struct Release;
-    impl Drop for Release {
-        fn drop(&mut self) {
-            let mut busy = SLOTS.busy.lock().unwrap_or_else(|p| p.into_inner());
-            *busy -= 1;
-            SLOTS.freed.notify_one();
-        }
-    }
-    let _release = Release;
-    f()
+/// Runs `f` on a hashing thread when one is free and waits for it; `None` if no hashing
+/// thread could run it.
+fn in_slot<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let job: Job = Box::new(move || {
+        let _ = tx.send(f());
+    });
+    hashing_queue()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send(job)
+        .ok()?;
+    rx.recv().ok()
 }
 
 /// An argon2id hash (PHC string with its own random salt).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
-    in_slot(|| {
+    let password = password.to_string();
+    in_slot(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
     })
+    .unwrap_or(Err(argon2::password_hash::Error::Internal))
 }
 
 /// Constant-effort check: with no stored hash (an unknown user, or one without a local
@@ -82,9 +96,10 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
             .unwrap_or_default()
     });
     let real = stored.filter(|h| PasswordHash::new(h).is_ok());
-    let hash = real.unwrap_or(dummy);
-    let ok = in_slot(|| {
-        PasswordHash::new(hash)
+    let hash = real.unwrap_or(dummy).to_string();
+    let password = password.to_string();
+    let ok = in_slot(move || {
+        PasswordHash::new(&hash)
             .map(|parsed| {
                 Argon2::default()
                     .verify_password(password.as_bytes(), &parsed)
@@ -92,5 +107,5 @@ pub fn verify_password(password: &str, stored: Option<&str>) -> bool {
             })
             .unwrap_or(false)
     });
-    ok && real.is_some()
+    ok == Some(true) && real.is_some()
 }

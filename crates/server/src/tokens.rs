@@ -8,6 +8,7 @@ use passgenau_domain::user::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::identity::Caller;
 
 const ISSUER: &str = "passgenau";
 /// Clock skew allowed between instances, in seconds.
@@ -136,31 +137,68 @@ impl Tokens {
 
 /// Tokens whose signature was checked, until they expire: a client sends the same token
 /// with every request, and checking the signature again each time costs more than many a
-/// handler. Bounded; only valid tokens enter. What the database says of the user is
-/// checked on every request all the same (`app::sessions`).
+/// handler. Bounded; only valid tokens enter. Beside each, the caller it last stood for,
+/// with the time the account was read and the cache generation then
+/// (`app::sessions::Sessions::generation`): while that read is fresh and nothing was
+/// forgotten since, the caller is answered from here without looking further.
 #[derive(Default)]
 pub(crate) struct VerifiedTokens {
-    entries: std::sync::Mutex<std::collections::HashMap<String, Verified>>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, Entry>>,
+}
+
+struct Entry {
+    verified: Verified,
+    standing: Option<(std::time::Instant, u64, Caller)>,
+}
+
+/// What the cache knows of a token.
+pub(crate) enum Known {
+    /// The caller, from an account read younger than the age asked for.
+    Caller(Caller),
+    /// Only that the token itself is valid.
+    Verified(Verified),
 }
 
 const MAX_VERIFIED_TOKENS: usize = 10_000;
 
 impl VerifiedTokens {
-    pub(crate) fn get(&self, token: &str) -> Option<Verified> {
+    pub(crate) fn get(&self, token: &str, max_age: std::time::Duration, generation: u64) -> Option<Known> {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let v = entries.get(token)?;
-        (chrono::Utc::now().timestamp() < v.expires_at).then(|| v.clone())
+        let e = entries.get(token)?;
+        if chrono::Utc::now().timestamp() >= e.verified.expires_at {
+            return None;
+        }
+        Some(match &e.standing {
+            Some((read_at, g, caller)) if *g == generation && read_at.elapsed() < max_age => {
+                Known::Caller(caller.clone())
+            }
+            _ => Known::Verified(e.verified.clone()),
+        })
     }
 
     pub(crate) fn put(&self, token: &str, verified: &Verified) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_VERIFIED_TOKENS {
             let now = chrono::Utc::now().timestamp();
-            entries.retain(|_, v| v.expires_at > now);
+            entries.retain(|_, e| e.verified.expires_at > now);
             if entries.len() >= MAX_VERIFIED_TOKENS {
                 entries.clear();
             }
         }
-        entries.insert(token.to_string(), verified.clone());
+        entries.insert(
+            token.to_string(),
+            Entry {
+                verified: verified.clone(),
+                standing: None,
+            },
+        );
+    }
+
+    /// Remembers the caller a token stood for, judged on an account read at `read_at`.
+    pub(crate) fn stood(&self, token: &str, caller: &Caller, read_at: std::time::Instant, generation: u64) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = entries.get_mut(token) {
+            e.standing = Some((read_at, generation, caller.clone()));
+        }
     }
 }

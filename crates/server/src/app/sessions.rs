@@ -11,6 +11,7 @@
 //! at once.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -39,7 +40,7 @@ const TOUCH_EVERY: Duration = Duration::from_secs(60);
 const ENDED: &str = "the token is no longer valid";
 
 /// What was read of an account, and when (`None`: there is no such account).
-type Read = (Instant, Option<Arc<SessionFacts>>);
+pub type Read = (Instant, Option<Arc<SessionFacts>>);
 
 /// An instance's recent reads of accounts and keys.
 #[derive(Default)]
@@ -49,6 +50,7 @@ pub struct Sessions {
     /// Single-sign-on subjects and the accounts recorded for them (never changes).
     subjects: RwLock<HashMap<String, UserId>>,
     key_touched: Mutex<HashMap<ApiKeyId, Instant>>,
+    forgotten: AtomicU64,
 }
 
 const MAX_ENTRIES: usize = 10_000;
@@ -57,9 +59,20 @@ impl Sessions {
     /// What this instance read of an account less than [`FRESH_FOR`] ago (`Some(None)`:
     /// there is no such account).
     pub fn fresh_user(&self, id: UserId) -> Option<Option<Arc<SessionFacts>>> {
+        self.fresh_user_read(id).map(|(_, facts)| facts)
+    }
+
+    /// [`Sessions::fresh_user`] with the instant it was read.
+    pub fn fresh_user_read(&self, id: UserId) -> Option<Read> {
         let users = self.users.read().unwrap_or_else(|p| p.into_inner());
         let (at, facts) = users.get(&id)?;
-        (at.elapsed() < FRESH_FOR).then(|| facts.clone())
+        (at.elapsed() < FRESH_FOR).then(|| (*at, facts.clone()))
+    }
+
+    /// Counts what this instance forgot: a caller remembered under an older generation
+    /// is judged again (`tokens::VerifiedTokens`).
+    pub fn generation(&self) -> u64 {
+        self.forgotten.load(Ordering::Acquire)
     }
 
     /// Reads an account for the session check and keeps it.
@@ -78,6 +91,7 @@ impl Sessions {
     /// Forgets an account this instance changed, so its next request reads it again.
     pub fn forget_user(&self, id: UserId) {
         self.users.write().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.forgotten.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn fresh_key(&self, hash: &str) -> Option<Arc<ApiKeyRecord>> {

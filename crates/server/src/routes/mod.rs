@@ -83,8 +83,6 @@ where
         .service(ops::openapi_json)
         .service(
             scope("/api/v1")
-                .configure(users::configure)
-                .configure(api_keys::configure)
                 .configure(customers::configure)
                 .configure(households::configure)
                 .configure(instruments::configure)
@@ -97,6 +95,9 @@ where
                 .configure(plans::configure)
                 .configure(reports::configure)
                 .configure(exports::configure)
-                .configure(runs::configure),
+                .configure(runs::configure)
+                // the router tries routes in this order: the daily ones first
+                .configure(users::configure)
+                .configure(api_keys::configure),
         )
 }
