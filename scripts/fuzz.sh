@@ -44,6 +44,11 @@ fuzz() { # name, token, further schemathesis options
     --max-examples "${FUZZ_EXAMPLES:-20}" --seed 2021 --no-color >"$work/st-$name.log" 2>&1) || return 1
   grep -E "generated|FAILURES|failed" "$work/st-$name.log" | tail -3
 }
+# a token of its own for the logout, made now: the fuzzer's wrong current passwords at
+# /me/password lock ifk.demo out of logging in later
+pw=$(awk '$1 == "ifk.demo" {print $3}' "$work/seed.txt")
+last=$(curl -fs -X POST "127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"username\":\"ifk.demo\",\"password\":\"$pw\"}" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
 status=0
 # a logout ends the token the run goes on with: it is fuzzed last, on a token of its own
 for user in admin ifk.demo traeger.demo reporting.demo api-key; do
@@ -54,9 +59,6 @@ for user in admin ifk.demo traeger.demo reporting.demo api-key; do
   }
 done
 if [ $status -eq 0 ]; then
-  pw=$(awk '$1 == "ifk.demo" {print $3}' "$work/seed.txt")
-  last=$(curl -fs -X POST "127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"username\":\"ifk.demo\",\"password\":\"$pw\"}" | python3 -c 'import sys,json;print(json.load(sys.stdin)["access_token"])')
   fuzz logout "$last" --include-path /api/v1/auth/logout || {
     status=1
     sed -n '/FAILURES/,$p' "$work/st-logout.log" | head -80
