@@ -16,6 +16,7 @@ pub mod participation;
 pub mod placement;
 pub mod provider;
 pub mod reporting;
+pub mod search;
 pub mod spells;
 pub mod status;
 pub mod target_groups;

@@ -27,7 +27,7 @@ struct Args {
     concurrency: usize,
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
-    /// healthz | availability | customers | recommendations | placements | reports | compare |
+    /// healthz | availability | customers | search | recommendations | placements | reports | compare |
     /// hostile (half the clients send hostile bodies, the other half read availability) |
     /// logins (the first 4 clients read availability, the others log in with correct
     /// passwords, as `--login-users` accounts made before the run)
@@ -337,6 +337,23 @@ fn request(
         "healthz" => ("GET", "/healthz".into(), None),
         "availability" => ("GET", "/api/v1/availability?limit=50".into(), None),
         "customers" => ("GET", "/api/v1/customers?limit=500".into(), None),
+        "search" => {
+            // spellings, beginnings and sounds of the demo's names
+            const QUERIES: &[&str] = &[
+                "Mueller",
+                "M%C3%BCl",
+                "Meier",
+                "Schmidt",
+                "Sch",
+                "Kowalsky",
+                "Fischer+Anna",
+                "Hofman",
+                "Wagner",
+                "Richter+Thomas",
+            ];
+            let q = QUERIES[(mix % QUERIES.len() as u64) as usize];
+            ("GET", format!("/api/v1/customers?q={q}&limit=20"), None)
+        }
         "recommendations" => {
             let c = &f.customers[(mix % f.customers.len() as u64) as usize];
             (

@@ -74,6 +74,13 @@ pub fn prepare_with(
     let store = Store::open(database_url, options)?;
     store.migrate()?;
     store.write(passgenau_store::instruments::ensure_builtin)?;
+    let indexed = crate::app::customers::index_names(&store).map_err(|e| format!("the name index: {e}"))?;
+    if indexed > 0 {
+        tracing::info!(
+            customers = indexed,
+            "name index written for customers recorded before it"
+        );
+    }
     let secret = match jwt_secret {
         Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
         Some(_) => return Err("PASSGENAU_JWT_SECRET must be at least 32 bytes".into()),

@@ -34,6 +34,7 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// | `audit::append` | SQL: multi-row insert (every audited write and read batch) |
 /// | `customers::get` | hot: every customer read and placement |
 /// | `customers::insert_many` | SQL: multi-row insert (demo seed) |
+/// | `customer_search::write` | SQL: multi-row insert (the name index of many customers) |
 /// | `households::insert_many` | SQL: multi-row insert (demo seed) |
 /// | `households::members` | hot: every eligibility and placement |
 /// | `instruments::ensure_builtin` | SQL: `ON CONFLICT DO NOTHING` |

@@ -149,7 +149,10 @@ pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<(
         .values(CustomerRow::from(record))
         .execute(conn)
         .map_err(duplicate_number)?;
-    Ok(())
+    crate::customer_search::write(
+        conn,
+        &[(record.meta.id, &record.data.first_name, &record.data.last_name)],
+    )
 }
 
 pub fn get(conn: &mut DbConnection, id: CustomerId) -> StoreResult<Personal<CustomerRecord>> {
@@ -182,6 +185,7 @@ pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Pers
 /// Filters of `GET /customers`; all exact matches on indexed columns.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
+    pub date_of_birth: Option<NaiveDate>,
     pub customer_number: Option<String>,
     pub last_name: Option<String>,
     pub district: Option<String>,
@@ -195,6 +199,9 @@ pub fn list(
     page: &Page,
 ) -> StoreResult<Personal<PageOf<CustomerRecord>>> {
     let mut q = customers::table.select(CustomerRow::as_select()).into_boxed();
+    if let Some(d) = filter.date_of_birth {
+        q = q.filter(customers::date_of_birth.eq(d));
+    }
     if let Some(v) = &filter.customer_number {
         q = q.filter(customers::customer_number.eq(v.clone()));
     }
@@ -239,7 +246,10 @@ pub fn update(conn: &mut DbConnection, record: &CustomerRecord, expected_version
         drop(get(conn, record.meta.id)?);
         return Err(StoreError::PreconditionFailed);
     }
-    Ok(())
+    crate::customer_search::write(
+        conn,
+        &[(record.meta.id, &record.data.first_name, &record.data.last_name)],
+    )
 }
 
 /// Moves a customer into (or out of) a household; bumps the version.
@@ -278,5 +288,9 @@ pub fn insert_many(conn: &mut DbConnection, records: &[CustomerRecord]) -> Store
             .execute(c))
         .map_err(duplicate_number)?;
     }
-    Ok(())
+    let people: Vec<(CustomerId, &str, &str)> = records
+        .iter()
+        .map(|r| (r.meta.id, r.data.first_name.as_str(), r.data.last_name.as_str()))
+        .collect();
+    crate::customer_search::write(conn, &people)
 }

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod audit_group;
 pub mod codec;
 pub mod connection;
+pub mod customer_search;
 pub mod customers;
 pub mod db;
 pub mod error;

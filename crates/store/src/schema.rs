@@ -315,6 +315,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_name_words (customer_id, part, word) {
+        customer_id -> Text,
+        part -> Text,
+        word -> Text,
+        sound -> Text,
+    }
+}
+
 diesel::joinable!(allocations -> offers (offer_id));
 diesel::joinable!(allocations -> customers (customer_id));
 diesel::joinable!(waitlist -> offers (offer_id));
@@ -341,4 +350,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_attempts,
     revoked_tokens,
     api_keys,
+    customer_name_words,
 );

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use passgenau_domain::household::HouseholdMember;
 use passgenau_domain::ids::{CustomerId, HouseholdId};
+use passgenau_domain::search::{MatchKind, Query};
 use passgenau_domain::{CustomerData, FieldError, Validate};
 use passgenau_store::audit::{self, Action};
 use passgenau_store::customers::{self as repo, CustomerFilter, CustomerRecord};
@@ -132,6 +133,97 @@ pub fn list(
         let members = households::members_by_household(conn, &hh)?;
         Ok((page, members))
     })
+}
+
+/// Candidates a search looks at per lookup (the number, the words, their prefixes, their
+/// sounds); what it ranks is at most four times this.
+pub const SEARCH_CANDIDATES: i64 = 2_000;
+
+/// Customers a search finds, best first, each with how it matched.
+pub type Found = (
+    Vec<(CustomerRecord, MatchKind)>,
+    std::collections::HashMap<HouseholdId, Vec<HouseholdMember>>,
+);
+
+/// The customers matching `query` and `filter`, best first (`MatchKind` order, then last
+/// and first name, then age of the record), at most `limit`; only those are audited as
+/// read. Candidates come from the name index in the order of the match kinds, for the
+/// query's longest word: its exact form, its prefix, its sound; a later lookup is skipped
+/// when the ones before found `limit` customers that it could not beat. The domain
+/// decides which candidates match and how (`passgenau_domain::search`).
+pub fn search(
+    store: &Store,
+    audit: &mut Audited,
+    caller: &Caller,
+    route: &str,
+    query: &Query,
+    filter: &CustomerFilter,
+    limit: usize,
+) -> AppResult<Found> {
+    use passgenau_store::customer_search::{self as index, Lookup};
+    let read = access(caller, Action::Read, route);
+    store.read(|conn| {
+        let longest = query.words.iter().zip(&query.sounds).max_by_key(|(w, _)| w.len());
+        let mut lookups = vec![(Lookup::Number(&query.raw), MatchKind::Number)];
+        if let Some((word, sound)) = longest {
+            lookups.push((Lookup::Word(word), MatchKind::Exact));
+            lookups.push((Lookup::Prefix(word), MatchKind::Prefix));
+            if !sound.is_empty() {
+                lookups.push((Lookup::Sound(sound), MatchKind::Phonetic));
+            }
+        }
+        let mut ranked: Vec<(MatchKind, String, String, CustomerId)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (lookup, best) in lookups {
+            // what this lookup can add is no better than `best`
+            if ranked.iter().filter(|r| r.0 <= best).count() >= limit {
+                break;
+            }
+            let ids: Vec<CustomerId> = index::candidates(conn, lookup, filter, SEARCH_CANDIDATES)?
+                .into_iter()
+                .filter(|id| seen.insert(*id))
+                .collect();
+            for (id, (number, keys)) in index::keys_of(conn, &ids)? {
+                if let Some(kind) = query.matches(&number, &keys) {
+                    ranked.push((kind, keys.last, keys.first, id));
+                }
+            }
+        }
+        ranked.sort();
+        ranked.truncate(limit);
+        let ids: Vec<CustomerId> = ranked.iter().map(|r| r.3).collect();
+        let records = audit.open(store, &read, repo::get_many(conn, &ids)?);
+        let mut by_id: std::collections::HashMap<CustomerId, CustomerRecord> =
+            records.into_iter().map(|r| (r.meta.id, r)).collect();
+        let found: Vec<(CustomerRecord, MatchKind)> = ranked
+            .iter()
+            .filter_map(|r| by_id.remove(&r.3).map(|rec| (rec, r.0)))
+            .collect();
+        let hh: Vec<HouseholdId> = found.iter().filter_map(|(c, _)| c.household_id).collect();
+        let members = households::members_by_household(conn, &hh)?;
+        Ok((found, members))
+    })
+}
+
+/// Writes the name index of customers recorded before it existed (at start-up; a few
+/// seconds for a million customers, nothing once done).
+pub fn index_names(store: &Store) -> AppResult<u64> {
+    use passgenau_store::customer_search as index;
+    let mut after: Option<String> = None;
+    let mut written = 0u64;
+    loop {
+        let batch = store.read(|conn| index::unindexed(conn, after.as_deref(), 5_000))?;
+        let Some(last) = batch.last() else {
+            return Ok(written);
+        };
+        after = Some(last.0.to_string());
+        let people: Vec<(CustomerId, &str, &str)> = batch
+            .iter()
+            .map(|(id, f, l)| (*id, f.as_str(), l.as_str()))
+            .collect();
+        store.write(|conn| index::write(conn, &people))?;
+        written += people.len() as u64;
+    }
 }
 
 /// Names of the top-level fields that differ between two versions of a record.

@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::household::HouseholdMember;
 use passgenau_domain::ids::{CustomerId, HouseholdId};
+use passgenau_domain::search::{MatchKind, Query};
 use passgenau_domain::{target_groups, CustomerData, TargetGroup};
 use passgenau_store::customers::{CustomerFilter, CustomerRecord};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{today, with_etag};
 use crate::app::{customers, idempotency};
 use crate::auth::{Caller, CASEWORK};
-use crate::error::{ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{idempotency_key, if_match_versions, route_of, ApiJson, JsonBytes, Pagination};
 use crate::patch::MergePatch;
 use crate::state::AppState;
@@ -43,6 +44,9 @@ pub struct CustomerResponse {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// In answers to a search (`q`): how the customer matched.
+    #[serde(rename = "match", default, skip_serializing_if = "Option::is_none")]
+    pub r#match: Option<MatchKind>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -61,6 +65,7 @@ pub fn respond(rec: &CustomerRecord, members: &[HouseholdMember], as_of: NaiveDa
         version: rec.meta.version,
         created_at: rec.meta.created_at,
         updated_at: rec.meta.updated_at,
+        r#match: None,
     }
 }
 
@@ -74,6 +79,11 @@ pub struct AsOf {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CustomerQuery {
+    /// Search: a customer number, or names (case, accents, `ä` = `ae`, `ß` = `ss` ignored),
+    /// their beginnings, or their sound (Kölner Phonetik). Best matches first, each with
+    /// `match`; at most `limit`, no cursor.
+    pub q: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
     pub customer_number: Option<String>,
     pub last_name: Option<String>,
     pub district: Option<String>,
@@ -176,7 +186,19 @@ pub async fn list_customers(
     let page = p.uuid_page()?;
     let q = q.into_inner();
     let as_of = q.as_of.unwrap_or_else(today);
+    let search = match q.q.as_deref().map(Query::parse).transpose() {
+        Ok(search) => search,
+        Err(message) => return Err(ApiError::bad_request("invalid_query", "q", message)),
+    };
+    if search.is_some() && page.after.is_some() {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            "cursor",
+            "a search answers its best matches at once: no cursor",
+        ));
+    }
     let filter = CustomerFilter {
+        date_of_birth: q.date_of_birth,
         customer_number: q.customer_number,
         last_name: q.last_name,
         district: q.district,
@@ -184,6 +206,34 @@ pub async fn list_customers(
         household_id: q.household_id,
     };
     let route = route_of(&req);
+    if let Some(query) = search {
+        let limit = usize::try_from(page.limit).unwrap_or(0);
+        let list = state
+            .db_audited(move |store, audit| {
+                let (found, members) =
+                    customers::search(store, audit, &caller, &route, &query, &filter, limit)?;
+                let items = found
+                    .iter()
+                    .map(|(c, kind)| {
+                        let m = c
+                            .household_id
+                            .and_then(|h| members.get(&h))
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]);
+                        CustomerResponse {
+                            r#match: Some(*kind),
+                            ..respond(c, m, as_of)
+                        }
+                    })
+                    .collect();
+                Ok(CustomerList {
+                    items,
+                    next_cursor: None,
+                })
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(list));
+    }
     let list = state
         .db_audited(move |store, audit| {
             let (page, members) = customers::list(store, audit, &caller, &route, &filter, &page)?;

@@ -1,0 +1,204 @@
+//! The name-search index of customers: every word of a first and last name, folded, and
+//! its sound (`passgenau_domain::search`), written with the customer. The store finds
+//! candidates by index; which of them match and how well is decided in the domain.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use passgenau_domain::ids::CustomerId;
+use passgenau_domain::search::{cologne, fold, NameKeys};
+
+use crate::codec::id_from_str;
+use crate::connection::DbConnection;
+use crate::customers::CustomerFilter;
+use crate::error::StoreResult;
+use crate::schema::{customer_name_words as w, customers};
+
+#[derive(Insertable)]
+#[diesel(table_name = w)]
+struct WordRow {
+    customer_id: String,
+    part: &'static str,
+    word: String,
+    sound: String,
+}
+
+fn rows_of(id: CustomerId, first_name: &str, last_name: &str) -> Vec<WordRow> {
+    let mut rows: Vec<WordRow> = Vec::new();
+    for (part, name) in [("first", first_name), ("last", last_name)] {
+        for word in fold(name).split(' ').filter(|x| !x.is_empty()) {
+            if rows.iter().any(|r| r.part == part && r.word == word) {
+                continue;
+            }
+            rows.push(WordRow {
+                customer_id: id.to_string(),
+                part,
+                sound: cologne(word),
+                word: word.to_string(),
+            });
+        }
+    }
+    rows
+}
+
+/// Writes the index of these customers anew (with their create or change).
+pub fn write(conn: &mut DbConnection, people: &[(CustomerId, &str, &str)]) -> StoreResult<()> {
+    let ids: Vec<String> = people.iter().map(|(id, _, _)| id.to_string()).collect();
+    for chunk in ids.chunks(500) {
+        diesel::delete(w::table.filter(w::customer_id.eq_any(chunk))).execute(conn)?;
+    }
+    let rows: Vec<WordRow> = people
+        .iter()
+        .flat_map(|(id, first, last)| rows_of(*id, first, last))
+        .collect();
+    // 4 columns: 2,000 rows stay below SQLite's bound parameters
+    for chunk in rows.chunks(2_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(w::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(())
+}
+
+/// Customers after `after` (by ID) that have no index yet, at most `limit`: ID and
+/// names, for the start-up that writes it.
+pub fn unindexed(
+    conn: &mut DbConnection,
+    after: Option<&str>,
+    limit: i64,
+) -> StoreResult<Vec<(CustomerId, String, String)>> {
+    let mut q = customers::table
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            w::table.filter(w::customer_id.eq(customers::id)),
+        )))
+        .select((customers::id, customers::first_name, customers::last_name))
+        .order(customers::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(a) = after {
+        q = q.filter(customers::id.gt(a.to_string()));
+    }
+    q.load::<(String, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, f, l)| Ok((id_from_str(&id)?, f, l)))
+        .collect()
+}
+
+/// Which index entries a lookup takes.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    Word(&'a str),
+    Prefix(&'a str),
+    Sound(&'a str),
+    Number(&'a str),
+}
+
+/// Customers that pass `filter` and whose index has the lookup's entry, oldest first,
+/// at most `limit`.
+pub fn candidates(
+    conn: &mut DbConnection,
+    lookup: Lookup<'_>,
+    filter: &CustomerFilter,
+    limit: i64,
+) -> StoreResult<Vec<CustomerId>> {
+    let mut q = customers::table.select(customers::id).into_boxed();
+    q = match lookup {
+        Lookup::Number(n) => {
+            let variants = vec![n.to_string(), n.to_uppercase(), n.to_lowercase()];
+            q.filter(customers::customer_number.eq_any(variants))
+        }
+        Lookup::Word(word) => q.filter(
+            customers::id.eq_any(
+                w::table
+                    .filter(w::word.eq(word.to_string()))
+                    .select(w::customer_id),
+            ),
+        ),
+        Lookup::Prefix(word) => q.filter(
+            customers::id.eq_any(
+                w::table
+                    .filter(w::word.ge(word.to_string()))
+                    // folded words are ASCII letters and digits: all below DEL
+                    .filter(w::word.lt(format!("{word}\u{7f}")))
+                    .select(w::customer_id),
+            ),
+        ),
+        Lookup::Sound(sound) => q.filter(
+            customers::id.eq_any(
+                w::table
+                    .filter(w::sound.eq(sound.to_string()))
+                    .select(w::customer_id),
+            ),
+        ),
+    };
+    if let Some(d) = filter.date_of_birth {
+        q = q.filter(customers::date_of_birth.eq(d));
+    }
+    if let Some(v) = &filter.customer_number {
+        q = q.filter(customers::customer_number.eq(v.clone()));
+    }
+    if let Some(v) = &filter.last_name {
+        q = q.filter(customers::last_name.eq(v.clone()));
+    }
+    if let Some(v) = &filter.district {
+        q = q.filter(customers::district.eq(v.clone()));
+    }
+    if let Some(v) = &filter.postal_code {
+        q = q.filter(customers::postal_code.eq(v.clone()));
+    }
+    if let Some(h) = filter.household_id {
+        q = q.filter(customers::household_id.eq(h.to_string()));
+    }
+    q.order(customers::id.asc())
+        .limit(limit)
+        .load::<String>(conn)?
+        .iter()
+        .map(|id| id_from_str(id))
+        .collect()
+}
+
+/// The folded names of customers and their customer numbers, from the index: what the
+/// ranking compares (never answered as such).
+pub fn keys_of(
+    conn: &mut DbConnection,
+    ids: &[CustomerId],
+) -> StoreResult<HashMap<CustomerId, (String, NameKeys)>> {
+    let mut out: HashMap<CustomerId, (String, NameKeys)> = HashMap::new();
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    for chunk in keys.chunks(500) {
+        let numbers = customers::table
+            .filter(customers::id.eq_any(chunk))
+            .select((customers::id, customers::customer_number))
+            .load::<(String, String)>(conn)?;
+        for (id, number) in numbers {
+            let empty = NameKeys {
+                first: String::new(),
+                last: String::new(),
+                first_sound: String::new(),
+                last_sound: String::new(),
+            };
+            out.insert(id_from_str(&id)?, (number, empty));
+        }
+        let words = w::table
+            .filter(w::customer_id.eq_any(chunk))
+            .select((w::customer_id, w::part, w::word, w::sound))
+            .load::<(String, String, String, String)>(conn)?;
+        for (id, part, word, sound) in words {
+            let Some((_, k)) = out.get_mut(&id_from_str(&id)?) else {
+                continue;
+            };
+            let (names, sounds) = if part == "first" {
+                (&mut k.first, &mut k.first_sound)
+            } else {
+                (&mut k.last, &mut k.last_sound)
+            };
+            for (into, add) in [(names, word), (sounds, sound)] {
+                if !into.is_empty() {
+                    into.push(' ');
+                }
+                into.push_str(&add);
+            }
+        }
+    }
+    Ok(out)
+}
