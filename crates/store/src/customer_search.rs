@@ -84,77 +84,115 @@ pub fn unindexed(
         .collect()
 }
 
-/// Which index entries a lookup takes.
+/// Which index entries a lookup takes: every word given must be there.
 #[derive(Debug, Clone, Copy)]
 pub enum Lookup<'a> {
-    Word(&'a str),
-    Prefix(&'a str),
-    Sound(&'a str),
+    /// These words, exactly.
+    Words(&'a [String]),
+    /// Words beginning with each of these.
+    Prefixes(&'a [String]),
+    /// Words with each of these sounds.
+    Sounds(&'a [String]),
+    /// The customer number, as typed or in upper or lower case.
     Number(&'a str),
 }
 
-/// Customers that pass `filter` and whose index has the lookup's entry, oldest first,
-/// at most `limit`.
+/// Narrows a boxed query over `customers` (joined or not) by the list's filters.
+macro_rules! filtered {
+    ($q:ident, $filter:expr) => {
+        if let Some(d) = $filter.date_of_birth {
+            $q = $q.filter(customers::date_of_birth.eq(d));
+        }
+        if let Some(v) = &$filter.customer_number {
+            $q = $q.filter(customers::customer_number.eq(v.clone()));
+        }
+        if let Some(v) = &$filter.last_name {
+            $q = $q.filter(customers::last_name.eq(v.clone()));
+        }
+        if let Some(v) = &$filter.district {
+            $q = $q.filter(customers::district.eq(v.clone()));
+        }
+        if let Some(v) = &$filter.postal_code {
+            $q = $q.filter(customers::postal_code.eq(v.clone()));
+        }
+        if let Some(h) = $filter.household_id {
+            $q = $q.filter(customers::household_id.eq(h.to_string()));
+        }
+    };
+}
+
+/// Customers that pass `filter` and whose index has what the lookup asks for, at most
+/// `limit`, in the index's order. The scan runs along the index of the first word (or
+/// sound) and stops at `limit`; further words are probed per customer, the filters on the
+/// customer's row.
 pub fn candidates(
     conn: &mut DbConnection,
     lookup: Lookup<'_>,
     filter: &CustomerFilter,
     limit: i64,
 ) -> StoreResult<Vec<CustomerId>> {
-    let mut q = customers::table.select(customers::id).into_boxed();
-    q = match lookup {
+    use diesel::dsl::exists;
+    let (first, rest): (&String, &[String]) = match lookup {
         Lookup::Number(n) => {
             let variants = vec![n.to_string(), n.to_uppercase(), n.to_lowercase()];
-            q.filter(customers::customer_number.eq_any(variants))
+            let mut q = customers::table
+                .filter(customers::customer_number.eq_any(variants))
+                .select(customers::id)
+                .into_boxed();
+            filtered!(q, filter);
+            return q
+                .limit(limit)
+                .load::<String>(conn)?
+                .iter()
+                .map(|id| id_from_str(id))
+                .collect();
         }
-        Lookup::Word(word) => q.filter(
-            customers::id.eq_any(
-                w::table
-                    .filter(w::word.eq(word.to_string()))
-                    .select(w::customer_id),
-            ),
-        ),
-        Lookup::Prefix(word) => q.filter(
-            customers::id.eq_any(
-                w::table
-                    .filter(w::word.ge(word.to_string()))
-                    // folded words are ASCII letters and digits: all below DEL
-                    .filter(w::word.lt(format!("{word}\u{7f}")))
-                    .select(w::customer_id),
-            ),
-        ),
-        Lookup::Sound(sound) => q.filter(
-            customers::id.eq_any(
-                w::table
-                    .filter(w::sound.eq(sound.to_string()))
-                    .select(w::customer_id),
-            ),
-        ),
+        Lookup::Words(words) | Lookup::Prefixes(words) | Lookup::Sounds(words) => match words.split_first() {
+            Some(split) => split,
+            None => return Ok(Vec::new()),
+        },
     };
-    if let Some(d) = filter.date_of_birth {
-        q = q.filter(customers::date_of_birth.eq(d));
+    let mut q = w::table
+        .inner_join(customers::table)
+        .select(w::customer_id)
+        .into_boxed();
+    q = match lookup {
+        Lookup::Words(_) => q.filter(w::word.eq(first.clone())),
+        // folded words are ASCII letters and digits: all below DEL
+        Lookup::Prefixes(_) => q
+            .filter(w::word.ge(first.clone()))
+            .filter(w::word.lt(format!("{first}\u{7f}"))),
+        _ => q.filter(w::sound.eq(first.clone())),
+    };
+    for more in rest {
+        let other = diesel::alias!(crate::schema::customer_name_words as other);
+        let same = other.field(w::customer_id).eq(w::customer_id);
+        q = match lookup {
+            Lookup::Words(_) => q.filter(exists(
+                other.filter(same).filter(other.field(w::word).eq(more.clone())),
+            )),
+            Lookup::Prefixes(_) => q.filter(exists(
+                other
+                    .filter(same)
+                    .filter(other.field(w::word).ge(more.clone()))
+                    .filter(other.field(w::word).lt(format!("{more}\u{7f}"))),
+            )),
+            _ => q.filter(exists(
+                other.filter(same).filter(other.field(w::sound).eq(more.clone())),
+            )),
+        };
     }
-    if let Some(v) = &filter.customer_number {
-        q = q.filter(customers::customer_number.eq(v.clone()));
-    }
-    if let Some(v) = &filter.last_name {
-        q = q.filter(customers::last_name.eq(v.clone()));
-    }
-    if let Some(v) = &filter.district {
-        q = q.filter(customers::district.eq(v.clone()));
-    }
-    if let Some(v) = &filter.postal_code {
-        q = q.filter(customers::postal_code.eq(v.clone()));
-    }
-    if let Some(h) = filter.household_id {
-        q = q.filter(customers::household_id.eq(h.to_string()));
-    }
-    q.order(customers::id.asc())
+    filtered!(q, filter);
+    let mut ids: Vec<CustomerId> = q
         .limit(limit)
         .load::<String>(conn)?
         .iter()
         .map(|id| id_from_str(id))
-        .collect()
+        .collect::<StoreResult<_>>()?;
+    // a customer whose first and last name share the word comes twice
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
 }
 
 /// The folded names of customers and their customer numbers, from the index: what the

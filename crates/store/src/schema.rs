@@ -324,6 +324,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(customer_name_words -> customers (customer_id));
 diesel::joinable!(allocations -> offers (offer_id));
 diesel::joinable!(allocations -> customers (customer_id));
 diesel::joinable!(waitlist -> offers (offer_id));

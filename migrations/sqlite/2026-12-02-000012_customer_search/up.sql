@@ -12,3 +12,5 @@ CREATE TABLE customer_name_words (
 );
 CREATE INDEX customer_name_words_word ON customer_name_words (word);
 CREATE INDEX customer_name_words_sound ON customer_name_words (sound);
+-- the probe of a further word's sound goes by customer, not along every such sound
+CREATE INDEX customer_name_words_customer_sound ON customer_name_words (customer_id, sound);

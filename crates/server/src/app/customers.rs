@@ -135,8 +135,8 @@ pub fn list(
     })
 }
 
-/// Candidates a search looks at per lookup (the number, the words, their prefixes, their
-/// sounds); what it ranks is at most four times this.
+/// Candidates a search takes from one lookup, at most (per answer wanted: twice as many,
+/// so that the best of a kind are ordered by name among more than the answer).
 pub const SEARCH_CANDIDATES: i64 = 2_000;
 
 /// Customers a search finds, best first, each with how it matched.
@@ -146,11 +146,13 @@ pub type Found = (
 );
 
 /// The customers matching `query` and `filter`, best first (`MatchKind` order, then last
-/// and first name, then age of the record), at most `limit`; only those are audited as
-/// read. Candidates come from the name index in the order of the match kinds, for the
-/// query's longest word: its exact form, its prefix, its sound; a later lookup is skipped
-/// when the ones before found `limit` customers that it could not beat. The domain
-/// decides which candidates match and how (`passgenau_domain::search`).
+/// and first name among the candidates), at most `limit`; only those are audited as
+/// read. Candidates come from the name index in the order of the match kinds: the
+/// number; every word exactly; every word as a beginning; every word's sound. A later
+/// lookup is skipped once the ones before found `limit` customers it could not beat; each
+/// takes the oldest `2 × limit` records it finds. The domain decides which candidates
+/// match and how (`passgenau_domain::search`). A query that mixes a beginning of one name
+/// with the sound of another finds nobody.
 pub fn search(
     store: &Store,
     audit: &mut Audited,
@@ -162,14 +164,14 @@ pub fn search(
 ) -> AppResult<Found> {
     use passgenau_store::customer_search::{self as index, Lookup};
     let read = access(caller, Action::Read, route);
+    let per_lookup = (limit as i64).saturating_mul(2).clamp(1, SEARCH_CANDIDATES);
     store.read(|conn| {
-        let longest = query.words.iter().zip(&query.sounds).max_by_key(|(w, _)| w.len());
         let mut lookups = vec![(Lookup::Number(&query.raw), MatchKind::Number)];
-        if let Some((word, sound)) = longest {
-            lookups.push((Lookup::Word(word), MatchKind::Exact));
-            lookups.push((Lookup::Prefix(word), MatchKind::Prefix));
-            if !sound.is_empty() {
-                lookups.push((Lookup::Sound(sound), MatchKind::Phonetic));
+        if !query.words.is_empty() {
+            lookups.push((Lookup::Words(&query.words), MatchKind::Exact));
+            lookups.push((Lookup::Prefixes(&query.words), MatchKind::Prefix));
+            if query.sounds.iter().all(|s| !s.is_empty()) {
+                lookups.push((Lookup::Sounds(&query.sounds), MatchKind::Phonetic));
             }
         }
         let mut ranked: Vec<(MatchKind, String, String, CustomerId)> = Vec::new();
@@ -179,7 +181,7 @@ pub fn search(
             if ranked.iter().filter(|r| r.0 <= best).count() >= limit {
                 break;
             }
-            let ids: Vec<CustomerId> = index::candidates(conn, lookup, filter, SEARCH_CANDIDATES)?
+            let ids: Vec<CustomerId> = index::candidates(conn, lookup, filter, per_lookup)?
                 .into_iter()
                 .filter(|id| seen.insert(*id))
                 .collect();
