@@ -5,11 +5,11 @@ use passgenau_domain::ids::{ApiKeyId, ProviderId};
 use passgenau_domain::user::{role_provider_problem, Role};
 use passgenau_domain::FieldError;
 use passgenau_store::api_keys::{self as repo, ApiKeyRecord};
-use passgenau_store::audit::{self, Action};
+use passgenau_store::audit::Action;
 use passgenau_store::{providers, Page, PageOf, Store};
 use rand::RngCore;
 
-use crate::app::audit::account_entry;
+use crate::app::audit::record_account;
 use crate::app::error::{check_fields, AppError, AppResult};
 use crate::app::sessions::{key_hash, Sessions, API_KEY_PREFIX};
 use crate::identity::Caller;
@@ -72,16 +72,14 @@ pub fn create(store: &Store, caller: &Caller, new: NewKey) -> AppResult<(ApiKeyR
             }
         }
         repo::insert(conn, &record)?;
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                &caller.username,
-                caller.role,
-                Action::Create,
-                "POST /api/v1/api-keys",
-                record.id.uuid(),
-                &["name", "role", "provider_id", "expires_on"],
-            )],
+            &caller.username,
+            caller.role,
+            Action::Create,
+            "POST /api/v1/api-keys",
+            record.id.uuid(),
+            &["name", "role", "provider_id", "expires_on"],
         )?;
         Ok(())
     })?;
@@ -100,16 +98,14 @@ pub fn revoke(store: &Store, sessions: &Sessions, caller: &Caller, id: ApiKeyId)
         if !repo::revoke(conn, id, now)? {
             return Err(AppError::NotFound("API key"));
         }
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                &caller.username,
-                caller.role,
-                Action::Delete,
-                "DELETE /api/v1/api-keys/{id}",
-                id.uuid(),
-                &[],
-            )],
+            &caller.username,
+            caller.role,
+            Action::Delete,
+            "DELETE /api/v1/api-keys/{id}",
+            id.uuid(),
+            &[],
         )?;
         Ok(())
     })?;

@@ -42,6 +42,22 @@ pub fn account_entry(
     }
 }
 
+/// Appends the [`account_entry`] of a change inside its transaction.
+pub fn record_account(
+    conn: &mut passgenau_store::DbConnection,
+    actor: &str,
+    role: passgenau_domain::user::Role,
+    action: Action,
+    route: &str,
+    account_id: uuid::Uuid,
+    fields: &[&str],
+) -> Result<(), passgenau_store::StoreError> {
+    passgenau_store::audit::append(
+        conn,
+        &[account_entry(actor, role, action, route, account_id, fields)],
+    )
+}
+
 /// Audit entries for one action on several customers/households.
 pub fn audit_entries(
     caller: &Caller,

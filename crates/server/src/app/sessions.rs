@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use passgenau_domain::ids::{ApiKeyId, UserId};
 use passgenau_domain::user::{UserSource, UserStatus};
 use passgenau_store::api_keys::{self, ApiKeyRecord};
-use passgenau_store::audit::{self, Action};
+use passgenau_store::audit::Action;
 use passgenau_store::users::{self as repo, SessionFacts, UserRecord};
 use passgenau_store::{Store, StoreError};
 
@@ -193,16 +193,14 @@ pub fn oidc_account(store: &Store, sessions: &Sessions, identity: &OidcIdentity)
                 user.external_subject = Some(identity.subject.clone());
                 user.last_login_at = Some(user.created_at);
                 repo::insert(conn, &user).map_err(oidc_store_error)?;
-                audit::append(
+                crate::app::audit::record_account(
                     conn,
-                    &[crate::app::audit::account_entry(
-                        &user.username,
-                        identity.role,
-                        Action::Create,
-                        "single sign-on (first use)",
-                        user.id.uuid(),
-                        &["role", "provider_id"],
-                    )],
+                    &user.username,
+                    identity.role,
+                    Action::Create,
+                    "single sign-on (first use)",
+                    user.id.uuid(),
+                    &["role", "provider_id"],
                 )?;
                 Ok::<_, AppError>(user.id)
             });
@@ -234,16 +232,14 @@ pub fn oidc_account(store: &Store, sessions: &Sessions, identity: &OidcIdentity)
         user.role = identity.role;
         user.provider_id = identity.provider_id;
         repo::save(conn, &user).map_err(oidc_store_error)?;
-        audit::append(
+        crate::app::audit::record_account(
             conn,
-            &[crate::app::audit::account_entry(
-                &user.username,
-                identity.role,
-                Action::Update,
-                "single sign-on (the issuer's role)",
-                user.id.uuid(),
-                &["role", "provider_id"],
-            )],
+            &user.username,
+            identity.role,
+            Action::Update,
+            "single sign-on (the issuer's role)",
+            user.id.uuid(),
+            &["role", "provider_id"],
         )?;
         Ok(())
     })?;

@@ -7,12 +7,12 @@ use passgenau_domain::user::{
     role_provider_problem, valid_username, Role, UserSource, UserStatus, MAX_PASSWORD_LEN,
 };
 use passgenau_domain::FieldError;
-use passgenau_store::audit::{self, Action};
+use passgenau_store::audit::Action;
 use passgenau_store::users::{self as repo, UserFilter, UserRecord};
 use passgenau_store::{providers, Page, PageOf, Store};
 use serde::{Deserialize, Serialize};
 
-use crate::app::audit::account_entry;
+use crate::app::audit::record_account;
 use crate::app::error::{check_fields, AppError, AppResult};
 use crate::app::sessions::Sessions;
 use crate::identity::{Caller, Principal};
@@ -164,16 +164,14 @@ pub fn reset_password(store: &Store, username: &str, password: &str) -> AppResul
         user.lockout_lifted_at = Some(passgenau_store::records::now());
         end_tokens(&mut user, None);
         repo::save(conn, &user)?;
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                "passgenau user reset-password",
-                Role::Admin,
-                Action::Update,
-                "command line",
-                user.id.uuid(),
-                &["password"],
-            )],
+            "passgenau user reset-password",
+            Role::Admin,
+            Action::Update,
+            "command line",
+            user.id.uuid(),
+            &["password"],
         )?;
         Ok(())
     })
@@ -214,16 +212,14 @@ pub fn add(
             Some(c) => (c.username.as_str(), c.role, "POST /api/v1/users"),
             None => ("passgenau user add", Role::Admin, "command line"),
         };
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                actor,
-                actor_role,
-                Action::Create,
-                route,
-                user.id.uuid(),
-                &["username", "password", "role", "provider_id"],
-            )],
+            actor,
+            actor_role,
+            Action::Create,
+            route,
+            user.id.uuid(),
+            &["username", "password", "role", "provider_id"],
         )?;
         Ok(user)
     })
@@ -313,16 +309,14 @@ pub fn update(
         user.status = next.status;
         end_tokens(&mut user, None);
         repo::save(conn, &user)?;
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                &caller.username,
-                caller.role,
-                Action::Update,
-                "PATCH /api/v1/users/{id}",
-                id.uuid(),
-                &changed,
-            )],
+            &caller.username,
+            caller.role,
+            Action::Update,
+            "PATCH /api/v1/users/{id}",
+            id.uuid(),
+            &changed,
         )?;
         Ok(user)
     })?;
@@ -354,16 +348,14 @@ pub fn set_password(
         user.lockout_lifted_at = Some(passgenau_store::records::now());
         end_tokens(&mut user, None);
         repo::save(conn, &user)?;
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                &caller.username,
-                caller.role,
-                Action::Update,
-                "POST /api/v1/users/{id}/password",
-                id.uuid(),
-                &["password"],
-            )],
+            &caller.username,
+            caller.role,
+            Action::Update,
+            "POST /api/v1/users/{id}/password",
+            id.uuid(),
+            &["password"],
         )?;
         Ok::<_, AppError>(())
     })?;
@@ -409,16 +401,14 @@ pub fn change_own_password(
         user.password_hash = hash;
         end_tokens(&mut user, Some(kept));
         repo::save(conn, &user)?;
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                &caller.username,
-                caller.role,
-                Action::Update,
-                "POST /api/v1/me/password",
-                id.uuid(),
-                &["password"],
-            )],
+            &caller.username,
+            caller.role,
+            Action::Update,
+            "POST /api/v1/me/password",
+            id.uuid(),
+            &["password"],
         )?;
         Ok::<_, AppError>(())
     })?;
@@ -454,16 +444,14 @@ pub fn lift_lockout(store: &Store, caller: &Caller, id: UserId) -> AppResult<()>
         let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
         user.lockout_lifted_at = Some(passgenau_store::records::now());
         repo::save(conn, &user)?;
-        audit::append(
+        record_account(
             conn,
-            &[account_entry(
-                &caller.username,
-                caller.role,
-                Action::Delete,
-                "DELETE /api/v1/users/{id}/lockout",
-                id.uuid(),
-                &["lockout"],
-            )],
+            &caller.username,
+            caller.role,
+            Action::Delete,
+            "DELETE /api/v1/users/{id}/lockout",
+            id.uuid(),
+            &["lockout"],
         )?;
         Ok(())
     })
