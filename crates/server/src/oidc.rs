@@ -16,10 +16,10 @@ use passgenau_domain::ids::ProviderId;
 use passgenau_domain::user::{valid_username, Role};
 use serde_json::{Map, Value};
 
-use crate::config::anyhow_like;
+pub use crate::tokens::MAX_LEEWAY_SECONDS;
 
-/// Largest clock skew accepted (`PASSGENAU_OIDC_LEEWAY_SECONDS`), seconds.
-pub const MAX_LEEWAY_SECONDS: u64 = 300;
+/// What start-up says when the settings or the key set do not work.
+type SetupResult<T> = Result<T, String>;
 /// A key set from a URL is fetched again at most this often.
 const REFETCH_AFTER: Duration = Duration::from_secs(60);
 
@@ -38,7 +38,7 @@ pub struct OidcSettings {
 
 impl OidcSettings {
     /// The settings from the environment; `None` without `PASSGENAU_OIDC_ISSUER`.
-    pub fn from_env() -> anyhow_like::Result<Option<OidcSettings>> {
+    pub fn from_env() -> SetupResult<Option<OidcSettings>> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let Some(issuer) = var("PASSGENAU_OIDC_ISSUER") else {
             return Ok(None);
@@ -98,7 +98,7 @@ const MAX_VERIFIED: usize = 10_000;
 
 impl Oidc {
     /// Loads the key set once; start-up fails when it cannot be read.
-    pub fn new(settings: OidcSettings, max_lifetime_seconds: i64) -> anyhow_like::Result<Oidc> {
+    pub fn new(settings: OidcSettings, max_lifetime_seconds: i64) -> SetupResult<Oidc> {
         let keys = fetch(&settings.jwks)?;
         Ok(Oidc {
             settings,
@@ -299,7 +299,7 @@ fn fallback_username(subject: &str) -> String {
 
 /// Whether `source` is a URL this service fetches keys from: `https://`, or `http://` to
 /// this host only (a key set over plain HTTP could be swapped in transit).
-fn is_url(source: &str) -> anyhow_like::Result<bool> {
+fn is_url(source: &str) -> SetupResult<bool> {
     if source.starts_with("https://") {
         return Ok(true);
     }
@@ -309,13 +309,15 @@ fn is_url(source: &str) -> anyhow_like::Result<bool> {
         if matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
             return Ok(true);
         }
-        return Err(format!("PASSGENAU_OIDC_JWKS {source}: keys are fetched over https only").into());
+        return Err(format!(
+            "PASSGENAU_OIDC_JWKS {source}: keys are fetched over https only"
+        ));
     }
     Ok(false)
 }
 
 /// Reads a key set from a file or a URL.
-fn fetch(source: &str) -> anyhow_like::Result<JwkSet> {
+fn fetch(source: &str) -> SetupResult<JwkSet> {
     let text = if is_url(source)? {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(5)))
@@ -336,7 +338,7 @@ fn fetch(source: &str) -> anyhow_like::Result<JwkSet> {
     let set: JwkSet = serde_json::from_str(&text)
         .map_err(|e| format!("PASSGENAU_OIDC_JWKS {source}: not a key set: {e}"))?;
     if set.keys.is_empty() {
-        return Err(format!("PASSGENAU_OIDC_JWKS {source}: the key set has no keys").into());
+        return Err(format!("PASSGENAU_OIDC_JWKS {source}: the key set has no keys"));
     }
     Ok(set)
 }

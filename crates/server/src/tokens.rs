@@ -13,6 +13,9 @@ use crate::identity::Caller;
 const ISSUER: &str = "passgenau";
 /// Clock skew allowed between instances, in seconds.
 pub const LEEWAY_SECONDS: i64 = 5;
+/// Largest clock skew any token check may allow (the single-sign-on issuer's,
+/// `PASSGENAU_OIDC_LEEWAY_SECONDS`), seconds.
+pub const MAX_LEEWAY_SECONDS: u64 = 300;
 
 /// Claims of an access token. Only what the API needs to authorise; no personal data.
 #[derive(Debug, Serialize, Deserialize)]

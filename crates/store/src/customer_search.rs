@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
 use diesel::prelude::*;
-use passgenau_domain::ids::CustomerId;
+use passgenau_domain::ids::{CustomerId, HouseholdId};
 use passgenau_domain::search::{cologne, fold, NameKeys};
 
 use crate::codec::id_from_str;
 use crate::connection::DbConnection;
-use crate::customers::CustomerFilter;
 use crate::error::StoreResult;
 use crate::schema::{customer_name_words as w, customers};
 
@@ -95,6 +95,17 @@ pub enum Lookup<'a> {
     Sounds(&'a [String]),
     /// The customer number, as typed or in upper or lower case.
     Number(&'a str),
+}
+
+/// Filters of `GET /customers`; all exact matches on indexed columns.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    pub date_of_birth: Option<NaiveDate>,
+    pub customer_number: Option<String>,
+    pub last_name: Option<String>,
+    pub district: Option<String>,
+    pub postal_code: Option<String>,
+    pub household_id: Option<HouseholdId>,
 }
 
 /// Narrows a boxed query over `customers` (joined or not) by the list's filters.

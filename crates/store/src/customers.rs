@@ -182,16 +182,7 @@ pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Pers
     Ok(Personal::seal(out))
 }
 
-/// Filters of `GET /customers`; all exact matches on indexed columns.
-#[derive(Debug, Clone, Default)]
-pub struct CustomerFilter {
-    pub date_of_birth: Option<NaiveDate>,
-    pub customer_number: Option<String>,
-    pub last_name: Option<String>,
-    pub district: Option<String>,
-    pub postal_code: Option<String>,
-    pub household_id: Option<HouseholdId>,
-}
+pub use crate::customer_search::CustomerFilter;
 
 pub fn list(
     conn: &mut DbConnection,

@@ -9,6 +9,7 @@
 //! (`passgenau_store::Personal`) and open only with an audited access ([`audit`]).
 
 pub mod api_keys;
+pub mod attempts;
 pub mod audit;
 pub mod availability_cache;
 pub mod catalogue;

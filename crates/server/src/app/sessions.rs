@@ -285,7 +285,7 @@ pub fn load_key(store: &Store, sessions: &Sessions, key: &str, address: &str) ->
     let read_at = Instant::now();
     let found = store.read(|conn| api_keys::by_hash(conn, &hash))?;
     let Some(found) = found else {
-        crate::app::users::begin_attempt(store, API_KEY_ATTEMPT, address, None, false)?;
+        crate::app::attempts::begin_attempt(store, API_KEY_ATTEMPT, address, None, false)?;
         return Err(AppError::Unauthenticated("the API key is not valid"));
     };
     let found = Arc::new(found);
