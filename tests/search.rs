@@ -120,8 +120,10 @@ async fn search_finds_spellings_prefixes_and_sounds(b: Backend) {
     t.state
         .store
         .write(|conn| {
+            // as a database migrated from before the index: no words, not marked complete
+            diesel::RunQueryDsl::execute(diesel::sql_query("DELETE FROM customer_name_words"), conn)?;
             Ok::<_, passgenau_store::StoreError>(diesel::RunQueryDsl::execute(
-                diesel::sql_query("DELETE FROM customer_name_words"),
+                diesel::sql_query("DELETE FROM settings WHERE key = 'customer_name_words_complete'"),
                 conn,
             )?)
         })
@@ -130,6 +132,11 @@ async fn search_finds_spellings_prefixes_and_sounds(b: Backend) {
     let written = passgenau_server::app::customers::index_names(&t.state.store).unwrap();
     assert_eq!(written, 7);
     assert_eq!(found(&t, "q=Mueller").await, pairs(&[("K-1", "exact")]));
+    // and once complete, a start does not look again
+    assert_eq!(
+        passgenau_server::app::customers::index_names(&t.state.store).unwrap(),
+        0
+    );
     // a changed name is found by its new spelling only
     let r = t
         .req(

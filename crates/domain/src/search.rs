@@ -106,7 +106,7 @@ pub fn cologne(folded: &str) -> String {
 }
 
 /// The keys a person is found by.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NameKeys {
     pub first: String,
     pub last: String,

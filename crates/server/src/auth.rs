@@ -31,9 +31,9 @@ impl FromRequest for Caller {
             Err(e) => return ready(Err(e)).boxed_local(),
         };
         match fast(state, token) {
-            Ok(Step::Done(caller)) => ready(Ok(caller)).boxed_local(),
+            Ok(Ok(caller)) => ready(Ok(caller)).boxed_local(),
             Err(e) => ready(Err(e)).boxed_local(),
-            Ok(step) => {
+            Ok(Err(step)) => {
                 let state = state.clone();
                 let token = token.to_string();
                 let address = crate::net::client_address(req, &state.trusted_proxies);
@@ -65,23 +65,22 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-/// How far the credential check got without the database.
+/// What the credential check needs the database for.
 enum Step {
-    /// The caller, from what this instance read less than `FRESH_FOR` ago.
-    Done(Caller),
     /// A local token with a valid signature, whose account must be read.
     Local(crate::tokens::Verified),
     /// An API key or a single-sign-on token, to be looked up.
     Lookup,
 }
 
-/// The caller from what this instance knows already, or how far it got.
-fn fast(state: &AppState, token: &str) -> Result<Step, ApiError> {
+/// The caller from what this instance read less than `FRESH_FOR` ago, or what is left to
+/// ask the database.
+fn fast(state: &AppState, token: &str) -> Result<Result<Caller, Step>, ApiError> {
     if token.starts_with(API_KEY_PREFIX) {
         let Some(key) = state.sessions.fresh_key(&sessions::key_hash(token)) else {
-            return Ok(Step::Lookup);
+            return Ok(Err(Step::Lookup));
         };
-        return Ok(Step::Done(sessions::key_standing(&key, crate::app::today())?));
+        return Ok(Ok(sessions::key_standing(&key, crate::app::today())?));
     }
     // a token checked before is ours: no header to parse
     let generation = state.sessions.generation();
@@ -91,21 +90,21 @@ fn fast(state: &AppState, token: &str) -> Result<Step, ApiError> {
             return Err(ApiError::unauthorized("the token is not valid"));
         };
         let Some(identity) = oidc.checked(token) else {
-            return Ok(Step::Lookup);
+            return Ok(Err(Step::Lookup));
         };
         let Some(id) = state.sessions.subject(&identity.subject) else {
-            return Ok(Step::Lookup);
+            return Ok(Err(Step::Lookup));
         };
         let Some(facts) = state.sessions.fresh_user(id) else {
-            return Ok(Step::Lookup);
+            return Ok(Err(Step::Lookup));
         };
         return Ok(match sessions::oidc_standing(facts.as_deref(), &identity)? {
-            Some(caller) => Step::Done(caller),
-            None => Step::Lookup,
+            Some(caller) => Ok(caller),
+            None => Err(Step::Lookup),
         });
     }
     let verified = match known {
-        Some(Known::Caller(caller)) => return Ok(Step::Done(caller)),
+        Some(Known::Caller(caller)) => return Ok(Ok(caller)),
         Some(Known::Verified(v)) => v,
         None => {
             let v = state.tokens.verify(token)?;
@@ -117,9 +116,9 @@ fn fast(state: &AppState, token: &str) -> Result<Step, ApiError> {
         Some((read_at, facts)) => {
             let caller = sessions::token_standing(facts.as_deref(), &verified)?;
             state.tokens.verified.stood(token, &caller, read_at, generation);
-            Ok(Step::Done(caller))
+            Ok(Ok(caller))
         }
-        None => Ok(Step::Local(verified)),
+        None => Ok(Err(Step::Local(verified))),
     }
 }
 
@@ -132,7 +131,6 @@ fn slow(
     address: &str,
 ) -> Result<Caller, AppError> {
     match step {
-        Step::Done(caller) => Ok(caller),
         Step::Local(verified) => {
             let facts = state.sessions.load_user(store, verified.user_id)?;
             sessions::token_standing(facts.as_deref(), &verified)

@@ -220,13 +220,7 @@ pub fn keys_of(
             .select((customers::id, customers::customer_number))
             .load::<(String, String)>(conn)?;
         for (id, number) in numbers {
-            let empty = NameKeys {
-                first: String::new(),
-                last: String::new(),
-                first_sound: String::new(),
-                last_sound: String::new(),
-            };
-            out.insert(id_from_str(&id)?, (number, empty));
+            out.insert(id_from_str(&id)?, (number, NameKeys::default()));
         }
         let words = w::table
             .filter(w::customer_id.eq_any(chunk))

@@ -327,9 +327,15 @@ pub fn lock_logins(conn: &mut DbConnection, username: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Locks an account's row until the transaction ends (PostgreSQL), so that two changes
-/// of one account cannot overwrite each other.
-pub fn lock_account(conn: &mut DbConnection, id: UserId) -> StoreResult<()> {
+/// The account, its row locked until the transaction ends (PostgreSQL), for a change:
+/// two changes of one account cannot overwrite each other.
+pub fn for_change(conn: &mut DbConnection, id: UserId) -> StoreResult<Option<UserRecord>> {
+    lock_account(conn, id)?;
+    by_id(conn, id)
+}
+
+/// Locks an account's row until the transaction ends (PostgreSQL).
+fn lock_account(conn: &mut DbConnection, id: UserId) -> StoreResult<()> {
     if let DbConnection::Postgresql(pg) = conn {
         diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
             .bind::<diesel::sql_types::Text, _>(id.to_string())

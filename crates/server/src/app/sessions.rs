@@ -133,16 +133,21 @@ pub fn token_standing(facts: Option<&SessionFacts>, token: &Verified) -> AppResu
     {
         return Err(AppError::Unauthenticated(ENDED));
     }
-    Ok(Caller {
+    Ok(person(user, &token.token_id, token.expires_at))
+}
+
+/// The caller an account is, with the token it came with.
+fn person(user: &UserRecord, token_id: &str, expires_at: i64) -> Caller {
+    Caller {
         username: user.username.clone(),
         role: user.role,
         provider_id: user.provider_id,
         principal: Principal::User {
             id: user.id,
-            token_id: token.token_id.clone(),
-            expires_at: token.expires_at,
+            token_id: token_id.to_string(),
+            expires_at,
         },
-    })
+    }
 }
 
 /// The caller a single-sign-on token stands for: its account is active and has the
@@ -160,16 +165,7 @@ pub fn oidc_standing(facts: Option<&SessionFacts>, identity: &OidcIdentity) -> A
     if user.role != identity.role || user.provider_id != identity.provider_id {
         return Ok(None);
     }
-    Ok(Some(Caller {
-        username: user.username.clone(),
-        role: user.role,
-        provider_id: user.provider_id,
-        principal: Principal::User {
-            id: user.id,
-            token_id: identity.token_id.clone(),
-            expires_at: identity.expires_at,
-        },
-    }))
+    Ok(Some(person(user, &identity.token_id, identity.expires_at)))
 }
 
 /// The account of a single-sign-on subject: recorded on first use (`source: "oidc"`),
@@ -225,8 +221,7 @@ pub fn oidc_account(store: &Store, sessions: &Sessions, identity: &OidcIdentity)
         return Ok(caller);
     }
     store.write(|conn| {
-        repo::lock_account(conn, id)?;
-        let Some(mut user) = repo::by_id(conn, id)? else {
+        let Some(mut user) = repo::for_change(conn, id)? else {
             return Err(AppError::Unauthenticated(ENDED));
         };
         user.role = identity.role;

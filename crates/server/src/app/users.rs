@@ -94,8 +94,7 @@ pub fn reset_password(store: &Store, username: &str, password: &str) -> AppResul
     let hash = hashed(password)?;
     store.write(|conn| {
         let found = repo::by_username(conn, username)?.ok_or(AppError::NotFound("user"))?;
-        repo::lock_account(conn, found.id)?;
-        let mut user = repo::by_id(conn, found.id)?.ok_or(AppError::NotFound("user"))?;
+        let mut user = repo::for_change(conn, found.id)?.ok_or(AppError::NotFound("user"))?;
         user.password_hash = hash;
         user.source = UserSource::Local;
         user.lockout_lifted_at = Some(passgenau_store::records::now());
@@ -189,8 +188,7 @@ pub fn update(
     let user = store.write(|conn| {
         // the admins' rows first, always in one order: see `repo::lock_admins`
         repo::lock_admins(conn)?;
-        repo::lock_account(conn, id)?;
-        let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
+        let mut user = repo::for_change(conn, id)?.ok_or(AppError::NotFound("user"))?;
         let current = AccountData {
             role: user.role,
             provider_id: user.provider_id,
@@ -279,8 +277,7 @@ pub fn set_password(
     check_fields(password_errors("new_password", new_password, &user.username))?;
     let hash = hashed(new_password)?;
     store.write(|conn| {
-        repo::lock_account(conn, id)?;
-        let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
+        let mut user = repo::for_change(conn, id)?.ok_or(AppError::NotFound("user"))?;
         user.password_hash = hash;
         user.lockout_lifted_at = Some(passgenau_store::records::now());
         end_tokens(&mut user, None);
@@ -333,8 +330,7 @@ pub fn change_own_password(
     let hash = hashed(new_password)?;
     let kept = token_id.clone();
     store.write(|conn| {
-        repo::lock_account(conn, id)?;
-        let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
+        let mut user = repo::for_change(conn, id)?.ok_or(AppError::NotFound("user"))?;
         user.password_hash = hash;
         end_tokens(&mut user, Some(kept));
         repo::save(conn, &user)?;
@@ -377,8 +373,7 @@ pub fn logout(store: &Store, sessions: &Sessions, caller: &Caller) -> AppResult<
 /// count against it.
 pub fn lift_lockout(store: &Store, caller: &Caller, id: UserId) -> AppResult<()> {
     store.write(|conn| {
-        repo::lock_account(conn, id)?;
-        let mut user = repo::by_id(conn, id)?.ok_or(AppError::NotFound("user"))?;
+        let mut user = repo::for_change(conn, id)?.ok_or(AppError::NotFound("user"))?;
         user.lockout_lifted_at = Some(passgenau_store::records::now());
         repo::save(conn, &user)?;
         record_account(
