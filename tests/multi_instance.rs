@@ -73,7 +73,7 @@ fn hammer(url: &str) {
     let mut customers = Vec::new();
     for i in 0..40 {
         let mut c = json!({
-            "customer_number": format!("M-{i}"), "first_name": "A", "last_name": "B",
+            "customer_number": format!("M-{i}"), "first_name": "A", "last_name": "B", "confirm_distinct_person": true,
             "date_of_birth": "1985-01-01", "gender": "male", "nationality": "DE",
             "vocational_qualification": "none", "german_level": "B2"
         });
@@ -226,7 +226,7 @@ fn mixed_load(url: &str) {
             "/api/v1/customers",
             Some(&ifk),
             Some(&json!({
-                "customer_number": format!("X-{i}"), "first_name": "A", "last_name": "B",
+                "customer_number": format!("X-{i}"), "first_name": "A", "last_name": "B", "confirm_distinct_person": true,
                 "date_of_birth": "1985-01-01", "gender": "female", "nationality": "DE",
                 "vocational_qualification": "none", "german_level": "B2",
                 "benefit_spells": [{"from": "2018-01-01"}]
@@ -491,7 +491,7 @@ fn sigterm_drains_in_flight_requests() {
     let tokens = common::StoredTokens::new(&db.url);
     let ifk = tokens.issue("ifk", Role::Specialist, None).unwrap();
     let body = json!({
-        "customer_number": "K-drain", "first_name": "A", "last_name": "B", "date_of_birth": "1985-01-01",
+        "customer_number": "K-drain", "first_name": "A", "last_name": "B", "confirm_distinct_person": true, "date_of_birth": "1985-01-01",
         "gender": "male", "nationality": "DE", "vocational_qualification": "none", "german_level": "B2"
     })
     .to_string();

@@ -738,9 +738,19 @@ async fn provider_isolation(b: Backend) {
     keys.sort();
     assert_eq!(
         keys,
-        vec!["customer_number", "date_of_birth", "first_name", "last_name"]
+        vec![
+            "contact",
+            "customer_number",
+            "date_of_birth",
+            "first_name",
+            "last_name"
+        ]
     );
     assert_eq!(participant["customer_number"], "K-1");
+    assert!(
+        participant["contact"].is_null(),
+        "no channel chosen: nothing to reach"
+    );
     // the other provider's placement does not exist for this provider
     t.get(&format!("/api/v1/allocations/{bb}"), Role::Provider)
         .await

@@ -363,8 +363,11 @@ impl TestApp {
     }
 
     /// A valid customer body with the given number.
+    /// Every test person is Erika Mustermann, born 1988-04-12: recorded as distinct
+    /// people (`confirm_distinct_person`), as the duplicate check would refuse the second.
     pub fn customer_body(number: &str) -> Value {
         serde_json::json!({
+            "confirm_distinct_person": true,
             "customer_number": number,
             "first_name": "Erika",
             "last_name": "Mustermann",

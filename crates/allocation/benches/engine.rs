@@ -46,6 +46,7 @@ fn customer() -> CustomerData {
         prior_participations: vec![],
         job_ready: false,
         seriously_impeded_placement: false,
+        contact: Default::default(),
     }
 }
 

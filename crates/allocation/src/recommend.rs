@@ -523,6 +523,7 @@ mod tests {
             prior_participations: vec![],
             job_ready: false,
             seriously_impeded_placement: false,
+            contact: Default::default(),
         }
     }
 

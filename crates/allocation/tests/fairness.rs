@@ -110,6 +110,7 @@ fn person(rng: &mut Lcg, today: NaiveDate) -> (CustomerData, Vec<HouseholdMember
         prior_participations: vec![],
         job_ready: rng.chance(15),
         seriously_impeded_placement: rng.chance(10),
+        contact: Default::default(),
     };
     if rng.chance(20) {
         c.prior_participations = vec![passgenau_domain::participation::PriorParticipation {

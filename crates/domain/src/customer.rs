@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use crate::participation::PriorParticipation;
 use crate::spells::Spell;
-use crate::validation::{is_postal_code, Checker, FieldError, Validate};
+use crate::validation::{is_email, is_postal_code, Checker, FieldError, Validate};
 
 /// Gender as recorded (§ 22 PStG knows `divers` and no entry). Never a scoring factor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -104,6 +104,112 @@ pub struct CustomerData {
     /// impeded (§ 45 Abs. 2 Satz 2 SGB III: MAG up to 12 weeks).
     #[serde(default)]
     pub seriously_impeded_placement: bool,
+    /// How to reach the person. The postal address is `contact.street`, `postal_code` and
+    /// `contact.city`.
+    #[serde(default)]
+    pub contact: Contact,
+}
+
+/// The way a customer chose to be contacted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactChannel {
+    /// Letter to the postal address.
+    Post,
+    Phone,
+    Email,
+}
+
+/// How to reach a customer; every part optional, the chosen channel must be complete.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Street and house number (*Straße und Hausnummer*).
+    #[serde(default)]
+    pub street: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    /// As dialled: digits, spaces and `+ ( ) / -`; 6 to 20 digits.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The channel the customer chose; a provider of an active placement sees the name and
+    /// this channel's data only (§ 69 Abs. 1 Nr. 1 SGB X).
+    #[serde(default)]
+    pub preferred_channel: Option<ContactChannel>,
+}
+
+/// What the chosen channel reaches: the address, the number or the mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelData {
+    pub channel: ContactChannel,
+    /// `post`: street, postal code and city on one line; `phone`: the number; `email`:
+    /// the address.
+    pub reach: String,
+}
+
+impl Contact {
+    /// The data of the chosen channel, if one is chosen (and complete, as validation
+    /// ensures).
+    pub fn chosen(&self, postal_code: Option<&str>) -> Option<ChannelData> {
+        let channel = self.preferred_channel?;
+        let reach = match channel {
+            ContactChannel::Post => format!(
+                "{}, {} {}",
+                self.street.as_deref()?,
+                postal_code?,
+                self.city.as_deref()?
+            ),
+            ContactChannel::Phone => self.phone.clone()?,
+            ContactChannel::Email => self.email.clone()?,
+        };
+        Some(ChannelData { channel, reach })
+    }
+
+    fn check(&self, c: &mut Checker, postal_code: Option<&str>) {
+        c.optional_text("contact.street", self.street.as_deref(), 200);
+        c.optional_text("contact.city", self.city.as_deref(), 100);
+        for (field, v) in [("contact.street", &self.street), ("contact.city", &self.city)] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                c.fail(field, "must not be blank; leave it out instead");
+            }
+        }
+        if let Some(phone) = &self.phone {
+            let digits = phone.bytes().filter(u8::is_ascii_digit).count();
+            let allowed = phone
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| b.is_ascii_digit() || b" ()/-".contains(&b) || (b == b'+' && i == 0));
+            if !allowed || !(6..=20).contains(&digits) {
+                c.fail(
+                    "contact.phone",
+                    "must be 6 to 20 digits, with spaces and + ( ) / - as dialled",
+                );
+            }
+        }
+        if let Some(email) = &self.email {
+            if email.len() > 254 || !is_email(email) {
+                c.fail("contact.email", "must be an e-mail address (name@example.de)");
+            }
+        }
+        let missing: &[&str] = match self.preferred_channel {
+            None => &[],
+            Some(ContactChannel::Post) => match (&self.street, postal_code, &self.city) {
+                (Some(_), Some(_), Some(_)) => &[],
+                _ => &["contact.street, postal_code and contact.city"],
+            },
+            Some(ContactChannel::Phone) if self.phone.is_none() => &["contact.phone"],
+            Some(ContactChannel::Email) if self.email.is_none() => &["contact.email"],
+            Some(_) => &[],
+        };
+        for m in missing {
+            c.fail(
+                "contact.preferred_channel",
+                format!("the chosen channel needs {m}"),
+            );
+        }
+    }
 }
 
 /// German level as people write it (`B1`, `keine`, `Muttersprache`).
@@ -186,6 +292,7 @@ impl Validate for CustomerData {
             }
         }
         c.optional_text("district", self.district.as_deref(), 100);
+        self.contact.check(&mut c, self.postal_code.as_deref());
         check_spells(&mut c, "benefit_spells", &self.benefit_spells, false);
         check_spells(&mut c, "unemployment_spells", &self.unemployment_spells, false);
         check_spells(&mut c, "employment_spells", &self.employment_spells, true);

@@ -210,9 +210,60 @@ impl Query {
     }
 }
 
+/// The keys under which a record is compared with others for duplicates: its date of
+/// birth with the sound of each word of its last name (or the word, where it has no
+/// sound). Two records [`probably_same`] with one date of birth share at least one.
+pub fn birth_keys(date_of_birth: chrono::NaiveDate, last_name: &str) -> Vec<String> {
+    let mut keys: Vec<String> = fold(last_name)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let sound = cologne_word(w);
+            if sound.is_empty() {
+                format!("{date_of_birth}|w:{w}")
+            } else {
+                format!("{date_of_birth}|{sound}")
+            }
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Whether two records with the same date of birth probably name one person (a
+/// create or an import row answers `possible_duplicate` then, until someone confirms they
+/// are two): the last names share a word or sound alike, and so do the first names. Folding
+/// and sound catch the usual variants of one name in two offices (`Müller`/`Mueller`,
+/// `Meier`/`Meyer`, a double name and one of its parts). Only the names count: the
+/// date of birth is the caller's to compare, nothing else of the person is looked at.
+pub fn probably_same(a: &NameKeys, b: &NameKeys) -> bool {
+    fn alike(names_a: &str, sounds_a: &str, names_b: &str, sounds_b: &str) -> bool {
+        let shares = |x: &str, y: &str| {
+            x.split(' ')
+                .filter(|w| !w.is_empty())
+                .any(|w| y.split(' ').any(|v| v == w))
+        };
+        shares(names_a, names_b) || (!sounds_a.is_empty() && shares(sounds_a, sounds_b))
+    }
+    alike(&a.last, &a.last_sound, &b.last, &b.last_sound)
+        && alike(&a.first, &a.first_sound, &b.first, &b.first_sound)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probable_duplicates_share_or_sound_like_both_names() {
+        let same =
+            |a: (&str, &str), b: (&str, &str)| probably_same(&name_keys(a.0, a.1), &name_keys(b.0, b.1));
+        assert!(same(("Erika", "Müller"), ("ERIKA", "Mueller")));
+        assert!(same(("Erika", "Meyer"), ("Erika", "Maier")));
+        assert!(same(("Anna Lena", "Schmidt-Weber"), ("Anna", "Weber")));
+        assert!(!same(("Erika", "Schneider"), ("Erika", "Schmidt")));
+        assert!(!same(("Erika", "Müller"), ("Hans", "Müller")));
+    }
 
     #[test]
     fn folding_treats_spellings_of_one_name_alike() {

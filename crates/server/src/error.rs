@@ -26,6 +26,19 @@ pub struct Problem {
     /// With `not_eligible`: every rule with its outcome.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasons: Option<Vec<passgenau_domain::eligibility::Reason>>,
+    /// With `possible_duplicate`: the recorded people the new one probably is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidates: Option<Vec<DuplicateCandidate>>,
+    /// With 404 for a merged duplicate: the record it was merged into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<passgenau_domain::ids::CustomerId>,
+}
+
+/// A recorded person a new record probably duplicates.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, ToSchema)]
+pub struct DuplicateCandidate {
+    pub id: passgenau_domain::ids::CustomerId,
+    pub customer_number: String,
 }
 
 #[derive(Debug, Clone)]
@@ -36,7 +49,16 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
     /// Extra headers (e.g. `Allow` on 405, `WWW-Authenticate` on 401).
     pub headers: Vec<(header::HeaderName, String)>,
+    /// What few problems carry beside the code (boxed: most errors carry none of it).
+    pub details: Option<Box<Details>>,
+}
+
+/// The parts of a problem only some codes have.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
     pub reasons: Option<Vec<passgenau_domain::eligibility::Reason>>,
+    pub candidates: Option<Vec<DuplicateCandidate>>,
+    pub merged_into: Option<passgenau_domain::ids::CustomerId>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -49,7 +71,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             headers: Vec::new(),
-            reasons: None,
+            details: None,
         }
     }
 
@@ -65,7 +87,10 @@ impl ApiError {
             "not_eligible",
             format!("the customer is not eligible: {}", failed.join("; ")),
         );
-        e.reasons = Some(reasons);
+        e.details = Some(Box::new(Details {
+            reasons: Some(reasons),
+            ..Details::default()
+        }));
         e
     }
 
@@ -82,7 +107,10 @@ impl ApiError {
             "referral_required",
             format!("not the Jobcenter's to grant: {}", why.join("; ")),
         );
-        e.reasons = Some(reasons);
+        e.details = Some(Box::new(Details {
+            reasons: Some(reasons),
+            ..Details::default()
+        }));
         e
     }
 
@@ -175,7 +203,9 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.to_string(),
             errors: self.errors.clone(),
-            reasons: self.reasons.clone(),
+            reasons: self.details.as_ref().and_then(|d| d.reasons.clone()),
+            candidates: self.details.as_ref().and_then(|d| d.candidates.clone()),
+            merged_into: self.details.as_ref().and_then(|d| d.merged_into),
         }
     }
 }
@@ -205,6 +235,17 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::not_found("record"),
+            StoreError::Merged { into } => ApiError {
+                details: Some(Box::new(Details {
+                    merged_into: Some(into),
+                    ..Details::default()
+                })),
+                ..ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    format!("customer not found: merged into {into}"),
+                )
+            },
             StoreError::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
             StoreError::Reference { field, message } => {
                 ApiError::validation(vec![FieldError::new(field, message)])
@@ -238,6 +279,22 @@ impl From<crate::app::AppError> for ApiError {
             AppError::Invalid(errors) => ApiError::validation(errors),
             AppError::Malformed(e) => ApiError::bad_request("invalid_field", &e.field, e.message),
             AppError::Conflict { code, detail } => ApiError::conflict(code, detail),
+            AppError::PossibleDuplicate(found) => ApiError {
+                details: Some(Box::new(Details {
+                    candidates: Some(
+                        found
+                            .into_iter()
+                            .map(|(id, customer_number)| DuplicateCandidate { id, customer_number })
+                            .collect(),
+                    ),
+                    ..Details::default()
+                })),
+                ..ApiError::conflict(
+                    "possible_duplicate",
+                    "this person is probably recorded already (same date of birth, matching names): \
+                     use a candidate, or send confirm_distinct_person: true",
+                )
+            },
             AppError::KeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",

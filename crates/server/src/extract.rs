@@ -93,6 +93,34 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// A JSON object of `T`'s fields with one boolean beside them (`flag`, false when left
+/// out), as `POST /customers` takes `confirm_distinct_person`.
+pub fn parse_json_with_flag<T: DeserializeOwned>(bytes: &[u8], flag: &str) -> Result<(T, bool), ApiError> {
+    let serde_json::Value::Object(mut map) = parse_json::<serde_json::Value>(bytes)? else {
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "body",
+            "must be a JSON object",
+        ));
+    };
+    let set = match map.remove(flag) {
+        None => false,
+        Some(serde_json::Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_field",
+                flag,
+                "must be true or false",
+            ))
+        }
+    };
+    let value: T = serde_path_to_error::deserialize(serde_json::Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        json_error(&path, &e.into_inner())
+    })?;
+    Ok((value, set))
+}
+
 fn json_error(path: &str, e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match e.classify() {

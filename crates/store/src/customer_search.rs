@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use passgenau_domain::ids::{CustomerId, HouseholdId};
-use passgenau_domain::search::{cologne, fold, NameKeys};
+use passgenau_domain::search::{birth_keys, cologne, fold, NameKeys};
 
 use crate::codec::id_from_str;
 use crate::connection::DbConnection;
 use crate::error::StoreResult;
-use crate::schema::{customer_name_words as w, customers};
+use crate::schema::{customer_birth_keys as b, customer_name_words as w, customers};
 
 #[derive(Insertable)]
 #[diesel(table_name = w)]
@@ -41,15 +41,63 @@ fn rows_of(id: CustomerId, first_name: &str, last_name: &str) -> Vec<WordRow> {
     rows
 }
 
-/// Writes the index of these customers anew (with their create or change).
-pub fn write(conn: &mut DbConnection, people: &[(CustomerId, &str, &str)]) -> StoreResult<()> {
-    let ids: Vec<String> = people.iter().map(|(id, _, _)| id.to_string()).collect();
+/// Takes a customer out of the indexes (a merged duplicate).
+pub fn forget(conn: &mut DbConnection, id: CustomerId) -> StoreResult<()> {
+    diesel::delete(w::table.filter(w::customer_id.eq(id.to_string()))).execute(conn)?;
+    diesel::delete(b::table.filter(b::customer_id.eq(id.to_string()))).execute(conn)?;
+    Ok(())
+}
+
+/// Serialises the records of people born on one day until the transaction ends (PostgreSQL:
+/// a transaction-scoped advisory lock; SQLite has one writer), so two offices recording
+/// one person at once cannot both pass the duplicate check.
+pub fn lock_birthday(conn: &mut DbConnection, date_of_birth: NaiveDate) -> StoreResult<()> {
+    if let DbConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(format!("born\u{1f}{date_of_birth}"))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The customers under these duplicate-check keys
+/// (`passgenau_domain::search::birth_keys`), as (key, customer): whom a new record is
+/// compared with. Tombstones are not in that index.
+pub fn under_birth_keys(conn: &mut DbConnection, keys: &[String]) -> StoreResult<Vec<(String, CustomerId)>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(500) {
+        for (key, id) in b::table
+            .filter(b::birth_key.eq_any(chunk))
+            .select((b::birth_key, b::customer_id))
+            .load::<(String, String)>(conn)?
+        {
+            out.push((key, id_from_str(&id)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Whom the indexes are written for: ID, first and last name, date of birth.
+pub type Indexed<'a> = (CustomerId, &'a str, &'a str, NaiveDate);
+
+#[derive(Insertable)]
+#[diesel(table_name = b)]
+struct BirthKeyRow {
+    birth_key: String,
+    customer_id: String,
+}
+
+/// Writes the name and duplicate-check indexes of these customers anew (with their create
+/// or change).
+pub fn write(conn: &mut DbConnection, people: &[Indexed<'_>]) -> StoreResult<()> {
+    let ids: Vec<String> = people.iter().map(|p| p.0.to_string()).collect();
     for chunk in ids.chunks(500) {
         diesel::delete(w::table.filter(w::customer_id.eq_any(chunk))).execute(conn)?;
+        diesel::delete(b::table.filter(b::customer_id.eq_any(chunk))).execute(conn)?;
     }
     let rows: Vec<WordRow> = people
         .iter()
-        .flat_map(|(id, first, last)| rows_of(*id, first, last))
+        .flat_map(|(id, first, last, _)| rows_of(*id, first, last))
         .collect();
     // 4 columns: 2,000 rows stay below SQLite's bound parameters
     for chunk in rows.chunks(2_000) {
@@ -57,30 +105,50 @@ pub fn write(conn: &mut DbConnection, people: &[(CustomerId, &str, &str)]) -> St
             .values(chunk)
             .execute(c))?;
     }
+    let keys: Vec<BirthKeyRow> = people
+        .iter()
+        .flat_map(|(id, _, last, born)| {
+            birth_keys(*born, last).into_iter().map(move |k| BirthKeyRow {
+                birth_key: k,
+                customer_id: id.to_string(),
+            })
+        })
+        .collect();
+    for chunk in keys.chunks(5_000) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(b::table)
+            .values(chunk)
+            .execute(c))?;
+    }
     Ok(())
 }
 
-/// Customers after `after` (by ID) that have no index yet, at most `limit`: ID and
-/// names, for the start-up that writes it.
+/// Customers after `after` (by ID) that have no index yet, at most `limit`: ID, names
+/// and date of birth, for the start-up that writes it.
 pub fn unindexed(
     conn: &mut DbConnection,
     after: Option<&str>,
     limit: i64,
-) -> StoreResult<Vec<(CustomerId, String, String)>> {
+) -> StoreResult<Vec<(CustomerId, String, String, NaiveDate)>> {
     let mut q = customers::table
         .filter(diesel::dsl::not(diesel::dsl::exists(
             w::table.filter(w::customer_id.eq(customers::id)),
         )))
-        .select((customers::id, customers::first_name, customers::last_name))
+        .filter(customers::merged_into.is_null())
+        .select((
+            customers::id,
+            customers::first_name,
+            customers::last_name,
+            customers::date_of_birth,
+        ))
         .order(customers::id.asc())
         .limit(limit)
         .into_boxed();
     if let Some(a) = after {
         q = q.filter(customers::id.gt(a.to_string()));
     }
-    q.load::<(String, String, String)>(conn)?
+    q.load::<(String, String, String, NaiveDate)>(conn)?
         .into_iter()
-        .map(|(id, f, l)| Ok((id_from_str(&id)?, f, l)))
+        .map(|(id, f, l, d)| Ok((id_from_str(&id)?, f, l, d)))
         .collect()
 }
 
@@ -111,6 +179,7 @@ pub struct CustomerFilter {
 /// Narrows a boxed query over `customers` (joined or not) by the list's filters.
 macro_rules! filtered {
     ($q:ident, $filter:expr) => {
+        $q = $q.filter(customers::merged_into.is_null());
         if let Some(d) = $filter.date_of_birth {
             $q = $q.filter(customers::date_of_birth.eq(d));
         }

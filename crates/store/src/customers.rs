@@ -57,6 +57,7 @@ struct CustomerRow {
     prior_participations: String,
     job_ready: bool,
     seriously_impeded_placement: bool,
+    contact: String,
 }
 
 impl From<&CustomerRecord> for CustomerRow {
@@ -90,6 +91,7 @@ impl From<&CustomerRecord> for CustomerRow {
             prior_participations: json_to_str(&d.prior_participations),
             job_ready: d.job_ready,
             seriously_impeded_placement: d.seriously_impeded_placement,
+            contact: json_to_str(&d.contact),
         }
     }
 }
@@ -129,6 +131,7 @@ impl TryFrom<CustomerRow> for CustomerRecord {
                 prior_participations: json_from_str(&r.prior_participations)?,
                 job_ready: r.job_ready,
                 seriously_impeded_placement: r.seriously_impeded_placement,
+                contact: json_from_str(&r.contact)?,
             },
         })
     }
@@ -144,28 +147,93 @@ fn duplicate_number(e: diesel::result::Error) -> StoreError {
     }
 }
 
+fn indexed(r: &CustomerRecord) -> crate::customer_search::Indexed<'_> {
+    (
+        r.meta.id,
+        &r.data.first_name,
+        &r.data.last_name,
+        r.data.date_of_birth,
+    )
+}
+
 pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<()> {
     diesel::insert_into(customers::table)
         .values(CustomerRow::from(record))
         .execute(conn)
         .map_err(duplicate_number)?;
-    crate::customer_search::write(
-        conn,
-        &[(record.meta.id, &record.data.first_name, &record.data.last_name)],
-    )
+    crate::customer_search::write(conn, &[indexed(record)])
 }
 
+/// The customer; [`StoreError::Merged`] for the tombstone of a merged duplicate.
 pub fn get(conn: &mut DbConnection, id: CustomerId) -> StoreResult<Personal<CustomerRecord>> {
     // on the concrete connection: see `on_backend!`
     let key = id.to_string();
-    let row: CustomerRow = crate::on_backend!(conn, |c| customers::table
+    let (row, merged_into): (CustomerRow, Option<String>) = crate::on_backend!(conn, |c| customers::table
         .find(&key)
-        .select(CustomerRow::as_select())
+        .select((CustomerRow::as_select(), customers::merged_into))
         .get_result(c))?;
+    if let Some(into) = merged_into {
+        return Err(StoreError::Merged {
+            into: id_from_str(&into)?,
+        });
+    }
     Ok(Personal::seal(row.try_into()?))
 }
 
-/// Customers by ID, in no particular order; unknown IDs are left out.
+/// Holds the customer's row against a merge until the transaction ends (PostgreSQL: `FOR
+/// SHARE`; SQLite has one writer): a placement or waiting-list entry made for a record
+/// is made before a merge of it moves its records, or sees the tombstone.
+pub fn hold(conn: &mut DbConnection, id: CustomerId) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM customers WHERE id = $1 FOR SHARE")
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Locks both customers' rows for a merge (PostgreSQL: `FOR UPDATE`, in ID order, so two
+/// merges of one pair cannot deadlock).
+pub fn lock_pair(conn: &mut DbConnection, a: CustomerId, b: CustomerId) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM customers WHERE id IN ($1, $2) ORDER BY id FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(a.to_string())
+            .bind::<diesel::sql_types::Text, _>(b.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Makes `duplicate` a tombstone pointing to `survivor`: it leaves the name index, and
+/// its version moves on, so a change read before fails.
+pub fn tombstone(
+    conn: &mut DbConnection,
+    duplicate: CustomerId,
+    survivor: CustomerId,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let n = diesel::update(
+        customers::table
+            .find(duplicate.to_string())
+            .filter(customers::merged_into.is_null()),
+    )
+    .set((
+        customers::merged_into.eq(Some(survivor.to_string())),
+        customers::merged_at.eq(Some(to_db_time(now))),
+        customers::merge_reason.eq(Some(reason)),
+        customers::household_id.eq(None::<String>),
+        customers::version.eq(customers::version + 1),
+        customers::updated_at.eq(to_db_time(now)),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    crate::customer_search::forget(conn, duplicate)
+}
+
+/// Customers by ID, in no particular order; unknown IDs and tombstones are left out.
 pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Personal<Vec<CustomerRecord>>> {
     let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let mut out = Vec::with_capacity(keys.len());
@@ -173,6 +241,7 @@ pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Pers
     for chunk in keys.chunks(1_000) {
         let rows = customers::table
             .filter(customers::id.eq_any(chunk))
+            .filter(customers::merged_into.is_null())
             .select(CustomerRow::as_select())
             .load(conn)?;
         for r in rows {
@@ -189,7 +258,10 @@ pub fn list(
     filter: &CustomerFilter,
     page: &Page,
 ) -> StoreResult<Personal<PageOf<CustomerRecord>>> {
-    let mut q = customers::table.select(CustomerRow::as_select()).into_boxed();
+    let mut q = customers::table
+        .filter(customers::merged_into.is_null())
+        .select(CustomerRow::as_select())
+        .into_boxed();
     if let Some(d) = filter.date_of_birth {
         q = q.filter(customers::date_of_birth.eq(d));
     }
@@ -237,10 +309,7 @@ pub fn update(conn: &mut DbConnection, record: &CustomerRecord, expected_version
         drop(get(conn, record.meta.id)?);
         return Err(StoreError::PreconditionFailed);
     }
-    crate::customer_search::write(
-        conn,
-        &[(record.meta.id, &record.data.first_name, &record.data.last_name)],
-    )
+    crate::customer_search::write(conn, &[indexed(record)])
 }
 
 /// Moves a customer into (or out of) a household; bumps the version.
@@ -279,9 +348,6 @@ pub fn insert_many(conn: &mut DbConnection, records: &[CustomerRecord]) -> Store
             .execute(c))
         .map_err(duplicate_number)?;
     }
-    let people: Vec<(CustomerId, &str, &str)> = records
-        .iter()
-        .map(|r| (r.meta.id, r.data.first_name.as_str(), r.data.last_name.as_str()))
-        .collect();
+    let people: Vec<_> = records.iter().map(indexed).collect();
     crate::customer_search::write(conn, &people)
 }

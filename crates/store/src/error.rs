@@ -7,6 +7,9 @@ use thiserror::Error;
 pub enum StoreError {
     #[error("not found")]
     NotFound,
+    /// The record is the tombstone of a duplicate merged into `into`.
+    #[error("merged into {into}")]
+    Merged { into: passgenau_domain::ids::CustomerId },
     /// A unique constraint was hit; `code` names the conflict for clients.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },

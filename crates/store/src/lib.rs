@@ -19,6 +19,7 @@ pub mod error;
 pub mod households;
 pub mod idempotency;
 pub mod instruments;
+pub mod merges;
 pub mod offers;
 pub mod personal;
 pub mod plans;

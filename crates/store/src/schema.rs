@@ -91,6 +91,10 @@ diesel::table! {
         prior_participations -> Text,
         job_ready -> Bool,
         seriously_impeded_placement -> Bool,
+        contact -> Text,
+        merged_into -> Nullable<Text>,
+        merged_at -> Nullable<Timestamp>,
+        merge_reason -> Nullable<Text>,
     }
 }
 
@@ -324,6 +328,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_birth_keys (birth_key, customer_id) {
+        birth_key -> Text,
+        customer_id -> Text,
+    }
+}
+
+diesel::table! {
+    import_jobs (id) {
+        id -> Text,
+        status -> Text,
+        format -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+        heartbeat_at -> Nullable<Timestamp>,
+        bytes_total -> BigInt,
+        bytes_read -> BigInt,
+        lines -> BigInt,
+        imported -> BigInt,
+        updated -> BigInt,
+        unchanged -> BigInt,
+        rejected_count -> BigInt,
+        rejected -> Text,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(customer_name_words -> customers (customer_id));
 diesel::joinable!(allocations -> offers (offer_id));
 diesel::joinable!(allocations -> customers (customer_id));
@@ -352,4 +385,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     revoked_tokens,
     api_keys,
     customer_name_words,
+    customer_birth_keys,
+    import_jobs,
 );

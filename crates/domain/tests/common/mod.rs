@@ -46,6 +46,7 @@ pub fn customer(dob: &str) -> CustomerData {
         prior_participations: vec![],
         job_ready: false,
         seriously_impeded_placement: false,
+        contact: Default::default(),
     }
 }
 

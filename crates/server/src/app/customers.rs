@@ -13,7 +13,7 @@ use passgenau_store::{households, instruments, DbConnection, Meta, Page, PageOf,
 
 use crate::app::audit::Audited;
 use crate::app::audit::{access, audit_entries};
-use crate::app::error::{check_fields, check_version, missing, AppResult};
+use crate::app::error::{check_fields, check_version, missing, AppError, AppResult};
 use crate::app::idempotency::{self, Answer};
 use crate::identity::Caller;
 use crate::patch::MergePatch;
@@ -67,8 +67,39 @@ fn load_members(conn: &mut DbConnection, rec: &CustomerRecord) -> Result<Vec<Hou
     }
 }
 
+/// The recorded people `data` probably is (same date of birth, names alike:
+/// [`passgenau_domain::search::probably_same`]), as (ID, customer number), from the
+/// duplicate-check index.
+pub fn probable_duplicates(
+    conn: &mut DbConnection,
+    data: &CustomerData,
+) -> AppResult<Vec<(CustomerId, String)>> {
+    use passgenau_store::customer_search as index;
+    index::lock_birthday(conn, data.date_of_birth)?;
+    let keys = passgenau_domain::search::birth_keys(data.date_of_birth, &data.last_name);
+    let mut ids: Vec<CustomerId> = index::under_birth_keys(conn, &keys)?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names = passgenau_domain::search::name_keys(&data.first_name, &data.last_name);
+    let mut found: Vec<(CustomerId, String)> = index::keys_of(conn, &ids)?
+        .into_iter()
+        .filter(|(_, (_, k))| passgenau_domain::search::probably_same(&names, k))
+        .map(|(id, (number, _))| (id, number))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// The audit's note of a record made despite probable duplicates.
+pub const CONFIRMED_DISTINCT: &str = "confirm_distinct_person";
+
 /// Records a new customer once per `Idempotency-Key` (a retry gets the first answer,
-/// which `render` makes of the record).
+/// which `render` makes of the record). A probable duplicate of a recorded person is
+/// refused with the candidates unless `confirm_distinct` says the caller checked; the
+/// create's audit entry then names `confirm_distinct_person`.
 #[allow(clippy::too_many_arguments)]
 pub fn create(
     store: &Store,
@@ -77,22 +108,30 @@ pub fn create(
     key: Option<&str>,
     request_hash: &str,
     data: CustomerData,
+    confirm_distinct: bool,
     today: NaiveDate,
     render: impl FnOnce(&CustomerRecord) -> String,
 ) -> AppResult<Answer> {
     store.write(|conn| {
         idempotency::run(conn, caller, route, key, request_hash, |conn| {
             check_fields(day_errors(conn, &data, today)?)?;
+            let found = probable_duplicates(conn, &data)?;
+            if !found.is_empty() && !confirm_distinct {
+                return Err(AppError::PossibleDuplicate(found));
+            }
             let rec = CustomerRecord {
                 meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
                 household_id: None,
                 data,
             };
             repo::insert(conn, &rec)?;
-            audit::append(
-                conn,
-                &audit_entries(caller, Action::Create, route, [(Some(rec.meta.id), None)]),
-            )?;
+            let mut entries = audit_entries(caller, Action::Create, route, [(Some(rec.meta.id), None)]);
+            if !found.is_empty() {
+                for e in &mut entries {
+                    e.fields = Some(CONFIRMED_DISTINCT.into());
+                }
+            }
+            audit::append(conn, &entries)?;
             Ok(Answer {
                 status: 201,
                 body: render(&rec),
@@ -229,9 +268,9 @@ pub fn index_names(store: &Store) -> AppResult<u64> {
             return Ok(written);
         };
         after = Some(last.0.to_string());
-        let people: Vec<(CustomerId, &str, &str)> = batch
+        let people: Vec<_> = batch
             .iter()
-            .map(|(id, f, l)| (*id, f.as_str(), l.as_str()))
+            .map(|(id, f, l, d)| (*id, f.as_str(), l.as_str(), *d))
             .collect();
         store.write(|conn| index::write(conn, &people))?;
         written += people.len() as u64;

@@ -22,6 +22,10 @@ pub enum AppError {
     /// The request contradicts the state of other records (409, with its code).
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// A new person is probably recorded already: these (ID, customer number) (409
+    /// `possible_duplicate`).
+    #[error("possible duplicate")]
+    PossibleDuplicate(Vec<(passgenau_domain::ids::CustomerId, String)>),
     /// The placement decision refused (its problem: 409 or 422 with the contract's code).
     #[error("refused: {0:?}")]
     Refused(passgenau_domain::decision::Refusal),

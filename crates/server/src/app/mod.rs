@@ -19,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod households;
 pub mod idempotency;
+pub mod merges;
 pub mod offer_snapshot;
 pub mod offers;
 pub mod placements;

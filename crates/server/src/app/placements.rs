@@ -42,6 +42,8 @@ pub fn reserve(
     req: &Request,
     today: NaiveDate,
 ) -> AppResult<AllocationRecord> {
+    // held against a merge, which would move the customer's placements meanwhile
+    customers::hold(conn, req.customer_id)?;
     let sealed = customers::get(conn, req.customer_id).map_err(missing("customer"))?;
     // lock first, then read the offer: its status and places are then current
     allocations::lock_offer(conn, req.offer_id)?;
@@ -374,7 +376,13 @@ pub fn promote_waitlist(
     let now = passgenau_store::records::now();
     let read = access(caller, Action::Read, "waiting list promotion");
     for entry in waitlist::waiting(conn, offer.meta.id)?.open_in(conn, &read)? {
-        let customer = customers::get(conn, entry.customer_id)?.open_in(conn, &read)?;
+        customers::hold(conn, entry.customer_id)?;
+        let customer = match customers::get(conn, entry.customer_id) {
+            Ok(c) => c.open_in(conn, &read)?,
+            // merged since it was read: its entries now belong to the survivor
+            Err(passgenau_store::StoreError::Merged { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
         let req = Request {
             customer_id: entry.customer_id,
             offer_id: offer.meta.id,
@@ -567,6 +575,7 @@ pub fn wait(
     store.write(|conn| {
         allocations::lock_offer(conn, offer_id)?;
         let offer = offers::get(conn, offer_id).map_err(missing("offer"))?;
+        customers::hold(conn, customer_id)?;
         let sealed = customers::get(conn, customer_id).map_err(missing("customer"))?;
         sealed.change(conn, &access(caller, Action::Create, route), |conn, customer| {
             let holds_place = allocations::has_active(conn, customer.meta.id, offer_id)?;

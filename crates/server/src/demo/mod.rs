@@ -603,6 +603,7 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
                     self_employment_spells: vec![],
                     prior_participations: vec![],
                     seriously_impeded_placement: false,
+                    contact: Default::default(),
                 },
             }
         })

@@ -68,6 +68,9 @@ pub struct Participant {
     pub first_name: String,
     pub last_name: String,
     pub date_of_birth: NaiveDate,
+    /// How to invite the participant: the channel the customer chose and only its data
+    /// (§ 69 Abs. 1 Nr. 1 SGB X: what the measure needs); `null` when none is chosen.
+    pub contact: Option<passgenau_domain::customer::ChannelData>,
 }
 
 /// A placement. Providers get no `customer_id`, `note`, override or author fields, and
@@ -162,6 +165,7 @@ fn participant(c: &CustomerRecord) -> Participant {
         first_name: c.data.first_name.clone(),
         last_name: c.data.last_name.clone(),
         date_of_birth: c.data.date_of_birth,
+        contact: c.data.contact.chosen(c.data.postal_code.as_deref()),
     }
 }
 

@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{today, with_etag};
+use crate::app::merges::{self, MergeRequest};
 use crate::app::{customers, idempotency};
 use crate::auth::{Caller, CASEWORK};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -26,7 +27,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_customer)
         .service(get_customer)
         .service(list_customers)
-        .service(update_customer);
+        .service(update_customer)
+        .service(merge_customers);
 }
 
 /// A customer as the API shows it: the recorded data, the household link and the target
@@ -92,17 +94,32 @@ pub struct CustomerQuery {
     pub as_of: Option<NaiveDate>,
 }
 
+/// The body of `POST /customers`: the record, and whether the caller checked that the
+/// person is not one of the probable duplicates a first try answered.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewCustomer {
+    #[serde(flatten)]
+    pub data: CustomerData,
+    /// `true` records the person although a recorded one has the same date of birth and a
+    /// name alike (the audit entry of the create names it).
+    #[serde(default)]
+    pub confirm_distinct_person: bool,
+}
+
 /// Create a customer
 ///
-/// Honours `Idempotency-Key`: the same key with the same body replays the first answer;
-/// with another body it is 422 `idempotency_key_reused`.
+/// A person probably recorded already (the same date of birth, first and last names alike
+/// in spelling or sound) is 409 `possible_duplicate` with `candidates`; the same body with
+/// `"confirm_distinct_person": true` records them. Honours `Idempotency-Key`: the same key
+/// with the same body replays the first answer; with another body it is 422
+/// `idempotency_key_reused`.
 #[utoipa::path(tag = "customers",
-    request_body = CustomerData,
+    request_body = NewCustomer,
     params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe")),
     responses(
         (status = 201, description = "created", body = CustomerResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "duplicate_customer_number", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "duplicate_customer_number, or possible_duplicate with candidates", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation_failed or idempotency_key_reused", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
@@ -115,7 +132,8 @@ pub async fn create_customer(
 ) -> ApiResult<HttpResponse> {
     caller.require(CASEWORK)?;
     let key = idempotency_key(&req)?;
-    let data: CustomerData = crate::extract::parse_json(&body)?;
+    let (data, confirm_distinct) =
+        crate::extract::parse_json_with_flag::<CustomerData>(&body, customers::CONFIRMED_DISTINCT)?;
     customers::precheck(&data, today())?;
     let route = route_of(&req);
     let request_hash = idempotency::hash(&body);
@@ -128,6 +146,7 @@ pub async fn create_customer(
                 key.as_deref(),
                 &request_hash,
                 data,
+                confirm_distinct,
                 today(),
                 |rec| serde_json::to_string(&respond(rec, &[], today())).expect("responses serialise"),
             )?)
@@ -301,6 +320,46 @@ pub async fn update_customer(
                 today(),
             )?)
         })
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        rec.meta.version,
+        &respond(&rec, &members, today()),
+    ))
+}
+
+/// Merge a duplicate into this customer
+///
+/// The duplicate's placements (with their history), waiting-list entries, proposals,
+/// prior participations and household membership move to this record in one
+/// transaction; the duplicate then answers 404 with `merged_into`. 409 `merge_conflict`
+/// (nothing changes) when both hold an active place in one offer, await a decision in
+/// one cohort run, or belong to two households.
+#[utoipa::path(tag = "customers",
+    params(("id" = Uuid, Path, description = "the record that survives")),
+    request_body = MergeRequest,
+    responses(
+        (status = 200, description = "the surviving record", body = CustomerResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown customer (or merged: `merged_into`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "merge_conflict", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+#[post("/customers/{id}/merge")]
+pub async fn merge_customers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    id: web::Path<CustomerId>,
+    ApiJson(body): ApiJson<MergeRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let id = id.into_inner();
+    merges::precheck(id, &body)?;
+    let route = route_of(&req);
+    let (rec, members) = state
+        .db(move |store| Ok(merges::merge(store, &caller, &route, id, &body)?))
         .await?;
     Ok(with_etag(
         StatusCode::OK,
