@@ -6,6 +6,8 @@
 #   scripts/bench-search.sh BIN postgres postgres://postgres@127.0.0.1:5432/test
 #
 # CUSTOMERS (default 200,000, the demo's largest), SECONDS_PER_RUN (default 10).
+# IMPORT=FILE: seed a demo of 1,000 (its users and offers), then import FILE (made by
+# `passgenau seed export FILE --customers 1000000`) for the population.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:?binary}
@@ -23,8 +25,13 @@ else
   rm -f target/bench/search.db*
   url=target/bench/search.db
 fi
-seed_out=$("$bin" --database-url "$url" seed demo --customers "$customers" 2>/dev/null)
-echo "$seed_out" | head -1
+if [ -n "${IMPORT:-}" ]; then
+  seed_out=$("$bin" --database-url "$url" seed demo --customers 1000 2>/dev/null)
+  "$bin" --database-url "$url" import "$IMPORT" 2>/dev/null | head -1
+else
+  seed_out=$("$bin" --database-url "$url" seed demo --customers "$customers" 2>/dev/null)
+  echo "$seed_out" | head -1
+fi
 export PASSGENAU_LOAD_PASSWORD=$(echo "$seed_out" | awk '$1 == "admin" {print $3}')
 PASSGENAU_LOG=warn "$bin" --database-url "$url" serve --bind 127.0.0.1:$port &
 pid=$!

@@ -125,6 +125,8 @@ id_types! {
     UserId;
     /// An API key of a partner system or reporting job.
     ApiKeyId;
+    /// An import job (`/imports`).
+    ImportId;
 }
 
 #[cfg(test)]

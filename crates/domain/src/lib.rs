@@ -11,6 +11,7 @@ pub mod decision;
 pub mod eligibility;
 pub mod household;
 pub mod ids;
+pub mod import;
 pub mod offer;
 pub mod participation;
 pub mod placement;

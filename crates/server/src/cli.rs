@@ -76,6 +76,18 @@ enum Command {
         #[command(subcommand)]
         command: SeedCommand,
     },
+    /// Import households and customers from a CSV or NDJSON file (docs/import.md), with a
+    /// progress bar; each line is written whole or not at all, and a second run of the
+    /// same file changes nothing. Prints the counts and the rejected lines.
+    Import {
+        file: std::path::PathBuf,
+        /// `ndjson` or `csv` (default: `csv` for a `.csv` file, else `ndjson`).
+        #[arg(long, value_parser = parse_format)]
+        format: Option<passgenau_domain::import::ImportFormat>,
+        /// Rejected lines to print (all are counted).
+        #[arg(long, default_value_t = 20)]
+        show_rejected: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -92,6 +104,16 @@ enum SeedCommand {
         /// Load even if the database holds other data.
         #[arg(long)]
         force: bool,
+    },
+    /// Write the demo's population (households and customers) as an import file
+    /// (NDJSON, docs/import.md) instead of loading it; no database is opened.
+    Export {
+        file: std::path::PathBuf,
+        /// Customers to write (1,000–1,000,000).
+        #[arg(long, default_value_t = 45_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
     },
 }
 
@@ -112,6 +134,14 @@ enum UserCommand {
         #[arg(long)]
         username: String,
     },
+}
+
+fn parse_format(s: &str) -> Result<passgenau_domain::import::ImportFormat, String> {
+    match s {
+        "ndjson" => Ok(passgenau_domain::import::ImportFormat::Ndjson),
+        "csv" => Ok(passgenau_domain::import::ImportFormat::Csv),
+        _ => Err("ndjson or csv".into()),
+    }
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -177,6 +207,14 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
                     force,
                 },
         } => seed_demo(db, customers, seed, force),
+        Command::Seed {
+            command:
+                SeedCommand::Export {
+                    file,
+                    customers,
+                    seed,
+                },
+        } => seed_export(&file, customers, seed),
         Command::Allocate {
             customer_ids,
             target_group,
@@ -185,6 +223,11 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             as_of,
         } => allocate(db, customer_ids, target_group, district, instruments, as_of),
         Command::Solve { dimacs } => solve(&dimacs),
+        Command::Import {
+            file,
+            format,
+            show_rejected,
+        } => import(db, &file, format, show_rejected),
         Command::Openapi => {
             print!("{}", crate::openapi::spec_json());
             Ok(())
@@ -289,6 +332,96 @@ fn user_reset_password(db: Db, username: &str) -> CliResult {
     crate::app::users::reset_password(&state.store, username, password)
         .map_err(|e| crate::error::ApiError::from(e).to_string())?;
     println!("set a new password for {username}");
+    Ok(())
+}
+
+/// `import FILE`: the file through the import, with a progress bar by bytes.
+fn import(
+    db: Db,
+    file: &std::path::Path,
+    format: Option<passgenau_domain::import::ImportFormat>,
+    show_rejected: usize,
+) -> CliResult {
+    use crate::app::imports;
+    use passgenau_domain::import::ImportStatus;
+    let format = format.unwrap_or_else(|| crate::app::import_format::format_of(file));
+    let input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let size = input.metadata()?.len();
+    let state = db.prepare(4)?;
+    let actor = imports::Actor {
+        name: "cli:import".into(),
+        role: Role::Admin.as_str().into(),
+        route: "passgenau import".into(),
+    };
+    let job = imports::create(&state.store, format, size, &actor.name)
+        .map_err(|e| crate::error::ApiError::from(e).to_string())?;
+    let bar = indicatif::ProgressBar::new(size);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bar:30} {msg} {elapsed_precise} (ETA {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let job = imports::run(
+        &state.store,
+        job,
+        std::io::BufReader::with_capacity(1 << 20, input),
+        &actor,
+        crate::app::today(),
+        &mut |j| {
+            bar.set_position(u64::try_from(j.bytes_read).unwrap_or(0));
+            bar.set_message(format!(
+                "{} lines: {} new, {} updated, {} unchanged, {} rejected",
+                j.lines, j.counts.imported, j.counts.updated, j.counts.unchanged, j.counts.rejected
+            ));
+        },
+    );
+    bar.finish_and_clear();
+    println!(
+        "import {}: {} lines in {:.1} s: {} imported, {} updated, {} unchanged, {} rejected",
+        job.id,
+        job.lines,
+        started.elapsed().as_secs_f64(),
+        job.counts.imported,
+        job.counts.updated,
+        job.counts.unchanged,
+        job.counts.rejected
+    );
+    for r in job.rejected.iter().take(show_rejected) {
+        println!(
+            "  line {}: {}{}",
+            r.line,
+            r.field.as_deref().map(|f| format!("{f}: ")).unwrap_or_default(),
+            r.message
+        );
+    }
+    if job.rejected.len() > show_rejected || job.counts.rejected > job.rejected.len() as u64 {
+        println!(
+            "  … {} rejected lines in all; GET /api/v1/imports/{} lists the first {}",
+            job.counts.rejected,
+            job.id,
+            job.rejected.len()
+        );
+    }
+    match job.status {
+        ImportStatus::Failed => Err(job.error.unwrap_or_else(|| "the import failed".into()).into()),
+        _ => Ok(()),
+    }
+}
+
+/// `seed export`: the demo population as an import file.
+fn seed_export(file: &std::path::Path, customers: usize, seed: u64) -> CliResult {
+    let started = std::time::Instant::now();
+    let out = std::fs::File::create(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    let (households, people) = crate::demo::export(&mut out, customers, seed)?;
+    std::io::Write::flush(&mut out)?;
+    println!(
+        "wrote {households} households and {people} customers to {} in {:.1} s",
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

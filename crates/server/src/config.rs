@@ -118,7 +118,37 @@ pub fn prepare_with(
         oidc,
         trusted_proxies: std::sync::Arc::new(trusted_proxies),
         local_login: flag("PASSGENAU_LOCAL_LOGIN", true)?,
+        imports: std::sync::Arc::new(ImportSettings::from_env()?),
     })
+}
+
+/// Largest upload taken by default; larger files go through `passgenau import FILE`,
+/// which streams any size.
+pub const DEFAULT_IMPORT_MAX_BYTES: u64 = 512 << 20;
+
+/// Uploads of `POST /imports`: spooled in `PASSGENAU_IMPORT_DIR` (default the system's
+/// temporary directory), at most `PASSGENAU_IMPORT_MAX_BYTES` each (default 512 MiB).
+#[derive(Debug, Clone)]
+pub struct ImportSettings {
+    /// Spool directory.
+    pub dir: std::path::PathBuf,
+    pub max_bytes: u64,
+}
+
+impl ImportSettings {
+    pub fn from_env() -> anyhow_like::Result<ImportSettings> {
+        let dir = match std::env::var("PASSGENAU_IMPORT_DIR") {
+            Ok(d) if !d.is_empty() => std::path::PathBuf::from(d),
+            _ => std::env::temp_dir(),
+        };
+        let max_bytes = match std::env::var("PASSGENAU_IMPORT_MAX_BYTES") {
+            Ok(v) if !v.is_empty() => v
+                .parse()
+                .map_err(|_| format!("PASSGENAU_IMPORT_MAX_BYTES: {v:?} is not a number of bytes"))?,
+            _ => DEFAULT_IMPORT_MAX_BYTES,
+        };
+        Ok(ImportSettings { dir, max_bytes })
+    }
 }
 
 /// The engine's configuration file (`PASSGENAU_CONFIG`, JSON): administrative practice of

@@ -41,6 +41,16 @@ impl<'de, T> Deserialize<'de> for MergePatch<T> {
     }
 }
 
+impl<T> MergePatch<T> {
+    /// The patch of these fields (an import line for a recorded record).
+    pub fn from_fields(fields: Map<String, Value>) -> Self {
+        MergePatch {
+            fields,
+            form: PhantomData,
+        }
+    }
+}
+
 impl<T: Serialize + DeserializeOwned> MergePatch<T> {
     /// `current` with the patch applied, parsed as strictly as a create; a result that
     /// is not of the record's shape names the field (`AppError::Malformed`, 400).

@@ -35,6 +35,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Whether `POST /auth/login` takes passwords (`PASSGENAU_LOCAL_LOGIN`, default true).
     pub local_login: bool,
+    /// Where uploads of `POST /imports` are spooled, and how large one may be.
+    pub imports: Arc<crate::config::ImportSettings>,
 }
 
 impl AppState {

@@ -145,6 +145,21 @@ pub fn get(conn: &mut DbConnection, id: HouseholdId) -> StoreResult<Personal<Hou
     Ok(Personal::seal(assemble(conn, vec![r])?.remove(0)))
 }
 
+/// Households by ID with their members, in no particular order; unknown IDs are left out.
+pub fn get_many(conn: &mut DbConnection, ids: &[HouseholdId]) -> StoreResult<Personal<Vec<HouseholdRecord>>> {
+    let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let mut rows = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(1_000) {
+        rows.extend(
+            households::table
+                .filter(households::id.eq_any(chunk))
+                .select(HouseholdRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(Personal::seal(assemble(conn, rows)?))
+}
+
 /// How many members a household has; `NotFound` when there is no such household.
 pub fn member_count(conn: &mut DbConnection, id: HouseholdId) -> StoreResult<usize> {
     let key = id.to_string();

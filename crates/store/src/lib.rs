@@ -18,6 +18,7 @@ pub mod db;
 pub mod error;
 pub mod households;
 pub mod idempotency;
+pub mod imports;
 pub mod instruments;
 pub mod merges;
 pub mod offers;

@@ -278,7 +278,7 @@ pub fn index_names(store: &Store) -> AppResult<u64> {
 }
 
 /// Names of the top-level fields that differ between two versions of a record.
-fn changed_fields(before: &CustomerData, after: &CustomerData) -> String {
+pub(crate) fn changed_fields(before: &CustomerData, after: &CustomerData) -> String {
     let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
         (serde_json::to_value(before), serde_json::to_value(after))
     else {

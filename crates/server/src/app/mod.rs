@@ -19,6 +19,8 @@ pub mod engine;
 pub mod error;
 pub mod households;
 pub mod idempotency;
+pub mod import_format;
+pub mod imports;
 pub mod merges;
 pub mod offer_snapshot;
 pub mod offers;

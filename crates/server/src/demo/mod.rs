@@ -603,11 +603,131 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
                     self_employment_spells: vec![],
                     prior_participations: vec![],
                     seriously_impeded_placement: false,
-                    contact: Default::default(),
+                    contact: contact_of(i, first),
                 },
             }
         })
         .collect()
+}
+
+/// Invented contact data (a stream of its own, so the rest of the population stays as
+/// it was): most people give a phone number, some an e-mail address, everyone a street
+/// in Düsseldorf; each chose a channel.
+fn contact_of(i: usize, first: &str) -> passgenau_domain::customer::Contact {
+    use passgenau_domain::customer::{Contact, ContactChannel};
+    let mut rng = Rng::new(0x0063_6f6e_7461_6374 ^ i as u64);
+    let phone = rng
+        .chance(0.8)
+        .then(|| format!("+49 211 {}", rng.range(1_000_000, 9_999_999)));
+    let email = rng.chance(0.45).then(|| {
+        format!(
+            "{}.{}@example.org",
+            passgenau_domain::search::fold(first).replace(' ', "-"),
+            i + 1
+        )
+    });
+    let channel = match (&phone, &email) {
+        (_, Some(_)) if rng.chance(0.6) => ContactChannel::Email,
+        (Some(_), _) if rng.chance(0.7) => ContactChannel::Phone,
+        _ => ContactChannel::Post,
+    };
+    Contact {
+        street: Some(format!("{} {}", rng.pick(STREETS), rng.range(1, 180))),
+        city: Some("Düsseldorf".into()),
+        phone,
+        email,
+        preferred_channel: Some(channel),
+    }
+}
+
+/// Streets of the invented addresses.
+const STREETS: &[&str] = &[
+    "Königsallee",
+    "Luisenstraße",
+    "Kölner Straße",
+    "Ackerstraße",
+    "Bilker Allee",
+    "Nordstraße",
+    "Münsterstraße",
+    "Himmelgeister Straße",
+    "Benrather Schloßallee",
+    "Grafenberger Allee",
+];
+
+/// Customers a block of the export holds: a larger population is written in blocks of
+/// this size, each generated like a demo of its own (with the seed plus the block's
+/// number) and numbered on.
+const EXPORT_BLOCK: usize = 100_000;
+
+/// Writes a population of `customers` as an import file (NDJSON, `docs/import.md`):
+/// each block's households (with their members who have no record), then its customers
+/// (naming their household). The people are invented and distinct by construction, so
+/// the lines say `confirm_distinct_person` (a few share a birthday and a common name).
+/// Returns how many households and customers were written.
+pub fn export(out: &mut dyn std::io::Write, customers: usize, seed: u64) -> Result<(usize, usize), String> {
+    if !(1_000..=1_000_000).contains(&customers) {
+        return Err("--customers must be between 1,000 and 1,000,000".into());
+    }
+    let io = |e: std::io::Error| e.to_string();
+    let mut written = (0usize, 0usize);
+    let mut block = 0usize;
+    while written.1 < customers {
+        let n = EXPORT_BLOCK.min(customers - written.1);
+        let mut rng = Rng::new(seed.wrapping_add(block as u64));
+        let mut people = population(&mut rng, n, millis(reference_day()));
+        for (i, p) in people.iter_mut().enumerate() {
+            p.data.customer_number = format!("DUS-{:07}", written.1 + i + 1);
+            p.data.contact = contact_of(written.1 + i, &p.data.first_name);
+        }
+        let (hh, members, _) = bedarfsgemeinschaften(&mut rng, &people, millis(reference_day()));
+        let mut number_of: HashMap<HouseholdId, String> = HashMap::new();
+        let mut home: HashMap<CustomerId, (String, HouseholdRole)> = HashMap::new();
+        let mut kids: HashMap<HouseholdId, Vec<serde_json::Value>> = HashMap::new();
+        for (i, (meta, _)) in hh.iter().enumerate() {
+            number_of.insert(meta.id, format!("BG-{:07}", written.0 + i + 1));
+        }
+        for (h, m) in &members {
+            match m.customer_id {
+                Some(c) => {
+                    home.insert(c, (number_of[h].clone(), m.role));
+                }
+                None => kids
+                    .entry(*h)
+                    .or_default()
+                    .push(serde_json::json!({"role": m.role, "date_of_birth": m.date_of_birth})),
+            }
+        }
+        for (meta, data) in &hh {
+            let line = serde_json::json!({
+                "kind": "household",
+                "household_number": number_of[&meta.id],
+                "district": data.district,
+                "members": kids.remove(&meta.id).unwrap_or_default(),
+            });
+            serde_json::to_writer(&mut *out, &line).map_err(|e| e.to_string())?;
+            out.write_all(b"\n").map_err(io)?;
+        }
+        for p in &people {
+            let mut line = serde_json::to_value(&p.data).map_err(|e| e.to_string())?;
+            if let serde_json::Value::Object(map) = &mut line {
+                map.insert("kind".into(), "customer".into());
+                if let Some((number, role)) = home.get(&p.id) {
+                    map.insert("household_number".into(), number.clone().into());
+                    map.insert(
+                        "household_role".into(),
+                        serde_json::to_value(role).map_err(|e| e.to_string())?,
+                    );
+                }
+                map.insert("confirm_distinct_person".into(), true.into());
+            }
+            serde_json::to_writer(&mut *out, &line).map_err(|e| e.to_string())?;
+            out.write_all(b"\n").map_err(io)?;
+        }
+        written.0 += hh.len();
+        written.1 += n;
+        block += 1;
+    }
+    Ok(written)
 }
 
 type Households = Vec<(Meta<HouseholdId>, HouseholdData)>;

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod engine;
 pub mod exports;
 pub mod households;
+pub mod imports;
 pub mod instruments;
 pub mod offers;
 pub mod ops;
@@ -98,6 +99,7 @@ where
                 .configure(runs::configure)
                 // the router tries routes in this order: the daily ones first
                 .configure(users::configure)
-                .configure(api_keys::configure),
+                .configure(api_keys::configure)
+                .configure(imports::configure),
         )
 }
