@@ -38,7 +38,7 @@ fuzz() { # name, token, further schemathesis options
   shift 2
   echo "== schemathesis as $name"
   # run from the temporary folder: schemathesis keeps a cache in its working directory
-  (cd "$work" && "$root/$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+  (cd "$work" && SCHEMATHESIS_HOOKS=st_hooks PYTHONPATH="$root/scripts" "$root/$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
     -H "Authorization: Bearer $token" "$@" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "${FUZZ_EXAMPLES:-20}" --seed 2021 --no-color >"$work/st-$name.log" 2>&1) || return 1
@@ -54,7 +54,11 @@ status=0
 for user in admin ifk.demo traeger.demo reporting.demo api-key; do
   fuzz "$user" "${tokens[$user]}" --exclude-path /api/v1/auth/logout || {
     status=1
-    sed -n '/FAILURES/,$p' "$work/st-$user.log" | head -80
+    if grep -q FAILURES "$work/st-$user.log"; then
+      sed -n '/FAILURES/,$p' "$work/st-$user.log" | head -80
+    else
+      tail -40 "$work/st-$user.log"
+    fi
     break
   }
 done

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use passgenau_domain::ids::{CustomerId, ImportId};
+use passgenau_domain::ids::{CustomerId, HouseholdId, ImportId};
 use passgenau_domain::import::{Counts, ImportFormat, ImportStatus, Rejection};
 
 use crate::codec::{enum_from_str, enum_to_str, id_from_str, json_from_str, json_to_str};
@@ -188,4 +188,38 @@ pub fn households_by_number(
         }
     }
     crate::households::get_many(conn, &ids)
+}
+
+/// What a customer line needs of the households it names, no more: ID, number, district
+/// and how many members each has. No member is read (so nobody's data is disclosed).
+pub fn household_sizes(
+    conn: &mut DbConnection,
+    numbers: &[String],
+) -> StoreResult<Vec<(HouseholdId, String, Option<String>, usize)>> {
+    use crate::schema::household_members;
+    let mut out = Vec::new();
+    for chunk in numbers.chunks(500) {
+        let rows = households::table
+            .filter(households::household_number.eq_any(chunk))
+            .select((households::id, households::household_number, households::district))
+            .load::<(String, String, Option<String>)>(conn)?;
+        let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+        let counts: std::collections::HashMap<String, i64> = household_members::table
+            .filter(household_members::household_id.eq_any(ids))
+            .group_by(household_members::household_id)
+            .select((household_members::household_id, diesel::dsl::count_star()))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+        for (id, number, district) in rows {
+            let n = counts.get(&id).copied().unwrap_or(0);
+            out.push((
+                id_from_str(&id)?,
+                number,
+                district,
+                usize::try_from(n).unwrap_or(0),
+            ));
+        }
+    }
+    Ok(out)
 }

@@ -375,9 +375,11 @@ struct Slot {
     changed: Vec<String>,
 }
 
-/// A household of the chunk as it will be written.
+/// A household of the chunk as it will be written. Of a household only customer lines
+/// name, `rec.members` stays empty (they are not read) and `members` counts them.
 struct HouseSlot {
     rec: HouseholdRecord,
+    members: usize,
     recorded: bool,
     read_version: i64,
     changed: bool,
@@ -391,10 +393,14 @@ fn write_rows(
     known: &HashMap<String, bool>,
     rows: &[(u64, Row)],
 ) -> AppResult<Outcome> {
+    passgenau_store::sqlite::for_bulk_writes(conn)?;
     let read = actor.access(Action::Read);
     let now = passgenau_store::records::now();
     let mut numbers: Vec<String> = Vec::new();
+    // households of household lines (read whole: their members are compared) and those
+    // only customer lines name (only their size is read)
     let mut house_numbers: Vec<String> = Vec::new();
+    let mut named: Vec<String> = Vec::new();
     for (_, row) in rows {
         match row {
             Row::Customer {
@@ -402,7 +408,7 @@ fn write_rows(
             } => {
                 numbers.push(number.clone());
                 if let Some(h) = household {
-                    house_numbers.push(h.number.clone());
+                    named.push(h.number.clone());
                 }
             }
             Row::Household { data, .. } => house_numbers.push(data.household_number.clone()),
@@ -412,6 +418,9 @@ fn write_rows(
     numbers.dedup();
     house_numbers.sort_unstable();
     house_numbers.dedup();
+    named.sort_unstable();
+    named.dedup();
+    named.retain(|n| house_numbers.binary_search(n).is_err());
 
     let (sealed, merged) = repo::customers_by_number(conn, &numbers)?;
     let merged: HashMap<String, CustomerId> = merged.into_iter().collect();
@@ -439,6 +448,7 @@ fn write_rows(
             (
                 rec.data.household_number.clone(),
                 HouseSlot {
+                    members: rec.members.len(),
                     rec,
                     recorded: true,
                     read_version: version,
@@ -447,6 +457,25 @@ fn write_rows(
             )
         })
         .collect();
+    for (id, number, district, members) in repo::household_sizes(conn, &named)? {
+        houses.insert(
+            number.clone(),
+            HouseSlot {
+                rec: HouseholdRecord {
+                    meta: Meta::new(id, now),
+                    data: passgenau_domain::household::HouseholdData {
+                        household_number: number,
+                        district,
+                    },
+                    members: Vec::new(),
+                },
+                members,
+                recorded: true,
+                read_version: 0,
+                changed: false,
+            },
+        );
+    }
 
     // whom the new people are compared with: the recorded ones under their birth keys
     let mut keys: Vec<String> = Vec::new();
@@ -521,6 +550,7 @@ fn write_rows(
                                 data: data.clone(),
                                 members: Vec::new(),
                             },
+                            members: 0,
                             recorded: false,
                             read_version: 0,
                             changed: true,
@@ -545,7 +575,7 @@ fn write_rows(
                         None => add.push(m),
                     }
                 }
-                if slot.rec.members.len() + add.len() > MAX_MEMBERS {
+                if slot.members + add.len() > MAX_MEMBERS {
                     out.reject(vec![Rejection {
                         line,
                         field: Some("members".into()),
@@ -562,6 +592,7 @@ fn write_rows(
                         date_of_birth: m.date_of_birth,
                     };
                     slot.rec.members.push(member.clone());
+                    slot.members += 1;
                     new_members.push((slot.rec.meta.id, member));
                 }
                 slot.rec.data.district = data.district.clone();
@@ -650,6 +681,7 @@ fn write_rows(
                                         data,
                                         members: Vec::new(),
                                     },
+                                    members: 0,
                                     recorded: false,
                                     read_version: 0,
                                     changed: true,
@@ -657,12 +689,7 @@ fn write_rows(
                             );
                         }
                         let slot = &houses[&h.number];
-                        Some((
-                            slot.rec.meta.id,
-                            h.role,
-                            slot.rec.members.len(),
-                            h.number.as_str(),
-                        ))
+                        Some((slot.rec.meta.id, h.role, slot.members, h.number.as_str()))
                     }
                 };
                 match current {
@@ -840,6 +867,7 @@ fn join(
     rec.household_id = Some(h);
     if let Some(slot) = houses.get_mut(number) {
         slot.rec.members.push(member.clone());
+        slot.members += 1;
     }
     new_members.push((h, member));
 }

@@ -161,6 +161,24 @@ pub fn merge(
             }
             if rec.data.prior_participations != current.data.prior_participations {
                 fields.push("prior_participations");
+                // the codes were checked when each was recorded; what the union can break
+                // is the number, and a date before the survivor's birth
+                let errors = passgenau_domain::participation::check_prior(
+                    &rec.data.prior_participations,
+                    rec.data.date_of_birth,
+                    crate::app::today(),
+                    &|_| true,
+                );
+                if !errors.is_empty() {
+                    return Err(conflict(format!(
+                        "the prior participations of both records do not fit one person: {}",
+                        errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )));
+                }
             }
             rec.meta.version += 1;
             rec.meta.updated_at = now;
