@@ -190,12 +190,12 @@ pub fn households_by_number(
     crate::households::get_many(conn, &ids)
 }
 
+/// A household's ID, number, district and number of members.
+pub type HouseholdSize = (HouseholdId, String, Option<String>, usize);
+
 /// What a customer line needs of the households it names, no more: ID, number, district
 /// and how many members each has. No member is read (so nobody's data is disclosed).
-pub fn household_sizes(
-    conn: &mut DbConnection,
-    numbers: &[String],
-) -> StoreResult<Vec<(HouseholdId, String, Option<String>, usize)>> {
+pub fn household_sizes(conn: &mut DbConnection, numbers: &[String]) -> StoreResult<Vec<HouseholdSize>> {
     use crate::schema::household_members;
     let mut out = Vec::new();
     for chunk in numbers.chunks(500) {
