@@ -48,14 +48,24 @@ pub fn forget(conn: &mut DbConnection, id: CustomerId) -> StoreResult<()> {
     Ok(())
 }
 
-/// Serialises the records of people born on one day until the transaction ends (PostgreSQL:
-/// a transaction-scoped advisory lock; SQLite has one writer), so two offices recording
-/// one person at once cannot both pass the duplicate check.
-pub fn lock_birthday(conn: &mut DbConnection, date_of_birth: NaiveDate) -> StoreResult<()> {
-    if let DbConnection::Postgresql(_) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind::<diesel::sql_types::Text, _>(format!("born\u{1f}{date_of_birth}"))
-            .execute(conn)?;
+/// Serialises the records of people born on these days until the transaction ends
+/// (PostgreSQL: transaction-scoped advisory locks, taken in one statement and in date
+/// order, so two writers cannot deadlock; SQLite has one writer), so two offices
+/// recording one person at once cannot both pass the duplicate check.
+pub fn lock_birthdays(conn: &mut DbConnection, dates: &[NaiveDate]) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let mut keys: Vec<String> = dates.iter().map(|d| format!("born\u{1f}{d}")).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.is_empty() {
+            return Ok(());
+        }
+        diesel::sql_query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) \
+             FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
+        .execute(pg)?;
     }
     Ok(())
 }

@@ -162,14 +162,3 @@ fn restart_wal(c: &mut DbConnection, audit: &AuditGroup, writers: &Mutex<()>) ->
     }
     Ok(())
 }
-
-/// Lets an SQLite connection keep 64 MiB of pages instead of the default 2 MiB, for bulk
-/// writes (an import): the indexes a chunk inserts into at random places stay in memory
-/// from one chunk to the next. The connection keeps it while it is pooled: at most the
-/// pool's connections times 64 MiB, and only those that ran an import.
-pub fn for_bulk_writes(conn: &mut DbConnection) -> crate::error::StoreResult<()> {
-    if let DbConnection::Sqlite(c) = conn {
-        c.batch_execute("PRAGMA cache_size = -65536")?;
-    }
-    Ok(())
-}

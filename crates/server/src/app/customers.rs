@@ -75,7 +75,7 @@ pub fn probable_duplicates(
     data: &CustomerData,
 ) -> AppResult<Vec<(CustomerId, String)>> {
     use passgenau_store::customer_search as index;
-    index::lock_birthday(conn, data.date_of_birth)?;
+    index::lock_birthdays(conn, &[data.date_of_birth])?;
     let keys = passgenau_domain::search::birth_keys(data.date_of_birth, &data.last_name);
     let mut ids: Vec<CustomerId> = index::under_birth_keys(conn, &keys)?
         .into_iter()

@@ -353,6 +353,15 @@ fn line_level(e: &AppError) -> bool {
     )
 }
 
+/// The rejection of a line that would give a household more than [`MAX_MEMBERS`].
+fn household_full(line: u64, field: &str) -> Rejection {
+    Rejection {
+        line,
+        field: Some(field.into()),
+        message: format!("a household has at most {MAX_MEMBERS} members"),
+    }
+}
+
 fn field_rejections(line: u64, errors: Vec<FieldError>) -> Vec<Rejection> {
     errors
         .into_iter()
@@ -393,7 +402,6 @@ fn write_rows(
     known: &HashMap<String, bool>,
     rows: &[(u64, Row)],
 ) -> AppResult<Outcome> {
-    passgenau_store::sqlite::for_bulk_writes(conn)?;
     let read = actor.access(Action::Read);
     let now = passgenau_store::records::now();
     let mut numbers: Vec<String> = Vec::new();
@@ -496,11 +504,7 @@ fn write_rows(
             }
         }
     }
-    dobs.sort_unstable();
-    dobs.dedup();
-    for dob in &dobs {
-        customer_search::lock_birthday(conn, *dob)?;
-    }
+    customer_search::lock_birthdays(conn, &dobs)?;
     keys.sort_unstable();
     keys.dedup();
     let under = customer_search::under_birth_keys(conn, &keys)?;
@@ -576,11 +580,7 @@ fn write_rows(
                     }
                 }
                 if slot.members + add.len() > MAX_MEMBERS {
-                    out.reject(vec![Rejection {
-                        line,
-                        field: Some("members".into()),
-                        message: format!("a household has at most {MAX_MEMBERS} members"),
-                    }]);
+                    out.reject(vec![household_full(line, "members")]);
                     continue;
                 }
                 let district_changes = slot.rec.data.district != data.district;
@@ -709,11 +709,7 @@ fn write_rows(
                         };
                         if let Some((_, _, count, _)) = joins {
                             if count >= MAX_MEMBERS {
-                                out.reject(vec![Rejection {
-                                    line,
-                                    field: Some("household_number".into()),
-                                    message: format!("a household has at most {MAX_MEMBERS} members"),
-                                }]);
+                                out.reject(vec![household_full(line, "household_number")]);
                                 continue;
                             }
                         }
@@ -740,11 +736,7 @@ fn write_rows(
                     None => {
                         if let Some((_, _, count, _)) = home {
                             if count >= MAX_MEMBERS {
-                                out.reject(vec![Rejection {
-                                    line,
-                                    field: Some("household_number".into()),
-                                    message: format!("a household has at most {MAX_MEMBERS} members"),
-                                }]);
+                                out.reject(vec![household_full(line, "household_number")]);
                                 continue;
                             }
                         }
