@@ -9,7 +9,11 @@ use passgenau_domain::user::Role;
 use passgenau_server::demo::{demo, DemoOptions};
 use serde_json::{json, Value};
 
-on_both_backends!(demo_reproduces_the_seed, feed_resumes_without_gaps_or_repeats);
+on_both_backends!(
+    demo_reproduces_the_seed,
+    feed_resumes_without_gaps_or_repeats,
+    csv_cells_never_run_as_formulas
+);
 
 fn opts(customers: usize) -> DemoOptions {
     DemoOptions {
@@ -276,6 +280,59 @@ async fn demo_reproduces_the_seed(b: Backend) {
 }
 
 /// A tiny CSV reader for the test (quoted fields with doubled quotes).
+/// Titles a user typed that a spreadsheet would run (OWASP's CSV injection): the CSV
+/// report shows them as text (`'` before), the JSON report as typed.
+async fn csv_cells_never_run_as_formulas(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    let hostile = [
+        "=HYPERLINK(\"http://evil.example\",\"Hier klicken\")",
+        "+1+1",
+        "-2+3",
+        "@SUM(A1:A9)",
+    ];
+    // a tab or carriage return at the start is neutralised too (`safe_csv`'s unit test),
+    // but no title can hold one: control characters are refused when it is written
+    for title in hostile {
+        let mut body = t.offer_body();
+        body["title"] = json!(title);
+        let r = t.post("/api/v1/offers", Role::Admin, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{title:?}: {}", r.body);
+    }
+    let json = t
+        .get("/api/v1/reports/utilisation?year=2026", Role::Reporting)
+        .await;
+    let titles: Vec<&str> = json.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    let csv = t
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/reports/utilisation?year=2026")
+                .insert_header(("authorization", format!("Bearer {}", t.token(Role::Reporting))))
+                .insert_header(("accept", "text/csv")),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let rows = csv_rows(&String::from_utf8(csv.raw.clone()).unwrap());
+    let column = rows[0].iter().position(|h| h == "title").unwrap();
+    let cells: Vec<&str> = rows[1..].iter().map(|r| r[column].as_str()).collect();
+    for title in hostile {
+        assert!(titles.contains(&title), "JSON keeps {title:?} as typed");
+        let shown = format!("'{title}");
+        assert!(
+            cells.contains(&shown.as_str()),
+            "CSV shows {title:?} as text: {cells:?}"
+        );
+        assert!(!cells.contains(&title), "{title:?} reaches the CSV as a formula");
+    }
+    // figures stay figures
+    let planned = rows[0].iter().position(|h| h == "planned_places").unwrap();
+    assert!(rows[1..].iter().all(|r| r[planned].parse::<i64>().is_ok()));
+}
+
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     let mut row = Vec::new();

@@ -88,6 +88,14 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         show_rejected: usize,
     },
+    /// Write a consistent copy of the SQLite database to a new file while the server
+    /// runs (restore: stop the server and put the copy in the database's place; README,
+    /// "Backups"). For PostgreSQL, use its own tools (pg_dump, pg_basebackup).
+    Backup {
+        /// The new file (an existing one is never overwritten).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -228,6 +236,7 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             format,
             show_rejected,
         } => import(db, &file, format, show_rejected),
+        Command::Backup { to } => backup(db, &to),
         Command::Openapi => {
             print!("{}", crate::openapi::spec_json());
             Ok(())
@@ -336,6 +345,38 @@ fn user_reset_password(db: Db, username: &str) -> CliResult {
 }
 
 /// `import FILE`: the file through the import, with a progress bar by bytes.
+/// `backup --to FILE`.
+fn backup(db: Db, to: &std::path::Path) -> CliResult {
+    use passgenau_store::connection::{parse_url, Backend};
+    if let (Backend::Sqlite, file) = parse_url(db.url) {
+        // opening a file that is not there would make an empty database to back up
+        if !std::path::Path::new(&file).exists() {
+            return Err(format!("{file}: no such database").into());
+        }
+    }
+    let store = passgenau_store::db::Store::open(db.url, &Default::default())?;
+    let started = std::time::Instant::now();
+    let written = store
+        .backup_to(to)
+        .map_err(|e| format!("the backup failed: {e}"))?;
+    if !written {
+        return Err(
+            "a PostgreSQL database is backed up with its own tools: pg_dump for a \
+                    copy, pg_basebackup with WAL archiving for point-in-time recovery \
+                    (README, \"Backups\")"
+                .into(),
+        );
+    }
+    let bytes = std::fs::metadata(to).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "backed up to {} ({} bytes) in {:.1} s",
+        to.display(),
+        bytes,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn import(
     db: Db,
     file: &std::path::Path,

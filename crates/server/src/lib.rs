@@ -18,5 +18,6 @@ pub mod patch;
 pub mod query_guard;
 pub mod router;
 pub mod routes;
+pub mod safe_csv;
 pub mod state;
 pub mod tokens;

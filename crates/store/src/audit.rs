@@ -93,11 +93,7 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()
             account_id: e.account_id.map(|u| u.to_string()),
         })
         .collect();
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        crate::on_backend!(conn, |c| diesel::insert_into(audit_log::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::insert_rows!(conn, audit_log::table, &rows, ROWS_PER_INSERT)?;
     Ok(())
 }
 

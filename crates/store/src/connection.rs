@@ -17,11 +17,13 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// diesel expression, compiled once per backend. A macro rather than a generic function,
 /// because `as_select()` fixes the backend of the expression it is part of.
 ///
-/// **The rule.** Every query goes through `MultiConnection` unless one of two reasons holds,
+/// **The rule.** Every query goes through `MultiConnection` unless one of three reasons holds,
 /// and each use is listed here with its reason (`scripts/check-layers.sh` fails when the
 /// code and this list differ):
 /// - *SQL* — `MultiConnection` cannot express the query (`ON CONFLICT`, multi-row
 ///   inserts) or the SQL differs between the backends (`FOR UPDATE`, placeholders).
+/// - *rows* — many rows inserted at once, through [`insert_rows!`]: multi-row statements
+///   on PostgreSQL, one cached single-row statement per row on SQLite.
 /// - *hot* — a measured hot path: `MultiConnection` renders a query's whole SQL text on
 ///   every execution, even for a statement it has cached (≈ 10 % of a recommendation's CPU
 ///   in profiles), while the concrete connection finds its cached statement by type.
@@ -31,11 +33,11 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// | `allocations::count_active` | hot: every placement and availability answer |
 /// | `allocations::history` | hot: every eligibility, recommendation and placement |
 /// | `allocations::insert_many` | SQL: multi-row insert (demo seed) |
-/// | `audit::append` | SQL: multi-row insert (every audited write and read batch) |
+/// | `audit::append` | rows: every audited write and read batch |
 /// | `customers::get` | hot: every customer read and placement |
-/// | `customers::insert_many` | SQL: multi-row insert (demo seed) |
-/// | `customer_search::write` | SQL: multi-row insert (the name index of many customers) |
-/// | `households::insert_many` | SQL: multi-row insert (demo seed) |
+/// | `customers::insert_many` | rows: demo seed, import |
+/// | `customer_search::insert` | rows: the name index of many customers |
+/// | `households::insert_many` | rows: demo seed, import |
 /// | `households::members` | hot: every eligibility and placement |
 /// | `instruments::ensure_builtin` | SQL: `ON CONFLICT DO NOTHING` |
 /// | `offers::get` | hot: every placement |
@@ -51,6 +53,51 @@ macro_rules! on_backend {
             $crate::connection::DbConnection::Sqlite($c) => $body,
         }
     };
+}
+
+/// Inserts the rows of the slice `$rows` into `$table` and answers the number inserted:
+/// on PostgreSQL in multi-row statements of `$per` rows (one round trip each), on SQLite
+/// one row per execution of one cached statement. SQLite has no round trip to save, and
+/// diesel builds, parses and plans a multi-row statement anew on every execution (a
+/// statement with a bound list is not cached): in an import of 200,000 customers that
+/// cost more than the B-tree inserts themselves (`docs/benchmarks.md`). Its uses are in
+/// the list of [`on_backend!`] (reason: *rows*).
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
+        use diesel::RunQueryDsl as _;
+        let rows = $rows;
+        match $conn {
+            $crate::connection::DbConnection::Postgresql(c) => {
+                let mut inserted = 0usize;
+                let mut result = Ok(0usize);
+                for chunk in rows.chunks($per) {
+                    match diesel::insert_into($table).values(chunk).execute(&mut *c) {
+                        Ok(n) => inserted += n,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                result.map(|_| inserted)
+            }
+            $crate::connection::DbConnection::Sqlite(c) => {
+                let mut inserted = 0usize;
+                let mut result = Ok(0usize);
+                for row in rows.iter() {
+                    match diesel::insert_into($table).values(row).execute(&mut *c) {
+                        Ok(n) => inserted += n,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+                result.map(|_| inserted)
+            }
+        }
+    }};
 }
 
 // Point lookups use `get_result`, never `first`: `first` adds `LIMIT ?`, and SQLite reads a
@@ -117,14 +164,18 @@ impl Manager {
             Backend::Sqlite => {
                 let mut c = SqliteConnection::establish(&self.target)?;
                 // WAL lets readers run beside the one writer; foreign keys are off by
-                // default in SQLite; NORMAL is durable in WAL mode except on power loss.
+                // default in SQLite. FULL syncs the WAL at every commit, so what the API
+                // answered as done survives a power cut (NORMAL may lose the last
+                // commits); the writer's group commit shares one sync among every request
+                // of its batch, which keeps the cost small (`docs/benchmarks.md`,
+                // "durable commits").
                 // Checkpoints run on a thread of their own (`crate::sqlite`), not inside
                 // the commit that crosses the WAL's threshold: that commit would copy
                 // ≈ 1,000 pages while every request of its audit batch waits, and that wait
                 // sets the p99 of recommendations at any load.
                 c.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
                      PRAGMA wal_autocheckpoint = 0;",
                     self.busy_timeout_ms
                 ))

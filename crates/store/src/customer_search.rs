@@ -97,24 +97,24 @@ struct BirthKeyRow {
     customer_id: String,
 }
 
-/// Writes the name and duplicate-check indexes of these customers anew (with their create
-/// or change).
+/// Writes the name and duplicate-check indexes of these customers anew (with their
+/// change).
 pub fn write(conn: &mut DbConnection, people: &[Indexed<'_>]) -> StoreResult<()> {
     let ids: Vec<String> = people.iter().map(|p| p.0.to_string()).collect();
     for chunk in ids.chunks(500) {
         diesel::delete(w::table.filter(w::customer_id.eq_any(chunk))).execute(conn)?;
         diesel::delete(b::table.filter(b::customer_id.eq_any(chunk))).execute(conn)?;
     }
+    insert(conn, people)
+}
+
+/// Writes the indexes of customers who have none yet (with their create).
+pub fn insert(conn: &mut DbConnection, people: &[Indexed<'_>]) -> StoreResult<()> {
     let rows: Vec<WordRow> = people
         .iter()
         .flat_map(|(id, first, last, _)| rows_of(*id, first, last))
         .collect();
-    // 4 columns: 2,000 rows stay below SQLite's bound parameters
-    for chunk in rows.chunks(2_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(w::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::insert_rows!(&mut *conn, w::table, &rows, 2_000)?;
     let keys: Vec<BirthKeyRow> = people
         .iter()
         .flat_map(|(id, _, last, born)| {
@@ -124,11 +124,7 @@ pub fn write(conn: &mut DbConnection, people: &[Indexed<'_>]) -> StoreResult<()>
             })
         })
         .collect();
-    for chunk in keys.chunks(5_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(b::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::insert_rows!(&mut *conn, b::table, &keys, 5_000)?;
     Ok(())
 }
 

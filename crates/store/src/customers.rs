@@ -161,7 +161,7 @@ pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<(
         .values(CustomerRow::from(record))
         .execute(conn)
         .map_err(duplicate_number)?;
-    crate::customer_search::write(conn, &[indexed(record)])
+    crate::customer_search::insert(conn, &[indexed(record)])
 }
 
 /// The customer; [`StoreError::Merged`] for the tombstone of a merged duplicate.
@@ -342,12 +342,7 @@ pub fn count(conn: &mut DbConnection) -> StoreResult<i64> {
 pub fn insert_many(conn: &mut DbConnection, records: &[CustomerRecord]) -> StoreResult<()> {
     let rows: Vec<CustomerRow> = records.iter().map(CustomerRow::from).collect();
     // 23 columns: 1,000 rows stay below SQLite's 32,766 bound parameters
-    for chunk in rows.chunks(1_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(customers::table)
-            .values(chunk)
-            .execute(c))
-        .map_err(duplicate_number)?;
-    }
+    crate::insert_rows!(&mut *conn, customers::table, &rows, 1_000).map_err(duplicate_number)?;
     let people: Vec<_> = records.iter().map(indexed).collect();
-    crate::customer_search::write(conn, &people)
+    crate::customer_search::insert(conn, &people)
 }

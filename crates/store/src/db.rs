@@ -152,6 +152,30 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of a live SQLite database to the new file `to`
+    /// (`VACUUM INTO`: one read transaction, so the copy holds every commit before it
+    /// began and none after, while writers go on; the copy is compacted and has no WAL).
+    /// `Ok(false)` on PostgreSQL, whose standard tools do this (`pg_dump`,
+    /// `pg_basebackup`: README). An existing file is never overwritten.
+    pub fn backup_to(&self, to: &std::path::Path) -> StoreResult<bool> {
+        let mut conn = self.conn()?;
+        if let DbConnection::Postgresql(_) = &mut *conn {
+            return Ok(false);
+        }
+        if to.exists() {
+            return Err(StoreError::Conflict {
+                code: "backup_exists",
+                message: format!("{} exists; a backup never overwrites a file", to.display()),
+            });
+        }
+        let target = to
+            .to_str()
+            .ok_or_else(|| StoreError::Database("the backup's path is not UTF-8".into()))?;
+        // a string literal: VACUUM INTO takes no bound parameter through diesel's batch API
+        conn.batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))?;
+        Ok(true)
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub fn ping(&self) -> StoreResult<()> {
         let mut conn = self.conn()?;

@@ -318,12 +318,7 @@ pub fn insert_many(
     now: chrono::DateTime<chrono::Utc>,
 ) -> StoreResult<()> {
     let rows: Vec<HouseholdRow> = households.iter().map(|(m, d)| row(m, d)).collect();
-    for chunk in rows.chunks(2_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(households::table)
-            .values(chunk)
-            .execute(c))
-        .map_err(duplicate_number)?;
-    }
+    crate::insert_rows!(&mut *conn, households::table, &rows, 2_000).map_err(duplicate_number)?;
     let rows: Vec<MemberRow> = members
         .iter()
         .map(|(h, m)| MemberRow {
@@ -335,10 +330,6 @@ pub fn insert_many(
             created_at: to_db_time(now),
         })
         .collect();
-    for chunk in rows.chunks(3_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(household_members::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::insert_rows!(&mut *conn, household_members::table, &rows, 3_000)?;
     Ok(())
 }

@@ -35,7 +35,8 @@ pub struct YearQuery {
     pub year: i32,
 }
 
-/// JSON `{"items": rows}`, or CSV with a header row when the client accepts `text/csv`.
+/// JSON `{"items": rows}`, or CSV with a header row when the client accepts `text/csv`
+/// (every cell a spreadsheet would run as a formula neutralised: `crate::safe_csv`).
 fn answer<T: Serialize>(req: &HttpRequest, rows: &[T]) -> ApiResult<HttpResponse> {
     let wants_csv = req
         .headers()
@@ -43,11 +44,7 @@ fn answer<T: Serialize>(req: &HttpRequest, rows: &[T]) -> ApiResult<HttpResponse
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/csv"));
     if wants_csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for r in rows {
-            w.serialize(r).map_err(|_| ApiError::internal())?;
-        }
-        let body = w.into_inner().map_err(|_| ApiError::internal())?;
+        let body = crate::safe_csv::rows(rows, b',').map_err(|_| ApiError::internal())?;
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")
             .body(body));

@@ -1,0 +1,117 @@
+//! CSV for spreadsheets: every cell a spreadsheet would read as a formula is neutralised
+//! (OWASP, "CSV Injection": a cell that starts with `=`, `+`, `-`, `@`, a tab or a
+//! carriage return is prefixed with `'`, which makes the spreadsheet show it as text).
+//! A name, a title or a reason typed by a user could otherwise run `=HYPERLINK(…)` in the
+//! office that opens the report.
+//!
+//! A cell that is a plain number (`-12`, `-0.5`) is left as it is: a number cannot run
+//! anything, and a report's negative figures stay figures. Every report and export
+//! written as CSV goes through [`rows`].
+
+use serde::Serialize;
+
+/// Whether a spreadsheet would read this cell as a formula (or as the start of one).
+fn is_formula(cell: &str) -> bool {
+    let Some(first) = cell.chars().next() else {
+        return false;
+    };
+    matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') && !is_plain_number(cell)
+}
+
+/// `-12`, `+3`, `-0.5`: a sign, digits and at most one decimal point, nothing else.
+fn is_plain_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for c in digits.chars() {
+        match c {
+            '0'..='9' => seen_digit = true,
+            '.' if !seen_point => seen_point = true,
+            _ => return false,
+        }
+    }
+    seen_digit
+}
+
+/// The cell as written: a formula prefixed with `'`, anything else unchanged.
+pub fn cell(value: &str) -> std::borrow::Cow<'_, str> {
+    if is_formula(value) {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
+/// The rows as CSV with a header row (the field names of `T`), every cell neutralised.
+pub fn rows<T: Serialize>(rows: &[T], delimiter: u8) -> Result<Vec<u8>, csv::Error> {
+    // serialised once as the csv crate writes them (it flattens the row and names the
+    // header), then read back cell by cell and written again, neutralised
+    let mut plain = csv::WriterBuilder::new().from_writer(Vec::new());
+    for r in rows {
+        plain.serialize(r)?;
+    }
+    let plain = plain.into_inner().map_err(|e| e.into_error())?;
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .from_writer(Vec::new());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(plain.as_slice());
+    for record in reader.records() {
+        let record = record?;
+        out.write_record(record.iter().map(cell).map(|c| c.into_owned()))?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_become_text_and_numbers_stay_numbers() {
+        for (given, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+1+1", "'+1+1"),
+            ("-1+2", "'-1+2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("-", "'-"),
+            ("-12", "-12"),
+            ("-0.5", "-0.5"),
+            ("+3", "+3"),
+            ("Müller", "Müller"),
+            ("a=b", "a=b"),
+            ("", ""),
+        ] {
+            assert_eq!(cell(given), written, "{given:?}");
+        }
+    }
+
+    #[derive(Serialize)]
+    struct Row {
+        name: &'static str,
+        cents: i64,
+    }
+
+    #[test]
+    fn rows_neutralise_every_cell_and_keep_the_header() {
+        let csv = rows(
+            &[
+                Row {
+                    name: "=cmd|' /C calc'!A0",
+                    cents: -1200,
+                },
+                Row {
+                    name: "Düsseldorf",
+                    cents: 5,
+                },
+            ],
+            b',',
+        )
+        .unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        assert_eq!(text, "name,cents\n'=cmd|' /C calc'!A0,-1200\nDüsseldorf,5\n");
+    }
+}
