@@ -166,9 +166,9 @@ impl Manager {
                 // WAL lets readers run beside the one writer; foreign keys are off by
                 // default in SQLite. FULL syncs the WAL at every commit, so what the API
                 // answered as done survives a power cut (NORMAL may lose the last
-                // commits); the writer's group commit shares one sync among every request
-                // of its batch, which keeps the cost small (`docs/benchmarks.md`,
-                // "durable commits").
+                // commits). Audited reads share one commit per batch (`audit_group`);
+                // each change waits for its own sync, measured in `docs/benchmarks.md`
+                // ("durable commits").
                 // Checkpoints run on a thread of their own (`crate::sqlite`), not inside
                 // the commit that crosses the WAL's threshold: that commit would copy
                 // ≈ 1,000 pages while every request of its audit batch waits, and that wait
