@@ -148,8 +148,8 @@ async fn a_backup_of_a_live_database_holds_every_answered_placement() {
 }
 
 /// A database that is not there is not made by a backup; PostgreSQL names its tools.
-#[actix_web::test]
-async fn a_backup_needs_an_sqlite_database_that_exists() {
+#[test]
+fn a_backup_needs_an_sqlite_database_that_exists() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.db");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_passgenau"))

@@ -92,14 +92,7 @@ async fn demo_reproduces_the_seed(b: Backend) {
     assert!(actual_sum > 0);
 
     // CSV and JSON agree
-    let csv = t
-        .call(
-            TestRequest::get()
-                .uri("/api/v1/reports/plan?year=2021")
-                .insert_header(("authorization", format!("Bearer {}", t.token(Role::Reporting))))
-                .insert_header(("accept", "text/csv")),
-        )
-        .await;
+    let csv = csv_report(&t, "/api/v1/reports/plan?year=2021").await;
     assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
     let text = String::from_utf8(csv.raw.clone()).unwrap();
     let mut reader = csv_rows(&text);
@@ -307,14 +300,7 @@ async fn csv_cells_never_run_as_formulas(b: Backend) {
         .iter()
         .map(|r| r["title"].as_str().unwrap())
         .collect();
-    let csv = t
-        .call(
-            TestRequest::get()
-                .uri("/api/v1/reports/utilisation?year=2026")
-                .insert_header(("authorization", format!("Bearer {}", t.token(Role::Reporting))))
-                .insert_header(("accept", "text/csv")),
-        )
-        .await;
+    let csv = csv_report(&t, "/api/v1/reports/utilisation?year=2026").await;
     assert_eq!(csv.status, StatusCode::OK);
     let rows = csv_rows(&String::from_utf8(csv.raw.clone()).unwrap());
     let column = rows[0].iter().position(|h| h == "title").unwrap();
@@ -331,6 +317,17 @@ async fn csv_cells_never_run_as_formulas(b: Backend) {
     // figures stay figures
     let planned = rows[0].iter().position(|h| h == "planned_places").unwrap();
     assert!(rows[1..].iter().all(|r| r[planned].parse::<i64>().is_ok()));
+}
+
+/// A report as CSV, asked for as a reporting job.
+async fn csv_report(t: &TestApp, path: &str) -> common::Reply {
+    t.call(
+        TestRequest::get()
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {}", t.token(Role::Reporting))))
+            .insert_header(("accept", "text/csv")),
+    )
+    .await
 }
 
 fn csv_rows(text: &str) -> Vec<Vec<String>> {

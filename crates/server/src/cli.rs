@@ -90,7 +90,7 @@ enum Command {
     },
     /// Write a consistent copy of the SQLite database to a new file while the server
     /// runs (restore: stop the server and put the copy in the database's place; README,
-    /// "Backups"). For PostgreSQL, use its own tools (pg_dump, pg_basebackup).
+    /// "Keys and backups"). For PostgreSQL, use its own tools (pg_dump, pg_basebackup).
     Backup {
         /// The new file (an existing one is never overwritten).
         #[arg(long)]
@@ -344,7 +344,6 @@ fn user_reset_password(db: Db, username: &str) -> CliResult {
     Ok(())
 }
 
-/// `import FILE`: the file through the import, with a progress bar by bytes.
 /// `backup --to FILE`.
 fn backup(db: Db, to: &std::path::Path) -> CliResult {
     use passgenau_store::connection::{parse_url, Backend};
@@ -363,7 +362,7 @@ fn backup(db: Db, to: &std::path::Path) -> CliResult {
         return Err(
             "a PostgreSQL database is backed up with its own tools: pg_dump for a \
                     copy, pg_basebackup with WAL archiving for point-in-time recovery \
-                    (README, \"Backups\")"
+                    (README, \"Keys and backups\")"
                 .into(),
         );
     }
@@ -377,6 +376,7 @@ fn backup(db: Db, to: &std::path::Path) -> CliResult {
     Ok(())
 }
 
+/// `import FILE`: the file through the import, with a progress bar by bytes.
 fn import(
     db: Db,
     file: &std::path::Path,

@@ -439,18 +439,10 @@ pub fn insert_many(
     events: &[AllocationEvent],
 ) -> StoreResult<()> {
     let rows: Vec<AllocationRow> = recs.iter().map(AllocationRow::from).collect();
-    for chunk in rows.chunks(1_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(allocations::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::insert_rows!(&mut *conn, allocations::table, &rows, 1_000)?;
     order_feed(conn)?;
     let rows: Vec<EventRow> = events.iter().map(event_row).collect();
-    for chunk in rows.chunks(2_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(allocation_events::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::insert_rows!(&mut *conn, allocation_events::table, &rows, 2_000)?;
     Ok(())
 }
 

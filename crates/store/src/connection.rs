@@ -32,7 +32,7 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// |---|---|
 /// | `allocations::count_active` | hot: every placement and availability answer |
 /// | `allocations::history` | hot: every eligibility, recommendation and placement |
-/// | `allocations::insert_many` | SQL: multi-row insert (demo seed) |
+/// | `allocations::insert_many` | rows: demo seed |
 /// | `audit::append` | rows: every audited write and read batch |
 /// | `customers::get` | hot: every customer read and placement |
 /// | `customers::insert_many` | rows: demo seed, import |
@@ -43,7 +43,7 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../mig
 /// | `offers::get` | hot: every placement |
 /// | `plans::read_budget_line` | SQL: `FOR UPDATE` on PostgreSQL only |
 /// | `providers::get` | hot: every placement |
-/// | `runs::insert_proposals` | SQL: multi-row insert |
+/// | `runs::insert_proposals` | rows: a cohort run's proposals |
 /// | `settings::get_or_insert` | SQL: `ON CONFLICT DO NOTHING` |
 #[macro_export]
 macro_rules! on_backend {
@@ -69,33 +69,19 @@ macro_rules! insert_rows {
         let rows = $rows;
         match $conn {
             $crate::connection::DbConnection::Postgresql(c) => {
-                let mut inserted = 0usize;
-                let mut result = Ok(0usize);
-                for chunk in rows.chunks($per) {
-                    match diesel::insert_into($table).values(chunk).execute(&mut *c) {
-                        Ok(n) => inserted += n,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
-                result.map(|_| inserted)
+                rows.chunks($per).try_fold(0usize, |n, chunk| {
+                    diesel::insert_into($table)
+                        .values(chunk)
+                        .execute(&mut *c)
+                        .map(|k| n + k)
+                })
             }
-            $crate::connection::DbConnection::Sqlite(c) => {
-                let mut inserted = 0usize;
-                let mut result = Ok(0usize);
-                for row in rows.iter() {
-                    match diesel::insert_into($table).values(row).execute(&mut *c) {
-                        Ok(n) => inserted += n,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                }
-                result.map(|_| inserted)
-            }
+            $crate::connection::DbConnection::Sqlite(c) => rows.iter().try_fold(0usize, |n, row| {
+                diesel::insert_into($table)
+                    .values(row)
+                    .execute(&mut *c)
+                    .map(|k| n + k)
+            }),
         }
     }};
 }

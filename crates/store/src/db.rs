@@ -158,8 +158,7 @@ impl Store {
     /// `Ok(false)` on PostgreSQL, whose standard tools do this (`pg_dump`,
     /// `pg_basebackup`: README). An existing file is never overwritten.
     pub fn backup_to(&self, to: &std::path::Path) -> StoreResult<bool> {
-        let mut conn = self.conn()?;
-        if let DbConnection::Postgresql(_) = &mut *conn {
+        if self.backend() == Backend::Postgres {
             return Ok(false);
         }
         if to.exists() {
@@ -172,7 +171,8 @@ impl Store {
             .to_str()
             .ok_or_else(|| StoreError::Database("the backup's path is not UTF-8".into()))?;
         // a string literal: VACUUM INTO takes no bound parameter through diesel's batch API
-        conn.batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))?;
+        self.conn()?
+            .batch_execute(&format!("VACUUM INTO '{}'", target.replace('\'', "''")))?;
         Ok(true)
     }
 

@@ -311,11 +311,7 @@ pub fn insert_proposals(conn: &mut DbConnection, proposals: &[ProposalRecord]) -
             allocation_id: None,
         })
         .collect();
-    for chunk in rows.chunks(2_000) {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(run_proposals::table)
-            .values(chunk)
-            .execute(c))?;
-    }
+    crate::insert_rows!(&mut *conn, run_proposals::table, &rows, 2_000)?;
     Ok(())
 }
 
