@@ -47,6 +47,7 @@ fn customer() -> CustomerData {
         job_ready: false,
         seriously_impeded_placement: false,
         contact: Default::default(),
+        legal_hold: false,
     }
 }
 

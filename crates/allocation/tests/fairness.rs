@@ -111,6 +111,7 @@ fn person(rng: &mut Lcg, today: NaiveDate) -> (CustomerData, Vec<HouseholdMember
         job_ready: rng.chance(15),
         seriously_impeded_placement: rng.chance(10),
         contact: Default::default(),
+        legal_hold: false,
     };
     if rng.chance(20) {
         c.prior_participations = vec![passgenau_domain::participation::PriorParticipation {

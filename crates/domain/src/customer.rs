@@ -108,6 +108,10 @@ pub struct CustomerData {
     /// `contact.city`.
     #[serde(default)]
     pub contact: Contact,
+    /// A legal hold suspends the erasure of the closed case (§ 84 Abs. 3 SGB X): while
+    /// litigation, an audit or a claim needs the file. Only an admin sets or lifts it.
+    #[serde(default)]
+    pub legal_hold: bool,
 }
 
 /// The way a customer chose to be contacted.

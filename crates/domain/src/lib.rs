@@ -17,6 +17,7 @@ pub mod participation;
 pub mod placement;
 pub mod provider;
 pub mod reporting;
+pub mod retention;
 pub mod search;
 pub mod spells;
 pub mod status;

@@ -325,6 +325,7 @@ mod tests {
             job_ready: false,
             seriously_impeded_placement: false,
             contact: Default::default(),
+            legal_hold: false,
         }
     }
 

@@ -88,6 +88,17 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         show_rejected: usize,
     },
+    /// Erase closed cases whose retention period has ended (the server also runs this
+    /// daily).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+    /// Seal and verify the audit log (docs/data-protection.md, "The audit log").
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Write a consistent copy of the SQLite database to a new file while the server
     /// runs (restore: stop the server and put the copy in the database's place; README,
     /// "Keys and backups"). For PostgreSQL, use its own tools (pg_dump, pg_basebackup).
@@ -96,6 +107,43 @@ enum Command {
         #[arg(long)]
         to: std::path::PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Erase every closed case without a legal hold whose retention period
+    /// (`PASSGENAU_RETENTION_YEARS`, default 10) has ended; prints the counts.
+    Run {
+        /// Only count the cases that are due; erase none.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check that no sealed audit entry was changed, inserted or removed: exit 0, or
+    /// exit 1 naming the first break. Prints the chain's head to note for later.
+    Verify {
+        /// A head printed by an earlier verify (`PLACE:SEAL`): it must still be in the
+        /// chain, which shows that no newest entries were cut off since.
+        #[arg(long, value_parser = parse_head)]
+        expect_head: Option<(i64, String)>,
+    },
+    /// Seal every entry written so far (the server does it every
+    /// `PASSGENAU_AUDIT_SEAL_S` seconds).
+    Seal,
+}
+
+fn parse_head(s: &str) -> Result<(i64, String), String> {
+    let (pos, seal) = s.split_once(':').ok_or("PLACE:SEAL, as verify prints it")?;
+    let pos = pos
+        .parse::<i64>()
+        .map_err(|_| "PLACE must be a number".to_string())?;
+    if seal.len() != 64 || !seal.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("SEAL must be 64 hexadecimal digits".into());
+    }
+    Ok((pos, seal.to_ascii_lowercase()))
 }
 
 #[derive(Subcommand)]
@@ -237,6 +285,15 @@ fn run(cli: Cli) -> config::anyhow_like::Result<()> {
             show_rejected,
         } => import(db, &file, format, show_rejected),
         Command::Backup { to } => backup(db, &to),
+        Command::Retention {
+            command: RetentionCommand::Run { dry_run },
+        } => retention_run(db, dry_run),
+        Command::Audit {
+            command: AuditCommand::Verify { expect_head },
+        } => audit_verify(db, expect_head),
+        Command::Audit {
+            command: AuditCommand::Seal,
+        } => audit_seal(db),
         Command::Openapi => {
             print!("{}", crate::openapi::spec_json());
             Ok(())
@@ -252,8 +309,14 @@ struct Db<'a> {
 }
 
 impl Db<'_> {
+    /// For `serve`.
     fn prepare(self, pool_size: u32) -> config::anyhow_like::Result<crate::state::AppState> {
         config::prepare(self.url, self.secret, pool_size)
+    }
+
+    /// For a command that exits when done (`config::prepare_for_command`).
+    fn prepare_command(self, pool_size: u32) -> config::anyhow_like::Result<crate::state::AppState> {
+        config::prepare_for_command(self.url, self.secret, pool_size)
     }
 }
 
@@ -281,6 +344,7 @@ fn serve(
         passgenau_store::Backend::Postgres => pool_size as usize,
     });
     let worker = state.start_worker();
+    crate::app::housekeeping::start(&state)?;
     let served = actix_web::rt::System::new().block_on(async move {
         // actix handles SIGTERM/SIGINT: stop accepting, drain in-flight requests
         // (up to the shutdown timeout), then return, and the process exits 0.
@@ -313,7 +377,7 @@ fn serve(
 
 /// `migrate`: migrate and exit.
 fn migrate(db: Db) -> CliResult {
-    let state = db.prepare(2)?;
+    let state = db.prepare_command(2)?;
     drop(state);
     println!("migrated");
     Ok(())
@@ -321,7 +385,7 @@ fn migrate(db: Db) -> CliResult {
 
 /// `user add`: a user with the password read from standard input.
 fn user_add(db: Db, username: &str, role: Role, provider_id: Option<ProviderId>) -> CliResult {
-    let state = db.prepare(2)?;
+    let state = db.prepare_command(2)?;
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']);
@@ -334,7 +398,7 @@ fn user_add(db: Db, username: &str, role: Role, provider_id: Option<ProviderId>)
 /// `user reset-password`: a new password, read from standard input, checked like a new
 /// user's.
 fn user_reset_password(db: Db, username: &str) -> CliResult {
-    let state = db.prepare(2)?;
+    let state = db.prepare_command(2)?;
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']);
@@ -353,7 +417,13 @@ fn backup(db: Db, to: &std::path::Path) -> CliResult {
             return Err(format!("{file}: no such database").into());
         }
     }
-    let store = passgenau_store::db::Store::open(db.url, &Default::default())?;
+    let store = passgenau_store::db::Store::open(
+        db.url,
+        &passgenau_store::db::StoreOptions {
+            min_idle: 0,
+            ..Default::default()
+        },
+    )?;
     let started = std::time::Instant::now();
     let written = store
         .backup_to(to)
@@ -376,6 +446,65 @@ fn backup(db: Db, to: &std::path::Path) -> CliResult {
     Ok(())
 }
 
+/// `retention run`: erase (or with `dry_run` count) the closed cases that are due.
+fn retention_run(db: Db, dry_run: bool) -> CliResult {
+    let state = db.prepare_command(2)?;
+    let report = crate::app::lifecycle::run_retention(
+        &state.store,
+        state.retention_years,
+        crate::app::today(),
+        dry_run,
+    )
+    .map_err(|e| crate::error::ApiError::from(e).to_string())?;
+    let before = report
+        .closed_on_or_before
+        .map_or_else(|| "-".to_string(), |d| d.to_string());
+    if dry_run {
+        println!(
+            "{} closed cases are due for erasure (closed on or before {before}, retention {} years); none erased (dry run)",
+            report.due, state.retention_years
+        );
+    } else {
+        println!(
+            "erased {} of {} closed cases due (closed on or before {before}, retention {} years)",
+            report.erased, report.due, state.retention_years
+        );
+    }
+    Ok(())
+}
+
+/// `audit verify`: walk the chain; exit 1 naming the first break.
+fn audit_verify(db: Db, expect_head: Option<(i64, String)>) -> CliResult {
+    let state = db.prepare_command(2)?;
+    let expect = expect_head.as_ref().map(|(p, s)| (*p, s.as_str()));
+    let v = crate::app::audit_seal::verify(&state.store, &state.audit_key, expect)
+        .map_err(|e| crate::error::ApiError::from(e).to_string())?;
+    if let Some(b) = &v.first_break {
+        return Err(format!("the audit log was tampered with: {b}").into());
+    }
+    match &v.head {
+        Some((pos, seal)) => println!("{} sealed audit entries verified; head {pos}:{seal}", v.sealed),
+        None => println!("no sealed audit entries yet"),
+    }
+    if v.unsealed > 0 {
+        let oldest = v.oldest_unsealed.map(|t| t.to_rfc3339()).unwrap_or_default();
+        println!(
+            "{} entries not sealed yet (oldest {oldest}): the server seals them within PASSGENAU_AUDIT_SEAL_S, or run `passgenau audit seal`",
+            v.unsealed
+        );
+    }
+    Ok(())
+}
+
+/// `audit seal`: seal what is written so far.
+fn audit_seal(db: Db) -> CliResult {
+    let state = db.prepare_command(2)?;
+    let n = crate::app::audit_seal::seal_pending(&state.store, &state.audit_key)
+        .map_err(|e| crate::error::ApiError::from(e).to_string())?;
+    println!("sealed {n} audit entries");
+    Ok(())
+}
+
 /// `import FILE`: the file through the import, with a progress bar by bytes.
 fn import(
     db: Db,
@@ -388,7 +517,7 @@ fn import(
     let format = format.unwrap_or_else(|| crate::app::import_format::format_of(file));
     let input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let size = input.metadata()?.len();
-    let state = db.prepare(4)?;
+    let state = db.prepare_command(4)?;
     let actor = imports::Actor {
         name: "cli:import".into(),
         role: Role::Admin.as_str().into(),
@@ -468,7 +597,7 @@ fn seed_export(file: &std::path::Path, customers: usize, seed: u64) -> CliResult
 
 /// `seed demo`: the AMIP 2021 demo.
 fn seed_demo(db: Db, customers: usize, seed: u64, force: bool) -> CliResult {
-    let state = db.prepare(4)?;
+    let state = db.prepare_command(4)?;
     let started = std::time::Instant::now();
     let summary = crate::demo::demo(
         &state.store,
@@ -511,7 +640,7 @@ fn allocate(
     as_of: Option<chrono::NaiveDate>,
 ) -> CliResult {
     use crate::app::cohort_runs::{execute, Heartbeat, RunFilter, RunRequest};
-    let state = db.prepare(4)?;
+    let state = db.prepare_command(4)?;
     let target_group = target_group
         .map(|g| {
             serde_json::from_value(serde_json::Value::String(g)).map_err(|e| format!("--target-group: {e}"))

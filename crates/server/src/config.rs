@@ -21,8 +21,28 @@ pub fn prepare(
     jwt_secret: Option<&str>,
     pool_size: u32,
 ) -> anyhow_like::Result<AppState> {
+    prepare_pool(database_url, jwt_secret, pool_size, 1)
+}
+
+/// [`prepare`] for a command that exits when done: its pool opens connections only when
+/// asked (`StoreOptions::min_idle`).
+pub fn prepare_for_command(
+    database_url: &str,
+    jwt_secret: Option<&str>,
+    pool_size: u32,
+) -> anyhow_like::Result<AppState> {
+    prepare_pool(database_url, jwt_secret, pool_size, 0)
+}
+
+fn prepare_pool(
+    database_url: &str,
+    jwt_secret: Option<&str>,
+    pool_size: u32,
+    min_idle: u32,
+) -> anyhow_like::Result<AppState> {
     let options = passgenau_store::db::StoreOptions {
         pool_size,
+        min_idle,
         sqlite_busy_timeout_ms: std::env::var("PASSGENAU_SQLITE_BUSY_MS")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -53,6 +73,24 @@ fn kept_key(store: &Store, name: &str) -> anyhow_like::Result<Vec<u8>> {
     Ok(store
         .read(|conn| settings::get_or_insert(conn, name, &fresh))?
         .into_bytes())
+}
+
+/// The retention period of closed cases in years: `PASSGENAU_RETENTION_YEARS` (1–100,
+/// default 10: § 84 SGB X with the Jobcenter's retention rules, domain-rules.md).
+fn retention_years() -> anyhow_like::Result<u32> {
+    match std::env::var("PASSGENAU_RETENTION_YEARS")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("") => Ok(10),
+        Some(v) => match v.parse::<u32>() {
+            Ok(y @ 1..=100) => Ok(y),
+            _ => {
+                Err(format!("PASSGENAU_RETENTION_YEARS: {v:?} is not a number of years from 1 to 100").into())
+            }
+        },
+    }
 }
 
 /// A boolean setting: `true`/`false` (also `1`/`0`, `yes`/`no`), else `default`.
@@ -99,6 +137,10 @@ pub fn prepare_with(
         Some(key) => key,
         None => kept_key(&store, "pseudonym_key")?,
     };
+    let audit_key = match key_file("PASSGENAU_AUDIT_KEY_FILE")? {
+        Some(key) => key,
+        None => kept_key(&store, "audit_seal_key")?,
+    };
     let oidc = match crate::oidc::OidcSettings::from_env()? {
         Some(settings) => Some(std::sync::Arc::new(crate::oidc::Oidc::new(settings, ttl)?)),
         None => None,
@@ -111,6 +153,8 @@ pub fn prepare_with(
         rules: std::sync::Arc::new(engine.rule_book()?),
         scoring: std::sync::Arc::new(engine.scoring),
         pseudonym_key: std::sync::Arc::new(pseudonym_key),
+        audit_key: std::sync::Arc::new(audit_key),
+        retention_years: retention_years()?,
         offer_snapshot: Default::default(),
         run_signal: Default::default(),
         availability: Default::default(),

@@ -21,6 +21,12 @@ pub struct AppState {
     /// Key of the stable customer pseudonyms in exports (`PASSGENAU_PSEUDONYM_KEY_FILE`,
     /// else kept in the database).
     pub pseudonym_key: Arc<Vec<u8>>,
+    /// Key of the audit log's seal (`PASSGENAU_AUDIT_KEY_FILE`, else kept in the
+    /// database; `app::audit_seal`).
+    pub audit_key: Arc<Vec<u8>>,
+    /// Years a closed case is kept before the retention job erases it
+    /// (`PASSGENAU_RETENTION_YEARS`, default 10).
+    pub retention_years: u32,
     /// Open offers for ranking, refreshed every second.
     pub offer_snapshot: Arc<crate::app::offer_snapshot::SnapshotCache>,
     /// Wakes this instance's cohort-run worker.

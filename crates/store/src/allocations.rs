@@ -503,3 +503,57 @@ pub fn histories(
     }
     Ok(out)
 }
+
+impl Subjects for AllocationEvent {
+    fn subjects(&self) -> Vec<(Option<CustomerId>, Option<HouseholdId>)> {
+        vec![(Some(self.customer_id), None)]
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = allocation_events)]
+struct StoredEvent {
+    id: String,
+    allocation_id: String,
+    customer_id: String,
+    offer_id: String,
+    instrument_code: String,
+    from_status: Option<String>,
+    to_status: String,
+    on_date: Option<NaiveDate>,
+    reason: Option<String>,
+    actor: String,
+    role: String,
+    at: chrono::NaiveDateTime,
+}
+
+/// Every state change of a customer's placements, in order (the access export).
+pub fn events_of(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> StoreResult<Personal<Vec<AllocationEvent>>> {
+    allocation_events::table
+        .filter(allocation_events::customer_id.eq(customer.to_string()))
+        .order(allocation_events::seq.asc())
+        .select(StoredEvent::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|r| {
+            Ok(AllocationEvent {
+                id: id_from_str(&r.id)?,
+                allocation_id: id_from_str(&r.allocation_id)?,
+                customer_id: id_from_str(&r.customer_id)?,
+                offer_id: id_from_str(&r.offer_id)?,
+                instrument_code: r.instrument_code,
+                from_status: r.from_status.as_deref().map(enum_from_str).transpose()?,
+                to_status: enum_from_str(&r.to_status)?,
+                on_date: r.on_date,
+                reason: r.reason,
+                actor: r.actor,
+                role: r.role,
+                at: from_db_time(r.at),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Personal::seal)
+}

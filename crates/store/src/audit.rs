@@ -142,3 +142,89 @@ pub fn list(conn: &mut DbConnection, filter: &AuditFilter, page: &Page) -> Store
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(PageOf::from_rows(entries, page.limit, |e| e.id.to_string()))
 }
+
+/// An entry as stored, every column as its text, for the seal (`app::audit_seal`): the
+/// seal covers what the database holds, so a row a parser would refuse is still named.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct StoredEntry {
+    pub id: String,
+    pub at: chrono::NaiveDateTime,
+    pub actor: String,
+    pub role: String,
+    pub action: String,
+    pub route: String,
+    pub customer_id: Option<String>,
+    pub household_id: Option<String>,
+    pub fields: Option<String>,
+    pub account_id: Option<String>,
+    /// The entry's place in the chain, from 1; None until it is sealed.
+    pub seal_pos: Option<i64>,
+    /// The chain's MAC up to and including this entry (hex).
+    pub seal: Option<String>,
+}
+
+/// Serialises sealers until the transaction ends (PostgreSQL: a transaction-scoped
+/// advisory lock; SQLite has one writer), so two instances never extend the chain at once.
+pub fn lock_seal(conn: &mut DbConnection) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext('passgenau audit seal'))").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// The last sealed entry's place and seal.
+pub fn seal_head(conn: &mut DbConnection) -> StoreResult<Option<(i64, String)>> {
+    let row: Option<(Option<i64>, Option<String>)> = audit_log::table
+        .filter(audit_log::seal_pos.is_not_null())
+        .order(audit_log::seal_pos.desc())
+        .select((audit_log::seal_pos, audit_log::seal))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(p, s)| Some((p?, s.unwrap_or_default()))))
+}
+
+/// Up to `limit` entries not sealed yet, oldest first.
+pub fn unsealed(conn: &mut DbConnection, limit: i64) -> StoreResult<Vec<StoredEntry>> {
+    Ok(audit_log::table
+        .filter(audit_log::seal_pos.is_null())
+        .order((audit_log::at.asc(), audit_log::id.asc()))
+        .limit(limit)
+        .select(StoredEntry::as_select())
+        .load(conn)?)
+}
+
+/// Gives an unsealed entry its place and seal; false if it is sealed already or gone.
+pub fn set_seal(conn: &mut DbConnection, id: &str, pos: i64, seal: &str) -> StoreResult<bool> {
+    let n = diesel::update(
+        audit_log::table
+            .filter(audit_log::id.eq(id))
+            .filter(audit_log::seal_pos.is_null()),
+    )
+    .set((audit_log::seal_pos.eq(Some(pos)), audit_log::seal.eq(Some(seal))))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Up to `limit` sealed entries after place `after`, in chain order.
+pub fn sealed_after(conn: &mut DbConnection, after: i64, limit: i64) -> StoreResult<Vec<StoredEntry>> {
+    Ok(audit_log::table
+        .filter(audit_log::seal_pos.gt(after))
+        .order(audit_log::seal_pos.asc())
+        .limit(limit)
+        .select(StoredEntry::as_select())
+        .load(conn)?)
+}
+
+/// Entries not sealed yet, and the oldest one's time.
+pub fn unsealed_summary(conn: &mut DbConnection) -> StoreResult<(i64, Option<DateTime<Utc>>)> {
+    let n: i64 = audit_log::table
+        .filter(audit_log::seal_pos.is_null())
+        .count()
+        .get_result(conn)?;
+    let oldest: Option<chrono::NaiveDateTime> = audit_log::table
+        .filter(audit_log::seal_pos.is_null())
+        .select(diesel::dsl::min(audit_log::at))
+        .first(conn)?;
+    Ok((n, oldest.map(from_db_time)))
+}

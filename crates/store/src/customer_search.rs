@@ -140,6 +140,7 @@ pub fn unindexed(
             w::table.filter(w::customer_id.eq(customers::id)),
         )))
         .filter(customers::merged_into.is_null())
+        .filter(customers::erased_at.is_null())
         .select((
             customers::id,
             customers::first_name,
@@ -186,6 +187,7 @@ pub struct CustomerFilter {
 macro_rules! filtered {
     ($q:ident, $filter:expr) => {
         $q = $q.filter(customers::merged_into.is_null());
+        $q = $q.filter(customers::erased_at.is_null());
         if let Some(d) = $filter.date_of_birth {
             $q = $q.filter(customers::date_of_birth.eq(d));
         }

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use passgenau_domain::ids::{CustomerId, HouseholdId};
+use passgenau_domain::retention::Closure;
 use passgenau_domain::CustomerData;
 
 use crate::codec::{enum_from_str, enum_to_str, id_from_str, json_from_str, json_to_str, opt_id};
@@ -18,6 +19,8 @@ pub struct CustomerRecord {
     pub meta: Meta<CustomerId>,
     pub household_id: Option<HouseholdId>,
     pub data: CustomerData,
+    /// Set by the closure routes (`PUT`/`DELETE /customers/{id}/closure`) only.
+    pub closure: Option<Closure>,
 }
 
 impl Subjects for CustomerRecord {
@@ -58,6 +61,9 @@ struct CustomerRow {
     job_ready: bool,
     seriously_impeded_placement: bool,
     contact: String,
+    closed_on: Option<NaiveDate>,
+    closure_reason: Option<String>,
+    legal_hold: bool,
 }
 
 impl From<&CustomerRecord> for CustomerRow {
@@ -92,6 +98,9 @@ impl From<&CustomerRecord> for CustomerRow {
             job_ready: d.job_ready,
             seriously_impeded_placement: d.seriously_impeded_placement,
             contact: json_to_str(&d.contact),
+            closed_on: r.closure.as_ref().map(|c| c.closed_on),
+            closure_reason: r.closure.as_ref().map(|c| c.reason.clone()),
+            legal_hold: d.legal_hold,
         }
     }
 }
@@ -132,6 +141,14 @@ impl TryFrom<CustomerRow> for CustomerRecord {
                 job_ready: r.job_ready,
                 seriously_impeded_placement: r.seriously_impeded_placement,
                 contact: json_from_str(&r.contact)?,
+                legal_hold: r.legal_hold,
+            },
+            closure: match (r.closed_on, r.closure_reason) {
+                (Some(closed_on), reason) => Some(Closure {
+                    closed_on,
+                    reason: reason.unwrap_or_default(),
+                }),
+                (None, _) => None,
             },
         })
     }
@@ -168,10 +185,18 @@ pub fn insert(conn: &mut DbConnection, record: &CustomerRecord) -> StoreResult<(
 pub fn get(conn: &mut DbConnection, id: CustomerId) -> StoreResult<Personal<CustomerRecord>> {
     // on the concrete connection: see `on_backend!`
     let key = id.to_string();
-    let (row, merged_into): (CustomerRow, Option<String>) = crate::on_backend!(conn, |c| customers::table
-        .find(&key)
-        .select((CustomerRow::as_select(), customers::merged_into))
-        .get_result(c))?;
+    let (row, merged_into, erased): (CustomerRow, Option<String>, Option<chrono::NaiveDateTime>) =
+        crate::on_backend!(conn, |c| customers::table
+            .find(&key)
+            .select((
+                CustomerRow::as_select(),
+                customers::merged_into,
+                customers::erased_at
+            ))
+            .get_result(c))?;
+    if erased.is_some() {
+        return Err(StoreError::NotFound);
+    }
     if let Some(into) = merged_into {
         return Err(StoreError::Merged {
             into: id_from_str(&into)?,
@@ -242,6 +267,7 @@ pub fn get_many(conn: &mut DbConnection, ids: &[CustomerId]) -> StoreResult<Pers
         let rows = customers::table
             .filter(customers::id.eq_any(chunk))
             .filter(customers::merged_into.is_null())
+            .filter(customers::erased_at.is_null())
             .select(CustomerRow::as_select())
             .load(conn)?;
         for r in rows {
@@ -260,6 +286,7 @@ pub fn list(
 ) -> StoreResult<Personal<PageOf<CustomerRecord>>> {
     let mut q = customers::table
         .filter(customers::merged_into.is_null())
+        .filter(customers::erased_at.is_null())
         .select(CustomerRow::as_select())
         .into_boxed();
     if let Some(d) = filter.date_of_birth {
@@ -345,4 +372,124 @@ pub fn insert_many(conn: &mut DbConnection, records: &[CustomerRecord]) -> Store
     crate::insert_rows!(&mut *conn, customers::table, &rows, 1_000).map_err(duplicate_number)?;
     let people: Vec<_> = records.iter().map(indexed).collect();
     crate::customer_search::insert(conn, &people)
+}
+
+/// Closes (`Some`) or reopens (`None`) the case; bumps the version.
+pub fn set_closure(
+    conn: &mut DbConnection,
+    id: CustomerId,
+    closure: Option<&Closure>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let n = diesel::update(
+        customers::table
+            .find(id.to_string())
+            .filter(customers::erased_at.is_null()),
+    )
+    .set((
+        customers::closed_on.eq(closure.map(|c| c.closed_on)),
+        customers::closure_reason.eq(closure.map(|c| c.reason.clone())),
+        customers::version.eq(customers::version + 1),
+        customers::updated_at.eq(to_db_time(now)),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Closed, unheld, unerased cases closed on or before `closed_by`, at most `limit`, by ID.
+pub fn closed_unheld(
+    conn: &mut DbConnection,
+    closed_by: NaiveDate,
+    after: Option<CustomerId>,
+    limit: i64,
+) -> StoreResult<Vec<CustomerId>> {
+    let mut q = customers::table.into_boxed();
+    if let Some(a) = after {
+        q = q.filter(customers::id.gt(a.to_string()));
+    }
+    q.filter(customers::closed_on.le(closed_by))
+        .filter(customers::erased_at.is_null())
+        .filter(customers::legal_hold.eq(false))
+        .filter(customers::merged_into.is_null())
+        .order(customers::id.asc())
+        .limit(limit)
+        .select(customers::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|s| id_from_str(s))
+        .collect()
+}
+
+/// The tombstones of duplicates merged into `id`.
+pub fn merged_into(conn: &mut DbConnection, id: CustomerId) -> StoreResult<Vec<CustomerId>> {
+    customers::table
+        .filter(customers::merged_into.eq(id.to_string()))
+        .select(customers::id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|s| id_from_str(s))
+        .collect()
+}
+
+/// Blanks every personal column of the customer's row, which stays only as the pseudonym
+/// its placements and events name (IDs keep no meaning outside the database); the row is
+/// then found by nothing and answers 404. Also for tombstones of merged duplicates.
+pub fn blank(conn: &mut DbConnection, id: CustomerId, now: chrono::DateTime<chrono::Utc>) -> StoreResult<()> {
+    let key = id.to_string();
+    let n = diesel::update(customers::table.find(&key).filter(customers::erased_at.is_null()))
+        .set((
+            // unique, and says nothing of the person
+            customers::customer_number.eq(format!("erased:{key}")),
+            customers::first_name.eq(""),
+            customers::last_name.eq(""),
+            customers::date_of_birth.eq(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or_default()),
+            customers::gender.eq(""),
+            customers::nationality.eq(""),
+            customers::postal_code.eq(None::<String>),
+            customers::district.eq(None::<String>),
+            customers::household_id.eq(None::<String>),
+            customers::vocational_qualification.eq(""),
+            customers::german_level.eq(""),
+            (
+                customers::health_restrictions.eq(false),
+                customers::severely_disabled.eq(false),
+                customers::rehabilitant.eq(false),
+                customers::refugee.eq(false),
+                customers::solo_self_employed.eq(false),
+                customers::job_ready.eq(false),
+                customers::seriously_impeded_placement.eq(false),
+                customers::legal_hold.eq(false),
+            ),
+            (
+                customers::benefit_spells.eq("[]"),
+                customers::unemployment_spells.eq("[]"),
+                customers::employment_spells.eq("[]"),
+                customers::self_employment_spells.eq("[]"),
+                customers::prior_participations.eq("[]"),
+                customers::contact.eq("{}"),
+                customers::merge_reason.eq(None::<String>),
+                customers::closed_on.eq(None::<NaiveDate>),
+                customers::closure_reason.eq(None::<String>),
+            ),
+            customers::erased_at.eq(Some(to_db_time(now))),
+            customers::version.eq(customers::version + 1),
+            customers::updated_at.eq(to_db_time(now)),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    crate::customer_search::forget(conn, id)
+}
+
+/// Whether the customer's row is erased (and so only a pseudonym).
+pub fn is_erased(conn: &mut DbConnection, id: CustomerId) -> StoreResult<bool> {
+    let at: Option<chrono::NaiveDateTime> = customers::table
+        .find(id.to_string())
+        .select(customers::erased_at)
+        .first(conn)?;
+    Ok(at.is_some())
 }

@@ -35,6 +35,11 @@ pub struct StoreOptions {
     pub connect_timeout: Duration,
     /// How long an SQLite writer waits for another before the request fails with 503.
     pub sqlite_busy_timeout_ms: u32,
+    /// Idle connections the pool keeps ready, opening them in the background: 1 for a
+    /// server; 0 for a command that exits when done, so no connection is being opened
+    /// by the pool's thread while the process exits (libpq's TLS set-up on that thread
+    /// then meets OpenSSL's clean-up at exit and crashes the process).
+    pub min_idle: u32,
 }
 
 impl Default for StoreOptions {
@@ -43,6 +48,7 @@ impl Default for StoreOptions {
             pool_size: 16,
             connect_timeout: Duration::from_secs(5),
             sqlite_busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
+            min_idle: 1,
         }
     }
 }
@@ -73,7 +79,7 @@ impl Store {
         }
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
-            .min_idle(Some(1))
+            .min_idle(Some(options.min_idle.min(options.pool_size)))
             .connection_timeout(options.connect_timeout)
             .test_on_check_out(false)
             .build(manager)

@@ -15,6 +15,7 @@ pub mod connection;
 pub mod customer_search;
 pub mod customers;
 pub mod db;
+pub mod erasure;
 pub mod error;
 pub mod households;
 pub mod idempotency;

@@ -391,3 +391,19 @@ pub fn decide(
         ..p.clone()
     })
 }
+
+/// Every cohort proposal for a customer, in every run (the access export).
+pub fn proposals_of(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> StoreResult<Personal<Vec<ProposalRecord>>> {
+    run_proposals::table
+        .filter(run_proposals::customer_id.eq(customer.to_string()))
+        .order(run_proposals::id.asc())
+        .select(ProposalRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(record)
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Personal::seal)
+}

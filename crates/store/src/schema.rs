@@ -95,6 +95,10 @@ diesel::table! {
         merged_into -> Nullable<Text>,
         merged_at -> Nullable<Timestamp>,
         merge_reason -> Nullable<Text>,
+        closed_on -> Nullable<Date>,
+        closure_reason -> Nullable<Text>,
+        legal_hold -> Bool,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -160,6 +164,8 @@ diesel::table! {
         household_id -> Nullable<Text>,
         fields -> Nullable<Text>,
         account_id -> Nullable<Text>,
+        seal_pos -> Nullable<BigInt>,
+        seal -> Nullable<Text>,
     }
 }
 

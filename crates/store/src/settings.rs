@@ -27,3 +27,13 @@ pub fn get_or_insert(conn: &mut DbConnection, key: &str, value: &str) -> StoreRe
         .select(settings::value)
         .get_result(conn)?)
 }
+
+/// Sets `key` to `value` if it holds a smaller value (or none) and says whether this call
+/// did: of several instances claiming the same value (a day's run of a job), one wins.
+pub fn claim(conn: &mut DbConnection, key: &str, value: &str) -> StoreResult<bool> {
+    get_or_insert(conn, key, "")?;
+    let n = diesel::update(settings::table.find(key).filter(settings::value.lt(value)))
+        .set(settings::value.eq(value))
+        .execute(conn)?;
+    Ok(n == 1)
+}

@@ -131,3 +131,19 @@ pub fn close(
         .execute(conn)?;
     Ok(())
 }
+
+/// Every waiting-list entry of a customer, whatever its state (the access export).
+pub fn of_customer(
+    conn: &mut DbConnection,
+    customer: CustomerId,
+) -> StoreResult<Personal<Vec<WaitlistEntry>>> {
+    waitlist::table
+        .filter(waitlist::customer_id.eq(customer.to_string()))
+        .order(waitlist::id.asc())
+        .select(Row::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(entry)
+        .collect::<StoreResult<Vec<_>>>()
+        .map(Personal::seal)
+}

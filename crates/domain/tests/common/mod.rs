@@ -47,6 +47,7 @@ pub fn customer(dob: &str) -> CustomerData {
         job_ready: false,
         seriously_impeded_placement: false,
         contact: Default::default(),
+        legal_hold: false,
     }
 }
 

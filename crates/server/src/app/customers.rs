@@ -60,6 +60,11 @@ pub fn precheck(data: &CustomerData, today: NaiveDate) -> AppResult<()> {
     check_fields(errors)
 }
 
+/// The members of the customer's household (none without one).
+pub fn members_of(conn: &mut DbConnection, rec: &CustomerRecord) -> Result<Vec<HouseholdMember>, StoreError> {
+    load_members(conn, rec)
+}
+
 fn load_members(conn: &mut DbConnection, rec: &CustomerRecord) -> Result<Vec<HouseholdMember>, StoreError> {
     match rec.household_id {
         Some(h) => households::members(conn, h),
@@ -93,6 +98,17 @@ pub fn probable_duplicates(
     Ok(found)
 }
 
+/// Only an admin sets or lifts a legal hold (it suspends an erasure the law requires
+/// otherwise: § 84 Abs. 3 SGB X).
+pub fn check_legal_hold(caller: &Caller, before: bool, after: bool) -> AppResult<()> {
+    if before != after && caller.role != passgenau_domain::user::Role::Admin {
+        return Err(AppError::Forbidden(
+            "only an admin sets or lifts legal_hold".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The audit's note of a record made despite probable duplicates.
 pub const CONFIRMED_DISTINCT: &str = "confirm_distinct_person";
 
@@ -112,6 +128,7 @@ pub fn create(
     today: NaiveDate,
     render: impl FnOnce(&CustomerRecord) -> String,
 ) -> AppResult<Answer> {
+    check_legal_hold(caller, false, data.legal_hold)?;
     store.write(|conn| {
         idempotency::run(conn, caller, route, key, request_hash, |conn| {
             check_fields(day_errors(conn, &data, today)?)?;
@@ -123,6 +140,7 @@ pub fn create(
                 meta: Meta::new(passgenau_domain::ids::new_id(), passgenau_store::records::now()),
                 household_id: None,
                 data,
+                closure: None,
             };
             repo::insert(conn, &rec)?;
             let mut entries = audit_entries(caller, Action::Create, route, [(Some(rec.meta.id), None)]);
@@ -309,6 +327,7 @@ pub fn update(
         sealed.change(conn, &access(caller, Action::Update, route), |conn, current| {
             check_version(if_match, current.meta.version)?;
             let data: CustomerData = patch.apply(&current.data)?;
+            check_legal_hold(caller, current.data.legal_hold, data.legal_hold)?;
             let mut errors = data.validate();
             errors.extend(day_errors(conn, &data, today)?);
             check_fields(errors)?;

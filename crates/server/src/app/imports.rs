@@ -767,6 +767,7 @@ fn write_rows(
                             meta: Meta::new(CustomerId::new(), now),
                             household_id: None,
                             data,
+                            closure: None,
                         };
                         if let Some((h, role, _, house)) = home {
                             join(&mut houses, &mut new_members, &mut rec, (h, house), role);

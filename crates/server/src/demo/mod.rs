@@ -437,6 +437,7 @@ fn write(store: &Store, d: &Loaded, marker: &str, now: chrono::DateTime<Utc>) ->
                     meta: Meta::new(p.id, now),
                     household_id: None,
                     data: p.data.clone(),
+                    closure: None,
                 })
                 .collect();
             // household links are set from the members below
@@ -604,6 +605,7 @@ fn population(rng: &mut Rng, n: usize, ref_millis: u64) -> Vec<Person> {
                     prior_participations: vec![],
                     seriously_impeded_placement: false,
                     contact: contact_of(i, first),
+                    legal_hold: false,
                 },
             }
         })

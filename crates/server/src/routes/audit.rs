@@ -42,6 +42,23 @@ pub struct AuditItem {
     pub account_id: Option<Uuid>,
 }
 
+/// An entry as the API shows it.
+pub fn item(e: passgenau_store::audit::AuditEntry) -> AuditItem {
+    AuditItem {
+        id: e.id,
+        at: e.at,
+        actor: e.actor,
+        // the retention job acts with an admin's authority (app::lifecycle)
+        role: Role::parse(&e.role).unwrap_or(Role::Admin),
+        action: e.action.as_str().to_string(),
+        route: e.route,
+        customer_id: e.customer_id,
+        household_id: e.household_id,
+        fields: e.fields,
+        account_id: e.account_id,
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AuditList {
     pub items: Vec<AuditItem>,
@@ -88,22 +105,7 @@ pub async fn list_audit(
         .db(move |store| {
             let page = crate::app::audit::entries(store, &filter, &page)?;
             Ok::<_, ApiError>(AuditList {
-                items: page
-                    .items
-                    .into_iter()
-                    .map(|e| AuditItem {
-                        id: e.id,
-                        at: e.at,
-                        actor: e.actor,
-                        role: Role::parse(&e.role).unwrap_or(Role::Admin),
-                        action: e.action.as_str().to_string(),
-                        route: e.route,
-                        customer_id: e.customer_id,
-                        household_id: e.household_id,
-                        fields: e.fields,
-                        account_id: e.account_id,
-                    })
-                    .collect(),
+                items: page.items.into_iter().map(item).collect(),
                 next_cursor: page.next,
             })
         })

@@ -40,6 +40,10 @@ pub struct CustomerResponse {
     pub data: CustomerData,
     /// Set by the household membership routes (read-only here).
     pub household_id: Option<HouseholdId>,
+    /// The case's closure (`PUT /customers/{id}/closure`; read-only here): the retention
+    /// period begins the day after `closed_on`. `null` while the case is open.
+    #[serde(default)]
+    pub closure: Option<passgenau_domain::retention::Closure>,
     /// Derived from the records as of `as_of`; never stored.
     pub target_groups: Vec<TargetGroup>,
     pub as_of: NaiveDate,
@@ -62,6 +66,7 @@ pub fn respond(rec: &CustomerRecord, members: &[HouseholdMember], as_of: NaiveDa
         id: rec.meta.id,
         data: rec.data.clone(),
         household_id: rec.household_id,
+        closure: rec.closure.clone(),
         target_groups: target_groups::derive(rec.meta.id, &rec.data, members, as_of),
         as_of,
         version: rec.meta.version,

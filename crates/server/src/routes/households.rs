@@ -73,7 +73,7 @@ pub struct HouseholdQuery {
     pub district: Option<String>,
 }
 
-fn respond(r: &HouseholdRecord) -> HouseholdResponse {
+pub(crate) fn respond(r: &HouseholdRecord) -> HouseholdResponse {
     HouseholdResponse {
         id: r.meta.id,
         household_number: r.data.household_number.clone(),

@@ -11,6 +11,7 @@ pub mod exports;
 pub mod households;
 pub mod imports;
 pub mod instruments;
+pub mod lifecycle;
 pub mod offers;
 pub mod ops;
 pub mod plans;
@@ -85,6 +86,7 @@ where
         .service(
             scope("/api/v1")
                 .configure(customers::configure)
+                .configure(lifecycle::configure)
                 .configure(households::configure)
                 .configure(instruments::configure)
                 .configure(providers::configure)

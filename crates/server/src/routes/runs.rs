@@ -115,7 +115,7 @@ fn run_response(r: &RunRow) -> ApiResult<RunResponse> {
     })
 }
 
-fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
+pub(crate) fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
     ProposalResponse {
         id: p.id,
         run_id: p.run_id,
