@@ -16,7 +16,9 @@ on_both_backends!(
     retention_erases_every_trace_and_keeps_the_figures,
     erasure_now_needs_a_closed_unheld_case,
     a_changed_or_removed_audit_entry_is_named,
-    a_server_erases_due_cases_and_seals_its_audit_log
+    a_server_erases_due_cases_and_seals_its_audit_log,
+    an_offer_changes_provider_only_by_an_audited_transfer,
+    an_idempotent_replay_is_audited_as_a_read
 );
 
 const FIRST: &str = "Eleonore";
@@ -743,4 +745,106 @@ async fn a_server_erases_due_cases_and_seals_its_audit_log(b: Backend) {
     }
     assert!(sealed, "the server seals what it writes");
     assert_eq!(server.terminate(), Some(0));
+}
+
+async fn an_offer_changes_provider_only_by_an_audited_transfer(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    let other = t
+        .post(
+            "/api/v1/providers",
+            Role::Admin,
+            json!({"name": "Neuer Träger gGmbH", "azav_certified_until": "2030-12-31"}),
+        )
+        .await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
+    let other = other.body["id"].as_str().unwrap().to_string();
+    let c = person(&t).await;
+    let o = offer(&t, "Bewerbungscenter").await;
+    let empty = offer(&t, "Leeres Angebot").await;
+    place(&t, &c, &o).await;
+    // an offer without participants moves freely
+    let moved = t
+        .patch(
+            &format!("/api/v1/offers/{empty}"),
+            Role::Admin,
+            json!({"provider_id": other}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    t.patch(
+        &format!("/api/v1/offers/{o}"),
+        Role::Admin,
+        json!({"provider_id": other}),
+    )
+    .await
+    .assert_problem(409, "offer_has_participants");
+    let path = format!("/api/v1/offers/{o}/transfer");
+    let body = json!({"provider_id": other, "reason": "Trägerwechsel"});
+    t.post(&path, Role::Specialist, body.clone())
+        .await
+        .assert_problem(403, "forbidden");
+    t.post(
+        &path,
+        Role::Admin,
+        json!({"provider_id": uuid::Uuid::now_v7(), "reason": "x"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    t.post(
+        &path,
+        Role::Admin,
+        json!({"provider_id": t.provider_id, "reason": "x"}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+    t.post(&path, Role::Admin, json!({"provider_id": other, "reason": " "}))
+        .await
+        .assert_problem(422, "validation_failed");
+    let still = t.get(&format!("/api/v1/offers/{o}"), Role::Admin).await;
+    assert_eq!(
+        still.body["provider_id"],
+        t.provider_id.to_string().as_str(),
+        "refusals change nothing"
+    );
+    let r = t.post(&path, Role::Admin, body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["provider_id"], other.as_str());
+    // the participant's specialist sees it in the export, the admin in the audit log
+    let x = t
+        .get(&format!("/api/v1/customers/{c}/export"), Role::Specialist)
+        .await;
+    let seen = x.body["accesses"].as_array().unwrap().iter().any(|a| {
+        a["route"] == "POST /api/v1/offers/{id}/transfer"
+            && a["action"] == "update"
+            && a["fields"].as_str().unwrap().contains("Trägerwechsel")
+    });
+    assert!(seen, "{}", x.body["accesses"]);
+    assert_eq!(x.body["recipients"][0]["name"], "Neuer Träger gGmbH");
+}
+
+async fn an_idempotent_replay_is_audited_as_a_read(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    let first = person(&t).await;
+    let again = person(&t).await;
+    assert_eq!(first, again, "the replay answers the first record");
+    let audit = t
+        .get(
+            &format!("/api/v1/audit?customer_id={first}&limit=500"),
+            Role::Admin,
+        )
+        .await;
+    let kinds: Vec<(&str, &str)> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["action"].as_str().unwrap(), a["route"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("create", "POST /api/v1/customers"),
+            ("read", "POST /api/v1/customers")
+        ],
+        "the replay discloses the stored record again"
+    );
 }

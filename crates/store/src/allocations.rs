@@ -557,3 +557,17 @@ pub fn events_of(
         .collect::<StoreResult<Vec<_>>>()
         .map(Personal::seal)
 }
+
+/// The customers holding an active placement in the offer (reserved, confirmed,
+/// started), by ID.
+pub fn active_customers(conn: &mut DbConnection, offer_id: OfferId) -> StoreResult<Vec<CustomerId>> {
+    allocations::table
+        .filter(allocations::offer_id.eq(offer_id.to_string()))
+        .filter(allocations::status.eq_any(active_strs()))
+        .order(allocations::customer_id.asc())
+        .select(allocations::customer_id)
+        .load::<String>(conn)?
+        .iter()
+        .map(|s| id_from_str(s))
+        .collect()
+}

@@ -13,6 +13,8 @@ pub struct SavedResponse {
     pub request_hash: String,
     pub status_code: i32,
     pub response_body: String,
+    /// The customers the answer shows (IDs, comma-separated), whose replay is audited.
+    pub subjects: String,
 }
 
 /// Serialises requests with the same key: on PostgreSQL a transaction-scoped advisory
@@ -39,14 +41,18 @@ pub fn find(
             idempotency_keys::request_hash,
             idempotency_keys::status_code,
             idempotency_keys::response_body,
+            idempotency_keys::subjects,
         ))
-        .first::<(String, i32, String)>(conn)
+        .first::<(String, i32, String, String)>(conn)
         .optional()?
-        .map(|(request_hash, status_code, response_body)| SavedResponse {
-            request_hash,
-            status_code,
-            response_body,
-        }))
+        .map(
+            |(request_hash, status_code, response_body, subjects)| SavedResponse {
+                request_hash,
+                status_code,
+                response_body,
+                subjects,
+            },
+        ))
 }
 
 pub fn save(
@@ -64,6 +70,7 @@ pub fn save(
             idempotency_keys::request_hash.eq(&saved.request_hash),
             idempotency_keys::status_code.eq(saved.status_code),
             idempotency_keys::response_body.eq(&saved.response_body),
+            idempotency_keys::subjects.eq(&saved.subjects),
             idempotency_keys::created_at.eq(to_db_time(chrono::Utc::now())),
         ))
         .execute(conn)?;

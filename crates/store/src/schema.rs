@@ -149,6 +149,7 @@ diesel::table! {
         status_code -> Integer,
         response_body -> Text,
         created_at -> Timestamp,
+        subjects -> Text,
     }
 }
 

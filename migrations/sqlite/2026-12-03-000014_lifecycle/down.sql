@@ -1,3 +1,4 @@
+ALTER TABLE idempotency_keys DROP COLUMN subjects;
 DROP INDEX audit_log_unsealed;
 DROP INDEX audit_log_seal_pos;
 ALTER TABLE audit_log DROP COLUMN seal;

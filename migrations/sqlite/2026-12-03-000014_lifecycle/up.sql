@@ -17,3 +17,7 @@ ALTER TABLE audit_log ADD COLUMN seal_pos BIGINT;
 ALTER TABLE audit_log ADD COLUMN seal TEXT;
 CREATE UNIQUE INDEX audit_log_seal_pos ON audit_log (seal_pos);
 CREATE INDEX audit_log_unsealed ON audit_log (at, id) WHERE seal_pos IS NULL;
+
+-- The people a stored idempotent answer shows (customer IDs, comma-separated): its
+-- replay is audited as a read of them.
+ALTER TABLE idempotency_keys ADD COLUMN subjects TEXT NOT NULL DEFAULT '';

@@ -153,6 +153,7 @@ pub fn create(
             Ok(Answer {
                 status: 201,
                 body: render(&rec),
+                subjects: vec![rec.meta.id],
             })
         })
     })

@@ -12,6 +12,8 @@ use crate::identity::Caller;
 pub struct Answer {
     pub status: u16,
     pub body: String,
+    /// The customers the body shows: a replay of it is audited as a read of them.
+    pub subjects: Vec<passgenau_domain::ids::CustomerId>,
 }
 
 pub fn hash(body: &[u8]) -> String {
@@ -38,9 +40,20 @@ where
         if saved.request_hash != request_hash {
             return Err(AppError::KeyReused.into());
         }
+        // the replay discloses the stored record again: audited like a read of it
+        let subjects: Vec<passgenau_domain::ids::CustomerId> =
+            saved.subjects.split(',').filter_map(|s| s.parse().ok()).collect();
+        let entries = crate::app::audit::audit_entries(
+            caller,
+            passgenau_store::audit::Action::Read,
+            route,
+            subjects.iter().map(|c| (Some(*c), None)),
+        );
+        passgenau_store::audit::append(conn, &entries)?;
         return Ok(Answer {
             status: u16::try_from(saved.status_code).unwrap_or(200),
             body: saved.response_body,
+            subjects,
         });
     }
     let answer = create(conn)?;
@@ -53,6 +66,12 @@ where
             request_hash: request_hash.to_string(),
             status_code: i32::from(answer.status),
             response_body: answer.body.clone(),
+            subjects: answer
+                .subjects
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
         },
     )?;
     Ok(answer)

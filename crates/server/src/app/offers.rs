@@ -6,8 +6,11 @@ use passgenau_domain::{FieldError, Validate};
 use passgenau_store::offers::{self as repo, OfferFilter, OfferRecord};
 use passgenau_store::{instruments, providers, DbConnection, Meta, Page, PageOf, Store, StoreError};
 
-use crate::app::error::{check_fields, check_version, missing, AppResult};
+use crate::app::error::{check_fields, check_version, missing, AppError, AppResult};
+use crate::identity::Caller;
 use crate::patch::MergePatch;
+use passgenau_domain::ids::ProviderId;
+use passgenau_store::allocations;
 
 /// The offer's own rules plus its references: the instrument and the provider must exist.
 fn check(conn: &mut DbConnection, d: &OfferData) -> AppResult<()> {
@@ -55,11 +58,82 @@ pub fn update(
         check_version(if_match, current.meta.version)?;
         let data: OfferData = patch.apply(&current.data)?;
         check(conn, &data)?;
+        if data.provider_id != current.data.provider_id {
+            // no silent disclosure (§ 67d SGB X): the participants' data would reach the
+            // new provider
+            let held = allocations::active_customers(conn, id)?.len();
+            if held > 0 {
+                return Err(AppError::conflict(
+                    "offer_has_participants",
+                    format!(
+                        "the offer holds {held} active placements: their participants' data would reach \
+                         another provider; move it with POST /offers/{{id}}/transfer, which audits it"
+                    ),
+                ));
+            }
+        }
         let mut rec = current.clone();
         rec.data = data;
         rec.meta.version += 1;
         rec.meta.updated_at = passgenau_store::records::now();
         repo::update(conn, &rec, current.meta.version)?;
         Ok(rec)
+    })
+}
+
+/// The route and fields of a transfer's audit entries (the participants' exports list
+/// them).
+pub const TRANSFER_FIELDS: &str = "provider_id (offer transferred)";
+
+/// Moves the offer, with its active placements, to another provider (admin): an explicit
+/// transfer of the participants' data (§ 69 Abs. 1 Nr. 1 SGB X for the new provider's
+/// part in the measure), audited as a change of each participant's data, so every one of
+/// them shows it in their export and in the audit log. `reason` (1–500 characters) is
+/// kept in the offer's audit entries of the transfer.
+pub fn transfer(
+    store: &Store,
+    caller: &Caller,
+    route: &str,
+    id: OfferId,
+    if_match: Option<&[i64]>,
+    to: ProviderId,
+    reason: &str,
+) -> AppResult<(OfferRecord, usize)> {
+    let n = reason.trim().chars().count();
+    if n == 0 || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "reason",
+            "must be 1 to 500 characters without control characters",
+        ));
+    }
+    store.write(|conn| {
+        // no placement is made in the offer meanwhile: the list of participants is whole
+        allocations::lock_offer(conn, id)?;
+        let current = repo::get(conn, id).map_err(missing("offer"))?;
+        check_version(if_match, current.meta.version)?;
+        if current.data.provider_id == to {
+            return Err(AppError::invalid(
+                "provider_id",
+                "the offer is this provider's already",
+            ));
+        }
+        let mut rec = current.clone();
+        rec.data.provider_id = to;
+        check(conn, &rec.data)?;
+        rec.meta.version += 1;
+        rec.meta.updated_at = passgenau_store::records::now();
+        repo::update(conn, &rec, current.meta.version)?;
+        let people = allocations::active_customers(conn, id)?;
+        let mut entries = crate::app::audit::audit_entries(
+            caller,
+            passgenau_store::audit::Action::Update,
+            route,
+            people.iter().map(|c| (Some(*c), None)),
+        );
+        for e in &mut entries {
+            e.fields = Some(format!("{TRANSFER_FIELDS}: {}", reason.trim()));
+        }
+        passgenau_store::audit::append(conn, &entries)?;
+        Ok((rec, people.len()))
     })
 }

@@ -474,6 +474,7 @@ pub fn create(
             Ok(crate::app::idempotency::Answer {
                 status: 201,
                 body: render(&rec),
+                subjects: vec![rec.customer_id],
             })
         })
     })

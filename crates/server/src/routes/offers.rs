@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list_offers)
         .service(get_offer)
         .service(create_offer)
-        .service(update_offer);
+        .service(update_offer)
+        .service(transfer_offer);
 }
 
 /// Body of `POST /offers`. `max_places` defaults to 120 % of `planned_places` (rounded
@@ -231,6 +232,7 @@ pub type OfferPatch = MergePatch<OfferData>;
         (status = 200, description = "updated", body = OfferResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "offer_has_participants: a new provider_id while placements are active (use the transfer)", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation_failed", body = Problem, content_type = "application/problem+json"),
     ),
@@ -248,6 +250,62 @@ pub async fn update_offer(
     let versions = if_match_versions(&req)?;
     let rec = state
         .db(move |store| Ok(offers::update(store, id, versions.as_deref(), patch)?))
+        .await?;
+    state.availability.invalidate();
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}
+
+/// The body of an offer's transfer to another provider.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub provider_id: passgenau_domain::ids::ProviderId,
+    /// Why (for example "Trägerwechsel nach Insolvenz"), 1–500 characters.
+    pub reason: String,
+}
+
+/// Transfer an offer with its participants to another provider (admin)
+///
+/// The only way to give an offer with active placements another provider: each
+/// participant's audit log and export records the transfer (the new provider receives
+/// their data). `PATCH` of `provider_id` is 409 `offer_has_participants` while there are
+/// any.
+#[utoipa::path(tag = "offers",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body = TransferRequest,
+    responses(
+        (status = 200, description = "transferred", body = OfferResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown offer", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed: unknown provider, the same provider, or the reason", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+#[post("/offers/{id}/transfer")]
+pub async fn transfer_offer(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    id: web::Path<OfferId>,
+    ApiJson(body): ApiJson<TransferRequest>,
+) -> ApiResult<HttpResponse> {
+    caller.require(&[passgenau_domain::user::Role::Admin])?;
+    let id = id.into_inner();
+    let versions = if_match_versions(&req)?;
+    let route = crate::extract::route_of(&req);
+    let (rec, _) = state
+        .db(move |store| {
+            Ok(offers::transfer(
+                store,
+                &caller,
+                &route,
+                id,
+                versions.as_deref(),
+                body.provider_id,
+                &body.reason,
+            )?)
+        })
         .await?;
     state.availability.invalidate();
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
