@@ -266,6 +266,15 @@ async fn a_case_closes_only_without_active_placements(b: Backend) {
     let closed = put(&t, &path, Role::Specialist, closure.clone()).await;
     assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
     assert_eq!(closed.body["closure"]["closed_on"], "2026-11-30");
+    // a closed case gets no new place and joins no waiting list
+    let r = t
+        .post(
+            "/api/v1/allocations",
+            Role::Specialist,
+            json!({"customer_id": c, "offer_id": o}),
+        )
+        .await;
+    r.assert_problem(409, "case_closed");
     assert_eq!(
         closed.body["version"],
         before.body["version"].as_i64().unwrap() + 1

@@ -35,6 +35,8 @@ pub struct Facts<'a> {
     /// The plan line of [`budget_year`], if the year has a plan with a budget for it.
     pub budget: Option<BudgetLine>,
     pub today: NaiveDate,
+    /// Whether the customer's case is closed (`crate::retention::Closure`).
+    pub case_closed: bool,
 }
 
 /// Who decides, and their reason where they decide against a discretionary rule.
@@ -47,6 +49,9 @@ pub struct Authority<'a> {
 /// Why a placement is not made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
+    /// The customer's case is closed: no new placement until it is reopened (the file
+    /// waits for its erasure, § 84 SGB X; valid from 1.1.2021).
+    CaseClosed,
     /// The offer is closed or over.
     OfferClosed,
     /// The customer already holds an active placement in the offer (invariant 3).
@@ -82,6 +87,9 @@ pub fn budget_year(offer: &OfferData, today: NaiveDate) -> i32 {
 
 /// Decides a placement.
 pub fn decide(f: &Facts, book: &RuleBook, who: Authority) -> Result<Grant, Refusal> {
+    if f.case_closed {
+        return Err(Refusal::CaseClosed);
+    }
     if !f.offer.is_open_on(f.today) {
         return Err(Refusal::OfferClosed);
     }
@@ -120,6 +128,8 @@ pub fn decide(f: &Facts, book: &RuleBook, who: Authority) -> Result<Grant, Refus
 /// Why a customer may not join an offer's waiting list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitRefusal {
+    /// The customer's case is closed.
+    CaseClosed,
     OfferClosed,
     AlreadyAllocated,
     /// The offer has a free place: the customer is placed, not queued.
@@ -130,10 +140,14 @@ pub enum WaitRefusal {
 /// is still open, and for customers without a place in it.
 pub fn may_wait(
     offer: &OfferData,
+    case_closed: bool,
     holds_place: bool,
     occupied: i64,
     today: NaiveDate,
 ) -> Result<(), WaitRefusal> {
+    if case_closed {
+        return Err(WaitRefusal::CaseClosed);
+    }
     if !offer.is_open_on(today) {
         return Err(WaitRefusal::OfferClosed);
     }

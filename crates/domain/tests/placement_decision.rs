@@ -18,6 +18,7 @@ struct World {
     active_offers: Vec<OfferId>,
     occupied: i64,
     budget: Option<BudgetLine>,
+    case_closed: bool,
 }
 
 impl World {
@@ -31,6 +32,7 @@ impl World {
                 budget_cents: 1_000,
                 committed_cents: 0,
             }),
+            case_closed: false,
         }
     }
 
@@ -48,6 +50,7 @@ impl World {
             occupied: self.occupied,
             budget: self.budget,
             today,
+            case_closed: self.case_closed,
         };
         decision::decide(
             &facts,
@@ -63,6 +66,7 @@ impl World {
 fn kind(r: &Result<decision::Grant, Refusal>) -> &'static str {
     match r {
         Ok(_) => "granted",
+        Err(Refusal::CaseClosed) => "case_closed",
         Err(Refusal::OfferClosed) => "offer_closed",
         Err(Refusal::AlreadyAllocated) => "already_allocated",
         Err(Refusal::Referral(_)) => "referral",
@@ -99,6 +103,9 @@ fn every_refusal_in_its_order() {
         budget_cents: 1_000,
         committed_cents: 950,
     });
+    w.case_closed = true;
+    assert_eq!(kind(&w.decide(None)), "case_closed");
+    w.case_closed = false;
     assert_eq!(kind(&w.decide(None)), "offer_closed");
     w.offer.status = OfferStatus::Open;
     assert_eq!(kind(&w.decide(None)), "already_allocated");
@@ -160,18 +167,22 @@ fn an_exception_only_for_discretion() {
 fn the_waiting_list_is_for_full_open_offers_and_customers_without_a_place() {
     let today = d("2026-06-01");
     let mut o = offer("AVGS_MAT", "2026-01-01", "2026-12-31");
-    assert_eq!(decision::may_wait(&o, false, 12, today), Ok(()));
+    assert_eq!(decision::may_wait(&o, false, false, 12, today), Ok(()));
     assert_eq!(
-        decision::may_wait(&o, false, 11, today),
+        decision::may_wait(&o, true, false, 12, today),
+        Err(WaitRefusal::CaseClosed)
+    );
+    assert_eq!(
+        decision::may_wait(&o, false, false, 11, today),
         Err(WaitRefusal::PlacesAvailable)
     );
     assert_eq!(
-        decision::may_wait(&o, true, 12, today),
+        decision::may_wait(&o, false, true, 12, today),
         Err(WaitRefusal::AlreadyAllocated)
     );
     o.status = OfferStatus::Closed;
     assert_eq!(
-        decision::may_wait(&o, true, 11, today),
+        decision::may_wait(&o, false, true, 11, today),
         Err(WaitRefusal::OfferClosed)
     );
 }

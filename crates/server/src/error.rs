@@ -327,6 +327,9 @@ impl From<crate::app::AppError> for ApiError {
 fn refusal(r: passgenau_domain::decision::Refusal) -> ApiError {
     use passgenau_domain::decision::Refusal;
     match r {
+        Refusal::CaseClosed => {
+            ApiError::conflict("case_closed", "the customer's case is closed: reopen it first")
+        }
         Refusal::OfferClosed => ApiError::conflict("offer_closed", "the offer is closed or over"),
         Refusal::AlreadyAllocated => ApiError::conflict(
             "already_allocated",

@@ -122,6 +122,7 @@ pub fn place_locked(
         occupied,
         budget,
         today,
+        case_closed: customer.closure.is_some(),
     };
     let who = decision::Authority {
         username: &caller.username,
@@ -397,8 +398,8 @@ pub fn promote_waitlist(
             }
             // not eligible now (or the Agentur's): the customer keeps waiting
             Err(PlaceError::Refused(Refusal::NotEligible(_) | Refusal::Referral(_))) => continue,
-            // holds a place in the offer meanwhile: leaves the list
-            Err(PlaceError::Refused(Refusal::AlreadyAllocated)) => {
+            // holds a place in the offer meanwhile, or the case closed: leaves the list
+            Err(PlaceError::Refused(Refusal::AlreadyAllocated | Refusal::CaseClosed)) => {
                 waitlist::close(conn, entry.id, None, now)?;
                 continue;
             }
@@ -581,7 +582,17 @@ pub fn wait(
         sealed.change(conn, &access(caller, Action::Create, route), |conn, customer| {
             let holds_place = allocations::has_active(conn, customer.meta.id, offer_id)?;
             let occupied = allocations::count_active(conn, offer_id)?;
-            decision::may_wait(&offer.data, holds_place, occupied, today).map_err(|r| match r {
+            decision::may_wait(
+                &offer.data,
+                customer.closure.is_some(),
+                holds_place,
+                occupied,
+                today,
+            )
+            .map_err(|r| match r {
+                WaitRefusal::CaseClosed => {
+                    AppError::conflict("case_closed", "the customer's case is closed: reopen it first")
+                }
                 WaitRefusal::OfferClosed => AppError::conflict("offer_closed", "the offer is closed or over"),
                 WaitRefusal::AlreadyAllocated => {
                     AppError::conflict("already_allocated", "the customer holds a place in this offer")
