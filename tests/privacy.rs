@@ -18,7 +18,8 @@ on_both_backends!(
     a_changed_or_removed_audit_entry_is_named,
     a_server_erases_due_cases_and_seals_its_audit_log,
     an_offer_changes_provider_only_by_an_audited_transfer,
-    an_idempotent_replay_is_audited_as_a_read
+    an_idempotent_replay_is_audited_as_a_read,
+    many_entries_at_once_are_written_whole_and_seal
 );
 
 const FIRST: &str = "Eleonore";
@@ -856,4 +857,57 @@ async fn an_idempotent_replay_is_audited_as_a_read(b: Backend) {
         ],
         "the replay discloses the stored record again"
     );
+}
+
+/// A cohort run's entries go to PostgreSQL as one COPY beyond 2,000 rows: every column
+/// arrives, NULLs as NULLs, and the chain seals and verifies over them.
+async fn many_entries_at_once_are_written_whole_and_seal(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    let c = person(&t).await;
+    let before = t.count("audit_log");
+    let cid: passgenau_domain::ids::CustomerId = c.parse().unwrap();
+    let entries: Vec<passgenau_store::audit::AuditEntry> = (0..2_500)
+        .map(|i| passgenau_store::audit::AuditEntry {
+            id: passgenau_domain::ids::new_id(),
+            at: passgenau_store::records::now(),
+            actor: format!("run-{i}"),
+            role: "specialist".into(),
+            action: passgenau_store::audit::Action::Read,
+            route: "cohort run x".into(),
+            customer_id: Some(cid),
+            household_id: None,
+            fields: (i % 2 == 0).then(|| "f".to_string()),
+            account_id: None,
+        })
+        .collect();
+    t.state
+        .store
+        .write(|conn| passgenau_store::audit::append(conn, &entries))
+        .unwrap();
+    assert_eq!(t.count("audit_log"), before + 2_500);
+    let page = passgenau_store::Page {
+        limit: 5_000,
+        after: None,
+    };
+    let filter = passgenau_store::audit::AuditFilter {
+        customer_id: Some(cid),
+        ..Default::default()
+    };
+    let got = t
+        .state
+        .store
+        .read(|conn| passgenau_store::audit::list(conn, &filter, &page))
+        .unwrap();
+    let run: Vec<_> = got.items.iter().filter(|e| e.actor.starts_with("run-")).collect();
+    assert_eq!(run.len(), 2_500);
+    assert!(run
+        .iter()
+        .all(|e| e.household_id.is_none() && e.account_id.is_none()));
+    assert_eq!(
+        run.iter().filter(|e| e.fields.as_deref() == Some("f")).count(),
+        1_250
+    );
+    assert!(cli(&t, &["audit", "seal"]).status.success());
+    let v = cli(&t, &["audit", "verify"]);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }

@@ -59,6 +59,7 @@ pub struct AuditEntry {
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
+#[diesel(treat_none_as_default_value = false)]
 struct AuditRow {
     id: String,
     at: chrono::NaiveDateTime,
@@ -93,7 +94,7 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> StoreResult<()
             account_id: e.account_id.map(|u| u.to_string()),
         })
         .collect();
-    crate::insert_rows!(conn, audit_log::table, &rows, ROWS_PER_INSERT)?;
+    crate::insert_rows!(conn, audit_log::table, &rows, ROWS_PER_INSERT, copy)?;
     Ok(())
 }
 

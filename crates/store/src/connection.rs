@@ -55,8 +55,14 @@ macro_rules! on_backend {
     };
 }
 
+/// From how many rows [`insert_rows!`] sends them to PostgreSQL as one `COPY … FROM STDIN
+/// (FORMAT binary)`: a cohort run's 45,000 audit entries took 0.93–1.07 s in INSERTs of
+/// 500 rows (docs/benchmarks.md, "audit per person").
+pub const COPY_FROM_ROWS: usize = 2_000;
+
 /// Inserts the rows of the slice `$rows` into `$table` and answers the number inserted:
-/// on PostgreSQL in multi-row statements of `$per` rows (one round trip each), on SQLite
+/// on PostgreSQL in multi-row statements of `$per` rows (one round trip each), or (with
+/// `copy`) one COPY beyond [`COPY_FROM_ROWS`] rows; on SQLite
 /// one row per execution of one cached statement. SQLite has no round trip to save, and
 /// diesel builds, parses and plans a multi-row statement anew on every execution (a
 /// statement with a bound list is not cached): in an import of 200,000 customers that
@@ -64,6 +70,19 @@ macro_rules! on_backend {
 /// the list of [`on_backend!`] (reason: *rows*).
 #[macro_export]
 macro_rules! insert_rows {
+    // `copy`: rows whose Insertable binds every column (`treat_none_as_default_value =
+    // false`), which COPY needs; many of them go as one COPY (binary) on PostgreSQL
+    ($conn:expr, $table:expr, $rows:expr, $per:expr, copy) => {{
+        let rows = $rows;
+        match $conn {
+            $crate::connection::DbConnection::Postgresql(c)
+                if rows.len() > $crate::connection::COPY_FROM_ROWS =>
+            {
+                diesel::copy_from($table).from_insertable(rows).execute(&mut *c)
+            }
+            conn => $crate::insert_rows!(conn, $table, rows, $per),
+        }
+    }};
     ($conn:expr, $table:expr, $rows:expr, $per:expr) => {{
         use diesel::RunQueryDsl as _;
         let rows = $rows;

@@ -65,6 +65,15 @@ impl<T: Subjects> Subjects for crate::records::PageOf<T> {
 pub struct PendingAudit(Vec<AuditEntry>);
 
 impl PendingAudit {
+    /// How many entries wait to be appended.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn join(&mut self, other: PendingAudit) {
         self.0.extend(other.0);
     }

@@ -330,15 +330,29 @@ pub fn execute(
         duration_ms: started.elapsed().as_millis() as i64,
         left_out: serde_json::to_string(&result.left_out).ok(),
     };
+    let stored = std::time::Instant::now();
+    let mut audit_time = std::time::Duration::ZERO;
+    let entries = audit.len();
     store
         .write(|conn| -> Result<(), passgenau_store::StoreError> {
             // the claim first: a run handed on meanwhile stores nothing
             runs::finish(conn, run_id, claim, &outcome)?;
             // the reads of the cohort's records, with the proposals made of them
+            let t = std::time::Instant::now();
             audit.append(conn)?;
+            audit_time = t.elapsed();
             runs::insert_proposals(conn, &proposals)
         })
         .map_err(err)?;
+    // what the per-person audit costs a run (docs/benchmarks.md, "audit per person")
+    tracing::info!(
+        run = %run_id,
+        audit_entries = entries,
+        audit_ms = audit_time.as_millis() as u64,
+        store_ms = stored.elapsed().as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "cohort run stored"
+    );
     Ok(Some(outcome))
 }
 
