@@ -102,6 +102,18 @@ async fn transition(t: &TestApp, placement: &str, role: Role, to: &str) {
     assert_eq!(r.status, StatusCode::OK, "{to}: {}", r.body);
 }
 
+/// Closes the case of `c` on `on`.
+async fn close(t: &TestApp, c: &str, on: &str, reason: &str) {
+    let r = put(
+        t,
+        &format!("/api/v1/customers/{c}/closure"),
+        Role::Specialist,
+        json!({"closed_on": on, "reason": reason}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
 async fn put(t: &TestApp, path: &str, role: Role, body: Value) -> common::Reply {
     t.req(Method::PUT, path, Some(role), Some(body)).await
 }
@@ -429,14 +441,7 @@ async fn retention_erases_every_trace_and_keeps_the_figures(b: Backend) {
     let before = figures(&t).await;
 
     // closed 11 years back: due; held: not
-    let r = put(
-        &t,
-        &format!("/api/v1/customers/{c}/closure"),
-        Role::Specialist,
-        json!({"closed_on": "2015-11-02", "reason": "Wegzug"}),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    close(&t, &c, "2015-11-02", "Wegzug").await;
     let held = t
         .patch(
             &format!("/api/v1/customers/{c}"),
@@ -563,14 +568,7 @@ async fn erasure_now_needs_a_closed_unheld_case(b: Backend) {
     t.post(&path, Role::Admin, json!({"reason": "x", "also": 1}))
         .await
         .assert_problem(400, "invalid_field");
-    let closed = put(
-        &t,
-        &format!("/api/v1/customers/{c}/closure"),
-        Role::Specialist,
-        json!({"closed_on": "2026-12-01", "reason": "Antrag"}),
-    )
-    .await;
-    assert_eq!(closed.status, StatusCode::OK, "{}", closed.body);
+    close(&t, &c, "2026-12-01", "Antrag").await;
     t.patch(
         &format!("/api/v1/customers/{c}"),
         Role::Admin,
@@ -707,14 +705,7 @@ async fn a_changed_or_removed_audit_entry_is_named(b: Backend) {
 async fn a_server_erases_due_cases_and_seals_its_audit_log(b: Backend) {
     let t = TestApp::new(b).unwrap();
     let c = person(&t).await;
-    let r = put(
-        &t,
-        &format!("/api/v1/customers/{c}/closure"),
-        Role::Specialist,
-        json!({"closed_on": "2014-06-30", "reason": "Wegzug"}),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    close(&t, &c, "2014-06-30", "Wegzug").await;
     let server =
         common::http::Server::start_with(&t.db.url, common::TEST_SECRET, &[("PASSGENAU_AUDIT_SEAL_S", "1")]);
     let token = t.token(Role::Admin);

@@ -415,7 +415,7 @@ fn event_row(e: &AllocationEvent) -> EventRow {
     }
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, Queryable, Selectable)]
 #[diesel(table_name = allocation_events)]
 struct EventRow {
     id: String,
@@ -510,23 +510,6 @@ impl Subjects for AllocationEvent {
     }
 }
 
-#[derive(Queryable, Selectable)]
-#[diesel(table_name = allocation_events)]
-struct StoredEvent {
-    id: String,
-    allocation_id: String,
-    customer_id: String,
-    offer_id: String,
-    instrument_code: String,
-    from_status: Option<String>,
-    to_status: String,
-    on_date: Option<NaiveDate>,
-    reason: Option<String>,
-    actor: String,
-    role: String,
-    at: chrono::NaiveDateTime,
-}
-
 /// Every state change of a customer's placements, in order (the access export).
 pub fn events_of(
     conn: &mut DbConnection,
@@ -535,7 +518,7 @@ pub fn events_of(
     allocation_events::table
         .filter(allocation_events::customer_id.eq(customer.to_string()))
         .order(allocation_events::seq.asc())
-        .select(StoredEvent::as_select())
+        .select(EventRow::as_select())
         .load(conn)?
         .into_iter()
         .map(|r| {
