@@ -1,20 +1,30 @@
 # Production image of passgenau. Build: docker build -t passgenau .
-FROM rust:1.95-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/*
+#
+# The dependencies are built in a layer of their own (cargo-chef: the recipe is the
+# workspace's manifests and lock file), so a change to the sources rebuilds only the
+# workspace's crates.
+FROM rust:1.95-bookworm AS chef
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev pkg-config && rm -rf /var/lib/apt/lists/* \
+    && cargo install cargo-chef --locked --version "^0.1"
 WORKDIR /src
-COPY Cargo.toml Cargo.lock rustfmt.toml ./
-COPY src src
-COPY crates crates
-COPY migrations migrations
-COPY openapi openapi
+
+FROM chef AS planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS build
+COPY --from=planner /src/recipe.json recipe.json
+RUN cargo chef cook --release --locked --recipe-path recipe.json -p passgenau --bin passgenau
+COPY . .
 RUN cargo build --release --locked -p passgenau --bin passgenau
 
 FROM debian:bookworm-slim
 # libpq5: the binary links libpq dynamically (SQLite is compiled in)
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --home /var/lib/passgenau --create-home passgenau
+    && useradd --system --uid 10001 --home /var/lib/passgenau --create-home passgenau
 COPY --from=build /src/target/release/passgenau /usr/local/bin/passgenau
+# not root: the server needs no privilege (its port is above 1024)
 USER passgenau
 WORKDIR /var/lib/passgenau
 ENV PASSGENAU_BIND=0.0.0.0:8080

@@ -26,6 +26,7 @@ struct Cli {
 enum Command {
     /// Migrate the database if needed and serve the API.
     Serve {
+        /// Address and port to listen on (0.0.0.0:8080 for every interface).
         #[arg(long, env = "PASSGENAU_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
         /// Worker threads (default: one per core).
@@ -54,20 +55,27 @@ enum Command {
     Openapi,
     /// Solve a min-cost-flow problem in DIMACS format; prints {"status", "cost", "solve_ms"}.
     Solve {
+        /// The problem file (DIMACS min-cost-flow format).
         #[arg(long)]
         dimacs: std::path::PathBuf,
     },
     /// Plan a cohort now (with a progress bar) and store its proposals, like
     /// POST /allocation-runs; prints the run's figures.
     Allocate {
+        /// A customer of the cohort (repeat the option for more); none: every customer
+        /// the filters select.
         #[arg(long = "customer-id")]
         customer_ids: Vec<CustomerId>,
+        /// Only customers of this target group (e.g. long_term_unemployed).
         #[arg(long)]
         target_group: Option<String>,
+        /// Only customers of this district (Stadtbezirk).
         #[arg(long)]
         district: Option<String>,
+        /// Only offers of this instrument (repeat for more); none: every open offer.
         #[arg(long = "instrument")]
         instruments: Vec<String>,
+        /// The day the rules are applied on (default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
@@ -80,6 +88,7 @@ enum Command {
     /// progress bar; each line is written whole or not at all, and a second run of the
     /// same file changes nothing. Prints the counts and the rejected lines.
     Import {
+        /// The file to import.
         file: std::path::PathBuf,
         /// `ndjson` or `csv` (default: `csv` for a `.csv` file, else `ndjson`).
         #[arg(long, value_parser = parse_format)]
@@ -164,10 +173,12 @@ enum SeedCommand {
     /// Write the demo's population (households and customers) as an import file
     /// (NDJSON, docs/import.md) instead of loading it; no database is opened.
     Export {
+        /// The import file to write (NDJSON).
         file: std::path::PathBuf,
         /// Customers to write (1,000–1,000,000).
         #[arg(long, default_value_t = 45_000)]
         customers: usize,
+        /// Seed of the generator: the same seed gives the same data.
         #[arg(long, default_value_t = 2021)]
         seed: u64,
     },
@@ -177,16 +188,20 @@ enum SeedCommand {
 enum UserCommand {
     /// Add a user; the password is read from standard input.
     Add {
+        /// The login name (case is ignored when logging in).
         #[arg(long)]
         username: String,
+        /// admin, specialist, provider or reporting.
         #[arg(long, value_parser = parse_role)]
         role: Role,
+        /// The provider a provider user acts for (required for that role).
         #[arg(long)]
         provider_id: Option<ProviderId>,
     },
     /// Set a user's password, read from standard input: for an admin who cannot log in
     /// to the API any more.
     ResetPassword {
+        /// The user whose password is set.
         #[arg(long)]
         username: String,
     },
@@ -731,4 +746,31 @@ fn solve(dimacs: &std::path::Path) -> CliResult {
 
 fn cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+}
+
+#[cfg(test)]
+mod help_tests {
+    use clap::CommandFactory;
+
+    /// `passgenau … --help` says what every option and argument does.
+    #[test]
+    fn every_option_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "passgenau", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:?}");
+    }
 }
