@@ -242,3 +242,74 @@ pub fn list_running(
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(PageOf::from_rows(recs, page.limit, |r| r.meta.id.to_string()))
 }
+
+/// What a screen shows of an offer beside a placement, proposal, recommendation or
+/// waiting-list entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferBrief {
+    pub id: OfferId,
+    pub title: String,
+    pub instrument_code: String,
+    pub provider_id: ProviderId,
+    pub provider_name: String,
+    pub district: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+/// id, title, instrument, provider id and name, district, start and end.
+type BriefRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDate,
+    NaiveDate,
+);
+
+/// The briefs of these offers (with their providers' names), in one query per 1,000.
+pub fn briefs(
+    conn: &mut DbConnection,
+    ids: &[OfferId],
+) -> StoreResult<std::collections::HashMap<OfferId, OfferBrief>> {
+    use crate::schema::providers;
+    let mut keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut out = std::collections::HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(1_000) {
+        let rows: Vec<BriefRow> = offers::table
+            .inner_join(providers::table)
+            .filter(offers::id.eq_any(chunk))
+            .select((
+                offers::id,
+                offers::title,
+                offers::instrument_code,
+                offers::provider_id,
+                providers::name,
+                offers::district,
+                offers::starts_on,
+                offers::ends_on,
+            ))
+            .load(conn)?;
+        for (id, title, instrument_code, provider_id, provider_name, district, starts_on, ends_on) in rows {
+            let id: OfferId = id_from_str(&id)?;
+            out.insert(
+                id,
+                OfferBrief {
+                    id,
+                    title,
+                    instrument_code,
+                    provider_id: id_from_str(&provider_id)?,
+                    provider_name,
+                    district,
+                    starts_on,
+                    ends_on,
+                },
+            );
+        }
+    }
+    Ok(out)
+}

@@ -407,3 +407,33 @@ pub fn proposals_of(
         .collect::<StoreResult<Vec<_>>>()
         .map(Personal::seal)
 }
+
+/// Filters of the list of runs.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub created_by: Option<String>,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Runs, newest first; `page.after` continues after (older than) that run.
+pub fn list(conn: &mut DbConnection, f: &RunFilter, page: &Page) -> StoreResult<PageOf<RunRow>> {
+    let mut q = allocation_runs::table.select(RunRow::as_select()).into_boxed();
+    if let Some(s) = f.status {
+        q = q.filter(allocation_runs::status.eq(s.as_str()));
+    }
+    if let Some(c) = &f.created_by {
+        q = q.filter(allocation_runs::created_by.eq(c.clone()));
+    }
+    if let Some(since) = f.since {
+        q = q.filter(allocation_runs::created_at.ge(to_db_time(since)));
+    }
+    if let Some(after) = &page.after {
+        q = q.filter(allocation_runs::id.lt(after.clone()));
+    }
+    let rows = q
+        .order(allocation_runs::id.desc())
+        .limit(page.limit + 1)
+        .load(conn)?;
+    Ok(PageOf::from_rows(rows, page.limit, |r| r.id.clone()))
+}

@@ -537,6 +537,15 @@ pub fn queue(
 }
 
 /// A run's state.
+/// Runs, newest first (they name no person: counts and the creator only).
+pub fn list(
+    store: &Store,
+    filter: &runs::RunFilter,
+    page: &Page,
+) -> crate::app::AppResult<passgenau_store::PageOf<runs::RunRow>> {
+    store.read(|conn| Ok(runs::list(conn, filter, page)?))
+}
+
 pub fn get(store: &Store, id: RunId) -> crate::app::AppResult<runs::RunRow> {
     store.read(|conn| runs::get(conn, id).map_err(crate::app::error::missing("allocation run")))
 }

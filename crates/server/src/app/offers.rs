@@ -30,6 +30,14 @@ pub fn list(store: &Store, filter: &OfferFilter, page: &Page) -> AppResult<PageO
     store.read(|conn| Ok(repo::list(conn, filter, page)?))
 }
 
+/// The briefs a screen shows of these offers beside other records (no person in them).
+pub fn briefs(
+    store: &Store,
+    ids: &[OfferId],
+) -> AppResult<std::collections::HashMap<OfferId, repo::OfferBrief>> {
+    store.read(|conn| Ok(repo::briefs(conn, ids)?))
+}
+
 pub fn get(store: &Store, id: OfferId) -> AppResult<OfferRecord> {
     store.read(|conn| repo::get(conn, id).map_err(missing("offer")))
 }

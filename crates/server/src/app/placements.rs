@@ -363,6 +363,9 @@ fn date_error(message: &str) -> AppError {
     AppError::invalid("on", message)
 }
 
+/// The author of a placement made by a waiting-list promotion.
+pub const PROMOTION_AUTHOR: &str = "system:waitlist";
+
 /// Gives a freed place to the first waiting customer who is eligible (invariant 5: the
 /// placement is only `reserved`; a person confirms it). Ineligible customers keep waiting;
 /// those who meanwhile hold a place in the offer leave the list.
@@ -375,6 +378,13 @@ pub fn promote_waitlist(
 ) -> AppResult<Option<AllocationRecord>> {
     let provider = providers::get(conn, offer.data.provider_id)?;
     let now = passgenau_store::records::now();
+    // the system makes the promoted placement (a person confirms it), not whoever freed
+    // the place: it is the placement's author, its first event's actor and the reads'
+    let system = Caller {
+        username: PROMOTION_AUTHOR.into(),
+        ..caller.clone()
+    };
+    let caller = &system;
     let read = access(caller, Action::Read, "waiting list promotion");
     for entry in waitlist::waiting(conn, offer.meta.id)?.open_in(conn, &read)? {
         customers::hold(conn, entry.customer_id)?;
@@ -618,6 +628,33 @@ pub fn wait(
                 .unwrap_or(0);
             Ok(((entry, position), None))
         })
+    })
+}
+
+/// Takes a customer off an offer's waiting list (the entry stays, `removed`, audited as
+/// a delete of the customer's entry); 404 when the customer is not waiting there.
+pub fn leave_waitlist(
+    store: &passgenau_store::Store,
+    caller: &Caller,
+    route: &str,
+    offer_id: OfferId,
+    customer_id: CustomerId,
+) -> AppResult<()> {
+    store.write(|conn| {
+        drop(offers::get(conn, offer_id).map_err(missing("offer"))?);
+        // the customer's own waiting entries, by ID only: nobody else's is read
+        let (entry, _, _) = passgenau_store::merges::waiting(conn, customer_id)?
+            .into_iter()
+            .find(|(_, offer, _)| *offer == offer_id)
+            .ok_or(AppError::NotFound("waiting-list entry"))?;
+        waitlist::close(conn, entry, None, passgenau_store::records::now())?;
+        let mut entries =
+            crate::app::audit::audit_entries(caller, Action::Delete, route, [(Some(customer_id), None)]);
+        for e in &mut entries {
+            e.fields = Some("waitlist".into());
+        }
+        passgenau_store::audit::append(conn, &entries)?;
+        Ok(())
     })
 }
 

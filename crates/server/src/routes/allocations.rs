@@ -4,7 +4,7 @@
 //! the placement runs (§ 69 SGB X, § 50 SGB II), and nothing else.
 
 use actix_web::http::StatusCode;
-use actix_web::{get, post};
+use actix_web::{delete, get, post};
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use passgenau_domain::ids::{CustomerId, OfferId, PlacementId, WaitlistEntryId};
@@ -31,7 +31,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_allocation)
         .service(transition_allocation)
         .service(add_to_waitlist)
-        .service(list_waitlist);
+        .service(list_waitlist)
+        .service(leave_waitlist);
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -81,6 +82,8 @@ pub struct AllocationResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<CustomerId>,
     pub offer_id: OfferId,
+    /// The offer in short (title, provider, district, dates), for the screen.
+    pub offer: Option<super::offers::OfferSummary>,
     pub instrument_code: String,
     pub status: PlacementStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +137,7 @@ pub fn respond(
         id: r.meta.id,
         customer_id: (!provider).then_some(r.customer_id),
         offer_id: r.offer_id,
+        offer: None,
         instrument_code: r.instrument_code.clone(),
         status: r.status,
         participant: if provider && r.status.is_active() {
@@ -214,6 +218,7 @@ pub async fn create_allocation(
         .db({
             let state = state.clone();
             move |store| {
+                let summary = super::offers::summaries(store, [request.offer_id])?.remove(&request.offer_id);
                 Ok(placements::create(
                     store,
                     &state.rules,
@@ -223,7 +228,13 @@ pub async fn create_allocation(
                     &hash,
                     &request,
                     today(),
-                    |rec| serde_json::to_string(&respond(rec, &caller, None)).expect("responses serialise"),
+                    |rec| {
+                        let body = AllocationResponse {
+                            offer: summary,
+                            ..respond(rec, &caller, None)
+                        };
+                        serde_json::to_string(&body).expect("responses serialise")
+                    },
                 )?)
             }
         })
@@ -233,7 +244,7 @@ pub async fn create_allocation(
         Ok(_) => "reserved",
         Err(e) => e.code,
     });
-    Ok(super::replay(answer?))
+    Ok(super::replay(answer?, "/api/v1/allocations"))
 }
 
 /// List placements
@@ -267,6 +278,7 @@ pub async fn list_allocations(
     let list = state
         .db_audited(move |store, audit| {
             let (page, people) = placements::list(store, audit, &caller, &route, &filter, &page)?;
+            let offers = super::offers::summaries(store, page.items.iter().map(|r| r.offer_id))?;
             Ok(AllocationList {
                 items: page
                     .items
@@ -274,6 +286,7 @@ pub async fn list_allocations(
                     .map(|r| AllocationResponse {
                         // a list stays small: the verdict is on the single placement
                         verdict: None,
+                        offer: offers.get(&r.offer_id).cloned(),
                         ..shown(r, &caller, &people)
                     })
                     .collect(),
@@ -305,7 +318,10 @@ pub async fn get_allocation(
     let (rec, body) = state
         .db_audited(move |store, audit| {
             let (rec, people) = placements::get(store, audit, &caller, &route, id)?;
-            let body = shown(&rec, &caller, &people);
+            let body = AllocationResponse {
+                offer: super::offers::summaries(store, [rec.offer_id])?.remove(&rec.offer_id),
+                ..shown(&rec, &caller, &people)
+            };
             Ok((rec, body))
         })
         .await?;
@@ -350,7 +366,10 @@ pub async fn transition_allocation(
                 on: body.on,
             };
             let (rec, people) = placements::make_move(store, &rules, &caller, &route, id, &mv, today())?;
-            let resp = shown(&rec, &caller, &people);
+            let resp = AllocationResponse {
+                offer: super::offers::summaries(store, [rec.offer_id])?.remove(&rec.offer_id),
+                ..shown(&rec, &caller, &people)
+            };
             Ok((rec, resp))
         })
         .await?;
@@ -368,6 +387,8 @@ pub struct NewWaitlistEntry {
 pub struct WaitlistResponse {
     pub id: WaitlistEntryId,
     pub offer_id: OfferId,
+    /// The offer in short, for the screen.
+    pub offer: Option<super::offers::OfferSummary>,
     pub customer_id: CustomerId,
     /// 1 for the next in line.
     pub position: i64,
@@ -411,6 +432,7 @@ pub async fn add_to_waitlist(
             Ok(WaitlistResponse {
                 id: entry.id,
                 offer_id,
+                offer: super::offers::summaries(store, [offer_id])?.remove(&offer_id),
                 customer_id: entry.customer_id,
                 position,
                 created_at: entry.created_at,
@@ -418,7 +440,12 @@ pub async fn add_to_waitlist(
         })
         .await?;
     state.availability.invalidate();
-    Ok(HttpResponse::Created().json(entry))
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/offers/{offer_id}/waitlist/{}", entry.customer_id),
+        ))
+        .json(entry))
 }
 
 /// An offer's waiting list, next in line first
@@ -442,6 +469,7 @@ pub async fn list_waitlist(
     let list = state
         .db_audited(move |store, audit| {
             let entries = placements::waiting(store, audit, &caller, &route, offer_id)?;
+            let offer = super::offers::summaries(store, [offer_id])?.remove(&offer_id);
             Ok(WaitlistList {
                 items: entries
                     .iter()
@@ -449,6 +477,7 @@ pub async fn list_waitlist(
                     .map(|(i, e)| WaitlistResponse {
                         id: e.id,
                         offer_id,
+                        offer: offer.clone(),
                         customer_id: e.customer_id,
                         position: i as i64 + 1,
                         created_at: e.created_at,
@@ -459,4 +488,37 @@ pub async fn list_waitlist(
         })
         .await?;
     Ok(HttpResponse::Ok().json(list))
+}
+
+/// Take a customer off an offer's waiting list (admin, specialist)
+#[utoipa::path(tag = "placements",
+    params(("id" = Uuid, Path, description = "the offer"), ("customer_id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "the customer no longer waits"),
+        (status = 404, description = "unknown offer, or the customer is not waiting for it", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+#[delete("/offers/{id}/waitlist/{customer_id}")]
+pub async fn leave_waitlist(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    path: web::Path<(OfferId, CustomerId)>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let (offer_id, customer_id) = path.into_inner();
+    let route = route_of(&req);
+    state
+        .db(move |store| {
+            Ok(placements::leave_waitlist(
+                store,
+                &caller,
+                &route,
+                offer_id,
+                customer_id,
+            )?)
+        })
+        .await?;
+    state.availability.invalidate();
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -157,7 +157,7 @@ pub async fn create_customer(
             )?)
         })
         .await?;
-    Ok(super::replay(answer))
+    Ok(super::replay(answer, "/api/v1/customers"))
 }
 
 /// Read a customer

@@ -27,9 +27,18 @@ pub struct EligibilityList {
     pub as_of: NaiveDate,
 }
 
+/// A recommended offer with its summary for the screen.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RecommendationItem {
+    #[serde(flatten)]
+    pub recommendation: Recommendation,
+    /// The offer in short (title, provider, district, dates).
+    pub offer: Option<super::offers::OfferSummary>,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RecommendationList {
-    pub items: Vec<Recommendation>,
+    pub items: Vec<RecommendationItem>,
     pub as_of: NaiveDate,
     /// Rules that hold offers back for this customer as a whole, e.g. the placement-first
     /// rule from 1.7.2026 for a job-ready customer (measures are then not ranked).
@@ -126,7 +135,7 @@ pub async fn get_recommendations(
     let ranked = state
         .db_audited(move |store, audit| {
             let query = (q.instrument.as_deref(), limit, as_of, today());
-            Ok(engine::recommendations(
+            let ranked = engine::recommendations(
                 store,
                 audit,
                 &caller,
@@ -136,12 +145,22 @@ pub async fn get_recommendations(
                 &state2.offer_snapshot,
                 &state2.rules,
                 &state2.scoring,
-            )?)
+            )?;
+            let offers = super::offers::summaries(store, ranked.items.iter().map(|r| r.offer_id))?;
+            let items: Vec<RecommendationItem> = ranked
+                .items
+                .into_iter()
+                .map(|r| RecommendationItem {
+                    offer: offers.get(&r.offer_id).cloned(),
+                    recommendation: r,
+                })
+                .collect();
+            Ok((items, ranked.notices))
         })
         .await?;
     Ok(HttpResponse::Ok().json(RecommendationList {
-        items: ranked.items,
+        items: ranked.0,
         as_of,
-        notices: ranked.notices,
+        notices: ranked.1,
     }))
 }

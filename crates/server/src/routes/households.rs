@@ -130,7 +130,11 @@ pub async fn create_household(
             )?)
         })
         .await?;
-    Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
+    Ok(super::created(
+        format!("/api/v1/households/{}", rec.meta.id),
+        rec.meta.version,
+        &respond(&rec),
+    ))
 }
 
 /// Read a household with its members
@@ -268,7 +272,12 @@ pub async fn add_member(
     let m = state
         .db(move |store| Ok(households::add_member(store, &caller, &route, id, &new, today())?))
         .await?;
-    Ok(HttpResponse::Created().json(member_response(&m)))
+    Ok(HttpResponse::Created()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            format!("/api/v1/households/{id}/members/{}", m.id),
+        ))
+        .json(member_response(&m)))
 }
 
 /// Remove a member from a household

@@ -128,7 +128,11 @@ pub async fn create_instrument(
     caller.require(&[Role::Admin])?;
     catalogue::precheck(&data)?;
     let rec = state.db(move |store| Ok(catalogue::create(store, data)?)).await?;
-    Ok(with_etag(StatusCode::CREATED, rec.version, &respond(&rec)))
+    Ok(super::created(
+        format!("/api/v1/instruments/{}", rec.data.code),
+        rec.version,
+        &respond(&rec),
+    ))
 }
 
 /// The body of the PATCH of a `Instrument`.

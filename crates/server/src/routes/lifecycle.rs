@@ -124,8 +124,17 @@ pub async fn export_customer(
     let route = route_of(&req);
     let as_of = today();
     let shown_as = caller.clone();
-    let out = state
-        .db_audited(move |store, audit| Ok(export::export(store, audit, &caller, &route, id)?))
+    let (out, offers) = state
+        .db_audited(move |store, audit| {
+            let out = export::export(store, audit, &caller, &route, id)?;
+            let ids = out
+                .placements
+                .iter()
+                .map(|p| p.offer_id)
+                .chain(out.proposals.iter().map(|p| p.offer_id));
+            let offers = super::offers::summaries(store, ids.collect::<Vec<_>>())?;
+            Ok((out, offers))
+        })
         .await?;
     let body = PersonExport {
         exported_at: Utc::now(),
@@ -134,7 +143,10 @@ pub async fn export_customer(
         placements: out
             .placements
             .iter()
-            .map(|p| super::allocations::respond(p, &shown_as, None))
+            .map(|p| AllocationResponse {
+                offer: offers.get(&p.offer_id).cloned(),
+                ..super::allocations::respond(p, &shown_as, None)
+            })
             .collect(),
         events: out
             .events
@@ -163,7 +175,14 @@ pub async fn export_customer(
                 created_at: w.created_at,
             })
             .collect(),
-        proposals: out.proposals.iter().map(super::runs::proposal_response).collect(),
+        proposals: out
+            .proposals
+            .iter()
+            .map(|p| ProposalResponse {
+                offer: offers.get(&p.offer_id).cloned(),
+                ..super::runs::proposal_response(p)
+            })
+            .collect(),
         recipients: out
             .recipients
             .into_iter()

@@ -30,17 +30,28 @@ use crate::error::ApiError;
 
 /// An answer of an idempotent creation as sent: its status, the JSON body, and the ETag
 /// of the record's `version` in it (a replay sends the stored answer the same way).
-pub fn replay(answer: crate::app::idempotency::Answer) -> HttpResponse {
-    let version = serde_json::from_str::<serde_json::Value>(&answer.body)
-        .ok()
-        .and_then(|v| v["version"].as_i64())
-        .unwrap_or(1);
-    HttpResponse::build(
+/// A `201` also says where the new record is (`Location`: `{collection}/{id}`).
+pub fn replay(answer: crate::app::idempotency::Answer, collection: &str) -> HttpResponse {
+    let parsed = serde_json::from_str::<serde_json::Value>(&answer.body).ok();
+    let version = parsed.as_ref().and_then(|v| v["version"].as_i64()).unwrap_or(1);
+    let mut out = HttpResponse::build(
         actix_web::http::StatusCode::from_u16(answer.status).unwrap_or(actix_web::http::StatusCode::OK),
-    )
-    .insert_header((header::ETAG, crate::extract::etag(version)))
-    .content_type("application/json")
-    .body(answer.body)
+    );
+    out.insert_header((header::ETAG, crate::extract::etag(version)));
+    if answer.status == 201 {
+        if let Some(id) = parsed.as_ref().and_then(|v| v["id"].as_str()) {
+            out.insert_header((header::LOCATION, format!("{collection}/{id}")));
+        }
+    }
+    out.content_type("application/json").body(answer.body)
+}
+
+/// A `201` of a new record with its `ETag` and `Location`.
+pub fn created<T: Serialize>(location: String, version: i64, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::ETAG, crate::extract::etag(version)))
+        .insert_header((header::LOCATION, location))
+        .json(body)
 }
 
 /// A single resource with its `ETag`.

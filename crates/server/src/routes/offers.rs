@@ -216,7 +216,52 @@ pub async fn create_offer(
     let data = OfferData::from(new);
     let rec = state.db(move |store| Ok(offers::create(store, data)?)).await?;
     state.availability.invalidate();
-    Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
+    Ok(super::created(
+        format!("/api/v1/offers/{}", rec.meta.id),
+        rec.meta.version,
+        &respond(&rec),
+    ))
+}
+
+/// What a screen shows of an offer beside a placement, proposal, recommendation or
+/// waiting-list entry, so it needs no request per row.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OfferSummary {
+    pub id: OfferId,
+    pub title: String,
+    pub instrument_code: String,
+    pub provider_id: passgenau_domain::ids::ProviderId,
+    pub provider_name: String,
+    pub district: String,
+    pub starts_on: chrono::NaiveDate,
+    pub ends_on: chrono::NaiveDate,
+}
+
+impl From<&passgenau_store::offers::OfferBrief> for OfferSummary {
+    fn from(b: &passgenau_store::offers::OfferBrief) -> Self {
+        OfferSummary {
+            id: b.id,
+            title: b.title.clone(),
+            instrument_code: b.instrument_code.clone(),
+            provider_id: b.provider_id,
+            provider_name: b.provider_name.clone(),
+            district: b.district.clone(),
+            starts_on: b.starts_on,
+            ends_on: b.ends_on,
+        }
+    }
+}
+
+/// The summaries of the offers `ids` (one query).
+pub fn summaries(
+    store: &passgenau_store::Store,
+    ids: impl IntoIterator<Item = OfferId>,
+) -> ApiResult<std::collections::HashMap<OfferId, OfferSummary>> {
+    let ids: Vec<OfferId> = ids.into_iter().collect();
+    Ok(offers::briefs(store, &ids)?
+        .iter()
+        .map(|(id, b)| (*id, OfferSummary::from(b)))
+        .collect())
 }
 
 /// The body of the PATCH of a `OfferData`.

@@ -137,7 +137,11 @@ pub async fn create_provider(
     caller.require(&[Role::Admin])?;
     providers::precheck(&data)?;
     let rec = state.db(move |store| Ok(providers::create(store, data)?)).await?;
-    Ok(with_etag(StatusCode::CREATED, rec.meta.version, &respond(&rec)))
+    Ok(super::created(
+        format!("/api/v1/providers/{}", rec.meta.id),
+        rec.meta.version,
+        &respond(&rec),
+    ))
 }
 
 /// The body of the PATCH of a `ProviderData`.

@@ -13,7 +13,7 @@ use passgenau_domain::status::{ProposalDecision, RunStatus};
 use passgenau_store::runs::{ProposalRecord, RunRow};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::today;
@@ -25,6 +25,7 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_run)
+        .service(list_runs)
         .service(get_run)
         .service(list_proposals)
         .service(decide);
@@ -69,6 +70,8 @@ pub struct ProposalResponse {
     pub run_id: RunId,
     pub customer_id: CustomerId,
     pub offer_id: OfferId,
+    /// The offer in short, for the screen.
+    pub offer: Option<super::offers::OfferSummary>,
     pub score: i64,
     pub explanation: ProposalExplanation,
     pub decision: ProposalDecision,
@@ -121,6 +124,7 @@ pub(crate) fn proposal_response(p: &ProposalRecord) -> ProposalResponse {
         run_id: p.run_id,
         customer_id: p.customer_id,
         offer_id: p.offer_id,
+        offer: None,
         score: p.score,
         explanation: serde_json::from_str(&p.explanation).unwrap_or(ProposalExplanation {
             items: vec![],
@@ -161,6 +165,61 @@ pub async fn create_run(
             id,
             status: RunStatus::Queued,
         }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunQuery {
+    pub status: Option<RunStatus>,
+    /// The username that queued the run.
+    pub created_by: Option<String>,
+    /// Runs queued at or after this time.
+    pub since: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RunList {
+    pub items: Vec<RunResponse>,
+    pub next_cursor: Option<String>,
+}
+
+/// List cohort runs, newest first (admin, specialist)
+#[utoipa::path(tag = "cohort runs",
+    params(RunQuery, Pagination),
+    responses(
+        (status = 200, description = "a page of runs, newest first", body = RunList),
+        (status = 400, description = "bad query", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+#[get("/allocation-runs")]
+pub async fn list_runs(
+    state: web::Data<AppState>,
+    caller: Caller,
+    q: web::Query<RunQuery>,
+    p: web::Query<Pagination>,
+) -> ApiResult<HttpResponse> {
+    caller.require(CASEWORK)?;
+    let page = p.uuid_page()?;
+    let q = q.into_inner();
+    let filter = passgenau_store::runs::RunFilter {
+        status: q.status,
+        created_by: q.created_by,
+        since: q.since,
+    };
+    let list = state
+        .db(move |store| {
+            let page = cohort_runs::list(store, &filter, &page)?;
+            Ok(RunList {
+                items: page
+                    .items
+                    .iter()
+                    .map(run_response)
+                    .collect::<ApiResult<Vec<_>>>()?,
+                next_cursor: page.next,
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// A cohort run's state and figures
@@ -212,8 +271,16 @@ pub async fn list_proposals(
     let list = state
         .db_audited(move |store, audit| {
             let page = cohort_runs::proposals(store, audit, &caller, &route, id, &page)?;
+            let offers = super::offers::summaries(store, page.items.iter().map(|p| p.offer_id))?;
             Ok(ProposalList {
-                items: page.items.iter().map(proposal_response).collect(),
+                items: page
+                    .items
+                    .iter()
+                    .map(|p| ProposalResponse {
+                        offer: offers.get(&p.offer_id).cloned(),
+                        ..proposal_response(p)
+                    })
+                    .collect(),
                 next_cursor: page.next,
             })
         })
@@ -250,7 +317,7 @@ pub async fn decide(
     let rules = state.rules.clone();
     let decided = state
         .db(move |store| {
-            Ok(cohort_runs::decide(
+            let decided = cohort_runs::decide(
                 store,
                 &rules,
                 &caller,
@@ -260,9 +327,13 @@ pub async fn decide(
                 body.accept,
                 reason.as_deref(),
                 today(),
-            )?)
+            )?;
+            Ok(ProposalResponse {
+                offer: super::offers::summaries(store, [decided.offer_id])?.remove(&decided.offer_id),
+                ..proposal_response(&decided)
+            })
         })
         .await?;
     state.availability.invalidate();
-    Ok(HttpResponse::build(StatusCode::OK).json(proposal_response(&decided)))
+    Ok(HttpResponse::build(StatusCode::OK).json(decided))
 }
