@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 on_both_backends!(
     demo_reproduces_the_seed,
     feed_resumes_without_gaps_or_repeats,
-    csv_cells_never_run_as_formulas
+    csv_cells_never_run_as_formulas,
+    reports_open_in_german_excel_and_the_chart_renders
 );
 
 fn opts(customers: usize) -> DemoOptions {
@@ -447,4 +448,124 @@ async fn feed_resumes_without_gaps_or_repeats(b: Backend) {
         )
         .await;
     assert_eq!(since.body["items"], json!([]));
+}
+
+/// The excel-de dialect read as German Excel reads it (Python's `csv` with `;` and the
+/// BOM), with euros beside cents and names beside IDs; the chart rendered to PNG.
+async fn reports_open_in_german_excel_and_the_chart_renders(b: Backend) {
+    let t = TestApp::new_empty(b).unwrap();
+    demo(&t.state.store, &opts(1_000)).unwrap();
+    let by_query = t
+        .get(
+            "/api/v1/reports/budget?year=2021&dialect=excel-de",
+            Role::Reporting,
+        )
+        .await;
+    assert_eq!(by_query.status, StatusCode::OK);
+    assert!(by_query.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(
+        by_query.raw.starts_with("\u{feff}".as_bytes()),
+        "a byte-order mark"
+    );
+    let by_accept = t
+        .call(
+            TestRequest::get()
+                .uri("/api/v1/reports/budget?year=2021")
+                .insert_header(("authorization", format!("Bearer {}", t.token(Role::Reporting))))
+                .insert_header(("accept", "text/csv; dialect=excel-de")),
+        )
+        .await;
+    assert_eq!(by_accept.raw, by_query.raw, "the query and the media type agree");
+    t.get("/api/v1/reports/budget?year=2021&dialect=excel", Role::Reporting)
+        .await
+        .assert_problem(400, "invalid_query");
+    let json = t.get("/api/v1/reports/budget?year=2021", Role::Reporting).await;
+    let total = json.body["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        total["committed_eur"].as_f64().unwrap(),
+        total["committed_cents"].as_i64().unwrap() as f64 / 100.0
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("budget.csv");
+    std::fs::write(&file, &by_query.raw).unwrap();
+    // the instrument rows add up to the total row, read as an office would
+    let script = r#"
+import csv, sys
+with open(sys.argv[1], newline="", encoding="utf-8-sig") as f:
+    rows = list(csv.DictReader(f, delimiter=";"))
+eur = lambda s: float(s.replace(",", ".")) if s else 0.0
+parts = [r for r in rows if r["instrument_code"]]
+total = [r for r in rows if not r["instrument_code"]][0]
+assert abs(sum(eur(r["committed_eur"]) for r in parts) - eur(total["committed_eur"])) < 0.005, total
+assert any("ä" in r["label"] or "ü" in r["label"] or "ö" in r["label"] for r in rows), [r["label"] for r in rows]
+assert all("," in r["committed_eur"] or r["committed_eur"].lstrip("-").isdigit() for r in rows)
+print(len(rows), total["label"])
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Summe"));
+    let util = t
+        .get("/api/v1/reports/utilisation?year=2021", Role::Reporting)
+        .await;
+    assert!(util.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| !r["provider_name"].as_str().unwrap().is_empty()));
+
+    // the chart: a legend, the corridor shaded; rendered to PNG at its own size
+    let svg = t
+        .get("/api/v1/reports/utilisation.svg?year=2021", Role::Reporting)
+        .await;
+    let svg = String::from_utf8(svg.raw).unwrap();
+    for text in [
+        "unter 70 %",
+        "im Korridor",
+        "über 120 %",
+        "Korridor der Rahmenverträge",
+    ] {
+        assert!(svg.contains(text), "legend: {text}");
+    }
+    t.get(
+        "/api/v1/reports/utilisation.svg?year=2021&dialect=excel-de",
+        Role::Reporting,
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+    let mut options = resvg::usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    // fontdb's sans-serif is Arial; Debian has DejaVu
+    options.fontdb_mut().set_sans_serif_family("DejaVu Sans");
+    let tree = resvg::usvg::Tree::from_str(&svg, &options).expect("a valid SVG");
+    let size = tree.size().to_int_size();
+    assert_eq!(size.width(), 1100);
+    assert!(size.height() > 300, "{}", size.height());
+    let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pixmap.as_mut(),
+    );
+    let png = pixmap.encode_png().unwrap();
+    if let Ok(path) = std::env::var("PASSGENAU_CHART_PNG") {
+        // to look at the chart: PASSGENAU_CHART_PNG=/tmp/chart.png cargo test --test reports
+        std::fs::write(path, &png).unwrap();
+    }
+    assert!(
+        png.len() > 10_000,
+        "a drawn chart, not a blank page: {} bytes",
+        png.len()
+    );
+    // the corridor's shade (220, 237, 200) is on the page
+    let shaded = pixmap
+        .pixels()
+        .iter()
+        .filter(|p| (p.red(), p.green(), p.blue()) == (220, 237, 200))
+        .count();
+    assert!(shaded > 1_000, "corridor pixels: {shaded}");
 }

@@ -1,28 +1,54 @@
 //! The utilisation chart, drawn with plotters' SVG backend: one horizontal bar per
-//! instrument (German names), the corridor's 70 % and 120 % as dashed lines.
+//! instrument (German names), the corridor of 70–120 % shaded with its bounds as dashed
+//! lines, each bar's figure beside it, and a legend below the chart that says what the
+//! colours and the shading mean.
 
 use plotters::prelude::*;
+
+const BELOW: RGBColor = RGBColor(214, 96, 77);
+const WITHIN: RGBColor = RGBColor(67, 147, 195);
+const ABOVE: RGBColor = RGBColor(244, 165, 130);
+const CORRIDOR: RGBColor = RGBColor(220, 237, 200);
+/// Height of the legend strip under the chart.
+const LEGEND: u32 = 44;
+/// Longest instrument name shown in full (longer ones end with `…`).
+const LABEL_CHARS: usize = 58;
+
+fn short(label: &str) -> String {
+    if label.chars().count() <= LABEL_CHARS {
+        label.to_string()
+    } else {
+        let mut s: String = label.chars().take(LABEL_CHARS - 1).collect();
+        s.push('…');
+        s
+    }
+}
 
 /// `bars`: (label, take-up in percent).
 pub fn utilisation_svg(year: i32, bars: &[(String, f64)]) -> Result<String, String> {
     let mut svg = String::new();
-    let height = 140 + 34 * bars.len().max(1) as u32;
+    let height = 140 + LEGEND + 34 * bars.len().max(1) as u32;
     {
         let root = SVGBackend::with_string(&mut svg, (1100, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (upper, lower) = root.split_vertically(height - LEGEND);
         let max_x = bars.iter().map(|b| b.1).fold(130.0_f64, f64::max).ceil() + 10.0;
         let n = bars.len().max(1) as i32;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Auslastung der Instrumente {year} (Korridor 70–120 %)"),
-                ("sans-serif", 22),
-            )
+        let mut chart = ChartBuilder::on(&upper)
+            .caption(format!("Auslastung der Instrumente {year}"), ("sans-serif", 22))
             .margin(16)
-            .x_label_area_size(40)
-            .y_label_area_size(430)
+            .x_label_area_size(44)
+            .y_label_area_size(440)
             .build_cartesian_2d(0.0..max_x, (0..n).into_segmented())
             .map_err(|e| e.to_string())?;
-        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        let labels: Vec<String> = bars.iter().map(|b| short(&b.0)).collect();
+        // the corridor behind everything
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(70.0, SegmentValue::Exact(0)), (120.0, SegmentValue::Last)],
+                CORRIDOR.filled(),
+            )))
+            .map_err(|e| e.to_string())?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -42,17 +68,17 @@ pub fn utilisation_svg(year: i32, bars: &[(String, f64)]) -> Result<String, Stri
             .draw_series(bars.iter().enumerate().map(|(i, (_, pct))| {
                 let y = n - 1 - i as i32;
                 let color = if *pct < 70.0 {
-                    RGBColor(214, 96, 77)
+                    BELOW
                 } else if *pct > 120.0 {
-                    RGBColor(244, 165, 130)
+                    ABOVE
                 } else {
-                    RGBColor(67, 147, 195)
+                    WITHIN
                 };
                 let mut bar = Rectangle::new(
                     [(0.0, SegmentValue::Exact(y)), (*pct, SegmentValue::Exact(y + 1))],
                     color.filled(),
                 );
-                bar.set_margin(5, 5, 0, 0);
+                bar.set_margin(6, 6, 0, 0);
                 bar
             }))
             .map_err(|e| e.to_string())?;
@@ -61,7 +87,7 @@ pub fn utilisation_svg(year: i32, bars: &[(String, f64)]) -> Result<String, Stri
                 let y = n - 1 - i as i32;
                 Text::new(
                     format!("{pct:.0} %"),
-                    (pct + 1.0, SegmentValue::CenterOf(y)),
+                    (pct + 1.5, SegmentValue::CenterOf(y)),
                     ("sans-serif", 12),
                 )
             }))
@@ -76,7 +102,31 @@ pub fn utilisation_svg(year: i32, bars: &[(String, f64)]) -> Result<String, Stri
                 ))
                 .map_err(|e| e.to_string())?;
         }
+        legend(&lower)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
+}
+
+/// The legend strip: a swatch and its meaning for each colour and the corridor.
+fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>) -> Result<(), String> {
+    let items: [(RGBColor, &str); 4] = [
+        (BELOW, "unter 70 % (unterausgelastet)"),
+        (WITHIN, "70–120 % (im Korridor)"),
+        (ABOVE, "über 120 % (überbucht)"),
+        (CORRIDOR, "Korridor der Rahmenverträge, Grenzen gestrichelt"),
+    ];
+    let mut x = 16;
+    let y = 12;
+    for (color, text) in items {
+        area.draw(&Rectangle::new([(x, y), (x + 16, y + 16)], color.filled()))
+            .map_err(|e| e.to_string())?;
+        area.draw(&Rectangle::new([(x, y), (x + 16, y + 16)], BLACK.stroke_width(1)))
+            .map_err(|e| e.to_string())?;
+        area.draw(&Text::new(text, (x + 22, y + 2), ("sans-serif", 13)))
+            .map_err(|e| e.to_string())?;
+        // room for the text and a gap (13 px sans-serif: about 6.5 px per character)
+        x += 22 + (text.chars().count() as i32 * 13) / 2 + 24;
+    }
+    Ok(())
 }

@@ -42,6 +42,67 @@ pub fn cell(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// How the CSV is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+pub enum Dialect {
+    /// RFC 4180: `,`, decimal point, UTF-8 without a byte-order mark.
+    #[serde(rename = "rfc4180")]
+    Rfc4180,
+    /// What German Excel opens as columns: `;`, decimal comma, UTF-8 with a byte-order
+    /// mark (without it Excel reads the umlauts as Windows-1252).
+    #[serde(rename = "excel-de")]
+    ExcelDe,
+}
+
+impl Dialect {
+    /// The dialect a `dialect=` parameter of a media type names.
+    pub fn from_media_type(accept: &str) -> Option<Dialect> {
+        accept.split(',').find_map(|part| {
+            let mut params = part.split(';').map(str::trim);
+            let kind = params.next()?;
+            if kind != "text/csv" {
+                return None;
+            }
+            params.find_map(|p| match p.strip_prefix("dialect=")?.trim_matches('"') {
+                "excel-de" => Some(Dialect::ExcelDe),
+                "rfc4180" => Some(Dialect::Rfc4180),
+                _ => None,
+            })
+        })
+    }
+}
+
+/// A number with a decimal point, written with a decimal comma (`85.5` → `85,5`); other
+/// cells unchanged.
+fn decimal_comma(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.contains('.') && is_plain_number(cell) {
+        std::borrow::Cow::Owned(cell.replace('.', ","))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The rows as CSV in `dialect`, with a header row, every cell neutralised.
+pub fn rows_in<T: Serialize>(rows: &[T], dialect: Dialect) -> Result<Vec<u8>, csv::Error> {
+    match dialect {
+        Dialect::Rfc4180 => self::rows(rows, b','),
+        Dialect::ExcelDe => {
+            let plain = self::rows(rows, b',')?;
+            let mut out = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(plain.as_slice());
+            for record in reader.records() {
+                let record = record?;
+                out.write_record(record.iter().map(decimal_comma).map(|c| c.into_owned()))?;
+            }
+            let mut body = "\u{feff}".as_bytes().to_vec();
+            body.extend(out.into_inner().map_err(|e| e.into_error())?);
+            Ok(body)
+        }
+    }
+}
+
 /// The rows as CSV with a header row (the field names of `T`), every cell neutralised.
 pub fn rows<T: Serialize>(rows: &[T], delimiter: u8) -> Result<Vec<u8>, csv::Error> {
     // serialised once as the csv crate writes them (it flattens the row and names the
@@ -87,6 +148,41 @@ mod tests {
         ] {
             assert_eq!(cell(given), written, "{given:?}");
         }
+    }
+
+    #[test]
+    fn excel_de_has_semicolons_decimal_commas_and_a_bom() {
+        #[derive(Serialize)]
+        struct R {
+            label: &'static str,
+            share: f64,
+            n: i64,
+            day: &'static str,
+        }
+        let csv = rows_in(
+            &[R {
+                label: "Förderung; beruflich",
+                share: 85.5,
+                n: -3,
+                day: "2026-01-01",
+            }],
+            Dialect::ExcelDe,
+        )
+        .unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}label;share;n;day\n\"Förderung; beruflich\";85,5;-3;2026-01-01\n"
+        );
+        assert_eq!(
+            Dialect::from_media_type("text/csv; dialect=excel-de"),
+            Some(Dialect::ExcelDe)
+        );
+        assert_eq!(
+            Dialect::from_media_type("application/json, text/csv;dialect=\"excel-de\""),
+            Some(Dialect::ExcelDe)
+        );
+        assert_eq!(Dialect::from_media_type("text/csv"), None);
     }
 
     #[derive(Serialize)]

@@ -109,6 +109,7 @@ pub struct UtilisationRow {
     pub title: String,
     pub instrument_code: String,
     pub provider_id: ProviderId,
+    pub provider_name: String,
     pub planned_places: i32,
     pub max_places: i32,
     /// Placements of the offer that started in the year.
@@ -121,6 +122,7 @@ pub struct UtilisationRow {
 }
 
 fn utilisation_rows(conn: &mut passgenau_store::DbConnection, year: i32) -> AppResult<Vec<UtilisationRow>> {
+    let providers = passgenau_store::providers::all(conn)?;
     Ok(reports::offer_use(conn, year)?
         .into_iter()
         .map(|o| {
@@ -130,6 +132,10 @@ fn utilisation_rows(conn: &mut passgenau_store::DbConnection, year: i32) -> AppR
                 title: o.title,
                 instrument_code: o.instrument_code,
                 provider_id: o.provider_id,
+                provider_name: providers
+                    .get(&o.provider_id)
+                    .map(|p| p.data.name.clone())
+                    .unwrap_or_default(),
                 planned_places: o.planned_places,
                 max_places: o.max_places,
                 entries: o.entries,
@@ -152,6 +158,15 @@ pub struct BudgetRow {
     pub committed_cents: i64,
     pub remaining_cents: Option<i64>,
     pub committed_percent: Option<f64>,
+    /// The same amounts in euros (for people; the cents are exact).
+    pub budget_eur: Option<f64>,
+    pub committed_eur: f64,
+    pub remaining_eur: Option<f64>,
+}
+
+/// Cents as euros, for display.
+fn euros(cents: i64) -> f64 {
+    cents as f64 / 100.0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -245,6 +260,9 @@ pub fn budget(store: &Store, year: i32) -> AppResult<Vec<BudgetRow>> {
                     committed_cents: c,
                     remaining_cents: budget.map(|b| b - c),
                     committed_percent: budget.and_then(|b| percent(c, b)),
+                    budget_eur: budget.map(euros),
+                    committed_eur: euros(c),
+                    remaining_eur: budget.map(|b| euros(b - c)),
                 }
             })
             .collect();
@@ -257,6 +275,9 @@ pub fn budget(store: &Store, year: i32) -> AppResult<Vec<BudgetRow>> {
             committed_cents: total,
             remaining_cents: budget.map(|b| b - total),
             committed_percent: budget.and_then(|b| percent(total, b)),
+            budget_eur: budget.map(euros),
+            committed_eur: euros(total),
+            remaining_eur: budget.map(|b| euros(b - total)),
         });
         Ok(rows)
     })

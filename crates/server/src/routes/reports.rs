@@ -14,6 +14,7 @@ use crate::app::reports;
 pub use crate::app::reports::{BudgetRow, OutcomeRow, PlanRow, TargetGroupRow, UtilisationRow};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::safe_csv::Dialect;
 use crate::state::AppState;
 
 const READERS: &[Role] = &[Role::Reporting, Role::Admin, Role::Specialist];
@@ -33,21 +34,40 @@ pub struct YearQuery {
     /// The year reported on (2000–2100).
     #[param(minimum = 2000, maximum = 2100)]
     pub year: i32,
+    /// CSV in this dialect (implies CSV): `excel-de` for German Excel (`;`, decimal
+    /// comma, UTF-8 with BOM), `rfc4180` the standard one. Also as
+    /// `Accept: text/csv; dialect=excel-de`.
+    #[param(value_type = Option<String>)]
+    pub dialect: Option<Dialect>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChartQuery {
+    /// The year reported on (2000–2100).
+    #[param(minimum = 2000, maximum = 2100)]
+    pub year: i32,
 }
 
 /// JSON `{"items": rows}`, or CSV with a header row when the client accepts `text/csv`
-/// (every cell a spreadsheet would run as a formula neutralised: `crate::safe_csv`).
-fn answer<T: Serialize>(req: &HttpRequest, rows: &[T]) -> ApiResult<HttpResponse> {
-    let wants_csv = req
+/// or names a dialect (every cell a spreadsheet would run as a formula neutralised:
+/// `crate::safe_csv`).
+fn answer<T: Serialize>(req: &HttpRequest, dialect: Option<Dialect>, rows: &[T]) -> ApiResult<HttpResponse> {
+    let accept = req
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
-    if wants_csv {
-        let body = crate::safe_csv::rows(rows, b',').map_err(|_| ApiError::internal())?;
-        return Ok(HttpResponse::Ok()
-            .content_type("text/csv; charset=utf-8")
-            .body(body));
+        .unwrap_or("");
+    let dialect = dialect
+        .or_else(|| Dialect::from_media_type(accept))
+        .or_else(|| accept.contains("text/csv").then_some(Dialect::Rfc4180));
+    if let Some(dialect) = dialect {
+        let body = crate::safe_csv::rows_in(rows, dialect).map_err(|_| ApiError::internal())?;
+        let kind = match dialect {
+            Dialect::Rfc4180 => "text/csv; charset=utf-8",
+            Dialect::ExcelDe => "text/csv; charset=utf-8; dialect=excel-de",
+        };
+        return Ok(HttpResponse::Ok().content_type(kind).body(body));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": rows })))
 }
@@ -99,7 +119,7 @@ pub async fn plan_report(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let rows = state.db(move |store| Ok(reports::plan(store, year)?)).await?;
-    answer(&req, &rows)
+    answer(&req, q.dialect, &rows)
 }
 
 /// Utilisation per offer
@@ -126,7 +146,7 @@ pub async fn utilisation_report(
     let rows = state
         .db(move |store| Ok(reports::utilisation(store, year)?))
         .await?;
-    answer(&req, &rows)
+    answer(&req, q.dialect, &rows)
 }
 
 /// Budget committed per instrument
@@ -148,7 +168,7 @@ pub async fn budget_report(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let rows = state.db(move |store| Ok(reports::budget(store, year)?)).await?;
-    answer(&req, &rows)
+    answer(&req, q.dialect, &rows)
 }
 
 /// Entries by target group
@@ -172,7 +192,7 @@ pub async fn target_group_report(
     let rows = state
         .db(move |store| Ok(reports::target_groups(store, year)?))
         .await?;
-    answer(&req, &rows)
+    answer(&req, q.dialect, &rows)
 }
 
 /// Outcomes: starts, non-starts, drop-outs, completions
@@ -194,14 +214,14 @@ pub async fn outcome_report(
     let year = q.year;
     check_year(year, "invalid_query")?;
     let rows = state.db(move |store| Ok(reports::outcomes(store, year)?)).await?;
-    answer(&req, &rows)
+    answer(&req, q.dialect, &rows)
 }
 
 /// Utilisation chart (SVG)
 ///
 /// Take-up per instrument in the year, with the corridor's 70 % and 120 % lines.
 #[utoipa::path(tag = "reports",
-    params(YearQuery),
+    params(ChartQuery),
     responses(
         (status = 200, description = "an SVG image", content_type = "image/svg+xml"),
         (status = 400, description = "bad year", body = Problem, content_type = "application/problem+json"),
@@ -211,7 +231,7 @@ pub async fn outcome_report(
 pub async fn utilisation_chart(
     state: web::Data<AppState>,
     caller: Caller,
-    q: web::Query<YearQuery>,
+    q: web::Query<ChartQuery>,
 ) -> ApiResult<HttpResponse> {
     caller.require(READERS)?;
     let year = q.year;
