@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 on_both_backends!(
     every_row_carries_its_offer_in_short,
     a_waiting_list_is_left_and_a_promotion_is_the_systems,
-    cohort_runs_are_listed_newest_first
+    cohort_runs_are_listed_newest_first,
+    providers_steer_their_intake
 );
 
 fn assert_summary(offer: &Value, t: &TestApp, id: &str) {
@@ -293,4 +294,137 @@ async fn cohort_runs_are_listed_newest_first(b: Backend) {
         )
         .await;
     assert_summary(&props.body["items"][0]["offer"], &t, &o);
+}
+
+async fn intake(t: &TestApp, o: &str, role: Role, body: Value) -> common::Reply {
+    t.post(&format!("/api/v1/offers/{o}/intake"), role, body).await
+}
+
+fn free_of(list: &Value, o: &str) -> i64 {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["offer_id"] == o)
+        .map(|i| i["free"].as_i64().unwrap())
+        .unwrap_or(-1)
+}
+
+async fn providers_steer_their_intake(b: Backend) {
+    let t = TestApp::new(b).unwrap();
+    t.state.start_worker();
+    let o = new_offer(&t, 3).await;
+    let mut people = Vec::new();
+    for n in ["I-1", "I-2", "I-3"] {
+        people.push(t.create_customer(n).await["id"].as_str().unwrap().to_string());
+    }
+    intake(&t, &o, Role::Provider, json!({"status": "paused"}))
+        .await
+        .assert_problem(422, "validation_failed");
+    intake(
+        &t,
+        &o,
+        Role::Specialist,
+        json!({"status": "paused", "reason": "x"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    intake(&t, &o, Role::Provider, json!({"status": "open", "places_now": 4}))
+        .await
+        .assert_problem(422, "validation_failed");
+    intake(&t, &o, Role::Provider, json!({"status": "halted", "reason": "x"}))
+        .await
+        .assert_problem(400, "invalid_field");
+    let paused = intake(
+        &t,
+        &o,
+        Role::Provider,
+        json!({"status": "paused", "reason": "Dozent erkrankt"}),
+    )
+    .await;
+    assert_eq!(paused.status, StatusCode::OK, "{}", paused.body);
+    assert_eq!(paused.body["intake"]["status"], "paused");
+    assert_eq!(paused.body["intake"]["changed_by"], "provider-user");
+    // the specialists see it on the offer, and placements follow at once
+    let seen = t.get(&format!("/api/v1/offers/{o}"), Role::Specialist).await;
+    assert_eq!(seen.body["intake"]["reason"], "Dozent erkrankt");
+    t.post(
+        "/api/v1/allocations",
+        Role::Specialist,
+        json!({"customer_id": people[0], "offer_id": o}),
+    )
+    .await
+    .assert_problem(409, "intake_paused");
+    assert_eq!(
+        free_of(
+            &t.get("/api/v1/availability?limit=500", Role::Provider).await.body,
+            &o
+        ),
+        0
+    );
+    let rec = t
+        .get(
+            &format!("/api/v1/customers/{}/recommendations?as_of=2026-06-01", people[0]),
+            Role::Specialist,
+        )
+        .await;
+    assert!(rec.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["offer_id"] != o.as_str()));
+    t.patch(
+        &format!("/api/v1/offers/{o}"),
+        Role::Admin,
+        json!({"intake": {"status": "open"}}),
+    )
+    .await
+    .assert_problem(422, "validation_failed");
+
+    // open again for one place now
+    let open = intake(&t, &o, Role::Provider, json!({"status": "open", "places_now": 1})).await;
+    assert_eq!(open.status, StatusCode::OK, "{}", open.body);
+    assert_eq!(
+        free_of(
+            &t.get("/api/v1/availability?limit=500", Role::Provider).await.body,
+            &o
+        ),
+        1
+    );
+    let run = t
+        .post(
+            "/api/v1/allocation-runs",
+            Role::Specialist,
+            json!({"customer_ids": people}),
+        )
+        .await;
+    let run = t.wait_for_run(run.body["id"].as_str().unwrap()).await;
+    assert_eq!(run["assigned"], 1, "the cohort gets the one place: {run}");
+    let first = t
+        .post(
+            "/api/v1/allocations",
+            Role::Specialist,
+            json!({"customer_id": people[0], "offer_id": o}),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    t.post(
+        "/api/v1/allocations",
+        Role::Specialist,
+        json!({"customer_id": people[1], "offer_id": o}),
+    )
+    .await
+    .assert_problem(409, "capacity_exhausted");
+    // every change is in the audit log
+    let audit = t
+        .get("/api/v1/audit?actor=provider-user&limit=100", Role::Admin)
+        .await;
+    let changes: Vec<&Value> = audit.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["route"] == "POST /api/v1/offers/{id}/intake")
+        .collect();
+    assert_eq!(changes.len(), 2, "{}", audit.body);
+    assert!(changes[0]["fields"].as_str().unwrap().contains("paused"));
 }

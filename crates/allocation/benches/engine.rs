@@ -113,6 +113,7 @@ fn bench(c: &mut Criterion) {
             max_german_level: None,
             measure_approved_until: Some(d("2030-01-01")),
             status: OfferStatus::Open,
+            intake: Default::default(),
         })
         .collect();
     let ids: Vec<OfferId> = (0..offers.len()).map(|_| OfferId::new()).collect();

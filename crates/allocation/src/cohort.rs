@@ -170,9 +170,10 @@ pub fn plan(
             .get(c.offer.instrument_code.as_str())
             .copied()
             .unwrap_or(sink);
-        let planned = i64::from(c.offer.planned_places);
-        let max = i64::from(c.offer.max_places);
-        let low = planned * 7 / 10;
+        // what the provider can fill now caps every tier (`places_open`: 0 while paused)
+        let max = c.offer.places_open();
+        let planned = i64::from(c.offer.planned_places).min(max);
+        let low = (i64::from(c.offer.planned_places) * 7 / 10).min(max);
         let active = c.active;
         let below = (low - active).max(0);
         let within = (planned - active.max(low)).max(0);

@@ -212,7 +212,7 @@ impl<'a> Judge<'a> {
         let Some(g) = self.instrument(&c.offer.instrument_code, on) else {
             return false;
         };
-        i64::from(c.offer.max_places) > c.active
+        c.offer.places_open() > c.active
             && !self.ctx.active_offers.contains(&c.id)
             && eligibility::offer_passes(
                 &self.subject,
@@ -480,7 +480,7 @@ pub fn recommend_arranged(
                 offer_id: c.id,
                 instrument_code: c.offer.instrument_code.clone(),
                 score: score_total,
-                free: i64::from(c.offer.max_places) - c.active,
+                free: c.offer.places_open() - c.active,
                 starts_on: c.offer.starts_on,
                 explanation,
             }
@@ -572,6 +572,7 @@ mod tests {
                 max_german_level: None,
                 measure_approved_until: (i % 5 != 0).then_some(d("2027-12-31")),
                 status: OfferStatus::Open,
+                intake: Default::default(),
             })
             .collect();
         let ids: Vec<OfferId> = (0..offers.len() as u128)
@@ -633,7 +634,7 @@ mod tests {
                 .iter()
                 .filter(|c| {
                     let on = eligibility::reference_day(c.offer, today);
-                    i64::from(c.offer.max_places) > c.active
+                    c.offer.places_open() > c.active
                         && !ctx.active_offers.contains(&c.id)
                         && eligibility::for_offer(&subject, c.offer, c.provider, on, &rules).eligible
                 })

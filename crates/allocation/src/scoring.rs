@@ -450,6 +450,7 @@ mod tests {
             max_german_level: None,
             measure_approved_until: None,
             status: OfferStatus::Open,
+            intake: Default::default(),
         }
     }
 

@@ -190,6 +190,7 @@ fn offers(today: NaiveDate) -> Vec<OfferData> {
                 max_german_level: (i % 7 == 0).then_some(GermanLevel::B1),
                 measure_approved_until: Some(d("2030-12-31")),
                 status: OfferStatus::Open,
+                intake: Default::default(),
             }
         })
         .collect()

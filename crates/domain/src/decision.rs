@@ -60,6 +60,8 @@ pub enum Refusal {
     Referral(Vec<Reason>),
     /// A rule failed and no allowed exception was given (invariant 4).
     NotEligible(Vec<Reason>),
+    /// The provider has paused its intake of the offer.
+    IntakePaused,
     /// No free place (invariant 1).
     CapacityExhausted,
     /// The place's cost does not fit in what is left of the budget (invariant 2).
@@ -104,7 +106,11 @@ pub fn decide(f: &Facts, book: &RuleBook, who: Authority) -> Result<Grant, Refus
             VerdictRefusal::Referral(reasons) => Refusal::Referral(reasons),
             VerdictRefusal::NotEligible(reasons) => Refusal::NotEligible(reasons),
         })?;
-    if f.occupied >= i64::from(f.offer.max_places) {
+    if f.offer.intake.status == crate::offer::IntakeStatus::Paused {
+        return Err(Refusal::IntakePaused);
+    }
+    // the provider's places now (`places_now`), never more than `max_places`
+    if f.occupied >= f.offer.places_open() {
         return Err(Refusal::CapacityExhausted);
     }
     let year = on.year();
@@ -154,7 +160,7 @@ pub fn may_wait(
     if holds_place {
         return Err(WaitRefusal::AlreadyAllocated);
     }
-    if occupied < i64::from(offer.max_places) {
+    if occupied < offer.places_open() {
         return Err(WaitRefusal::PlacesAvailable);
     }
     Ok(())

@@ -77,12 +77,60 @@ pub struct OfferData {
     #[serde(default)]
     pub measure_approved_until: Option<NaiveDate>,
     pub status: OfferStatus,
+    /// The provider's steering of its intake: set only through
+    /// `POST /offers/{id}/intake` (read-only here).
+    #[serde(default)]
+    pub intake: Intake,
+}
+
+/// Whether the provider takes new participants now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeStatus {
+    #[default]
+    Open,
+    /// No new reservation (409 `intake_paused`); placements made stay.
+    Paused,
+}
+
+/// A provider's intake of an offer: paused or open, and how many places it can fill now.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    pub status: IntakeStatus,
+    /// Why it was paused (or opened again), as the provider said.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Places the provider can fill now (at most `max_places`); `null`: `max_places`.
+    #[serde(default)]
+    pub places_now: Option<i32>,
+    #[serde(default)]
+    pub changed_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who changed it last (username).
+    #[serde(default)]
+    pub changed_by: Option<String>,
 }
 
 impl OfferData {
     /// Open for placements on `day`: not closed, and not over.
     pub fn is_open_on(&self, day: NaiveDate) -> bool {
         self.status == OfferStatus::Open && day <= self.ends_on
+    }
+
+    /// The places active placements may hold now: `max_places`, capped by what the
+    /// provider can fill (`places_now`); none while intake is paused. Availability,
+    /// ranking, cohort runs and placements count against this (invariant 1 holds a
+    /// fortiori: it is never above `max_places`).
+    pub fn places_open(&self) -> i64 {
+        match self.intake.status {
+            IntakeStatus::Paused => 0,
+            IntakeStatus::Open => i64::from(
+                self.intake
+                    .places_now
+                    .map_or(self.max_places, |p| p.min(self.max_places))
+                    .max(0),
+            ),
+        }
     }
 }
 

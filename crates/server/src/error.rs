@@ -337,6 +337,10 @@ fn refusal(r: passgenau_domain::decision::Refusal) -> ApiError {
         ),
         Refusal::Referral(reasons) => ApiError::referral_required(reasons),
         Refusal::NotEligible(reasons) => ApiError::not_eligible(reasons),
+        Refusal::IntakePaused => ApiError::conflict(
+            "intake_paused",
+            "the provider has paused its intake of this offer",
+        ),
         Refusal::CapacityExhausted => ApiError::conflict("capacity_exhausted", "the offer has no free place"),
         Refusal::BudgetExhausted {
             year,

@@ -43,6 +43,11 @@ struct OfferRow {
     updated_at: chrono::NaiveDateTime,
     max_german_level: Option<String>,
     measure_approved_until: Option<NaiveDate>,
+    intake_status: String,
+    intake_reason: Option<String>,
+    places_now: Option<i32>,
+    intake_changed_at: Option<chrono::NaiveDateTime>,
+    intake_changed_by: Option<String>,
 }
 
 impl From<&OfferRecord> for OfferRow {
@@ -71,6 +76,11 @@ impl From<&OfferRecord> for OfferRow {
             updated_at: to_db_time(r.meta.updated_at),
             max_german_level: d.max_german_level.as_ref().map(enum_to_str),
             measure_approved_until: d.measure_approved_until,
+            intake_status: enum_to_str(&d.intake.status),
+            intake_reason: d.intake.reason.clone(),
+            places_now: d.intake.places_now,
+            intake_changed_at: d.intake.changed_at.map(to_db_time),
+            intake_changed_by: d.intake.changed_by.clone(),
         }
     }
 }
@@ -104,6 +114,13 @@ impl TryFrom<OfferRow> for OfferRecord {
                 max_german_level: r.max_german_level.as_deref().map(enum_from_str).transpose()?,
                 measure_approved_until: r.measure_approved_until,
                 status: enum_from_str(&r.status)?,
+                intake: passgenau_domain::offer::Intake {
+                    status: enum_from_str(&r.intake_status)?,
+                    reason: r.intake_reason,
+                    places_now: r.places_now,
+                    changed_at: r.intake_changed_at.map(from_db_time),
+                    changed_by: r.intake_changed_by,
+                },
             },
         })
     }

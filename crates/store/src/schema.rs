@@ -137,6 +137,11 @@ diesel::table! {
         updated_at -> Timestamp,
         max_german_level -> Nullable<Text>,
         measure_approved_until -> Nullable<Date>,
+        intake_status -> Text,
+        intake_reason -> Nullable<Text>,
+        places_now -> Nullable<Integer>,
+        intake_changed_at -> Nullable<Timestamp>,
+        intake_changed_by -> Nullable<Text>,
     }
 }
 

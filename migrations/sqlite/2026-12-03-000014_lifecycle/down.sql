@@ -1,3 +1,8 @@
+ALTER TABLE offers DROP COLUMN intake_changed_by;
+ALTER TABLE offers DROP COLUMN intake_changed_at;
+ALTER TABLE offers DROP COLUMN places_now;
+ALTER TABLE offers DROP COLUMN intake_reason;
+ALTER TABLE offers DROP COLUMN intake_status;
 ALTER TABLE idempotency_keys DROP COLUMN subjects;
 DROP INDEX audit_log_unsealed;
 DROP INDEX audit_log_seal_pos;

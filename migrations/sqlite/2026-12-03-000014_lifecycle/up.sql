@@ -21,3 +21,11 @@ CREATE INDEX audit_log_unsealed ON audit_log (at, id) WHERE seal_pos IS NULL;
 -- The people a stored idempotent answer shows (customer IDs, comma-separated): its
 -- replay is audited as a read of them.
 ALTER TABLE idempotency_keys ADD COLUMN subjects TEXT NOT NULL DEFAULT '';
+
+-- A provider steers its intake (passgenau_domain::offer::Intake): paused or open, and
+-- the places it can fill now (at most max_places).
+ALTER TABLE offers ADD COLUMN intake_status TEXT NOT NULL DEFAULT 'open' CHECK (intake_status IN ('open', 'paused'));
+ALTER TABLE offers ADD COLUMN intake_reason TEXT;
+ALTER TABLE offers ADD COLUMN places_now INTEGER;
+ALTER TABLE offers ADD COLUMN intake_changed_at TIMESTAMP;
+ALTER TABLE offers ADD COLUMN intake_changed_by TEXT;

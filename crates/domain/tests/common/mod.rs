@@ -118,6 +118,7 @@ pub fn offer(code: &str, starts: &str, ends: &str) -> OfferData {
         max_german_level: None,
         measure_approved_until: Some(d("2030-12-31")),
         status: OfferStatus::Open,
+        intake: Default::default(),
     }
 }
 

@@ -140,6 +140,12 @@ impl Drop for Refreshing<'_> {
 }
 
 impl SnapshotCache {
+    /// Drops this instance's snapshot, so the next ranking reads the offers again (an
+    /// offer's intake changed here; other instances follow within the snapshot's age).
+    pub fn invalidate(&self) {
+        *self.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// The snapshot for `day`: the cached one while it is fresh, else a new one. Other
     /// days (`?as_of=`) are loaded on their own and not cached.
     pub fn get(

@@ -65,6 +65,12 @@ pub fn update(
         let current = repo::get(conn, id).map_err(missing("offer"))?;
         check_version(if_match, current.meta.version)?;
         let data: OfferData = patch.apply(&current.data)?;
+        if data.intake != current.data.intake {
+            return Err(AppError::invalid(
+                "intake",
+                "is the provider's: set it with POST /offers/{id}/intake",
+            ));
+        }
         check(conn, &data)?;
         if data.provider_id != current.data.provider_id {
             // no silent disclosure (§ 67d SGB X): the participants' data would reach the
@@ -143,5 +149,90 @@ pub fn transfer(
         }
         passgenau_store::audit::append(conn, &entries)?;
         Ok((rec, people.len()))
+    })
+}
+
+/// What a provider (or an admin) says of its intake.
+#[derive(Debug, Clone)]
+pub struct IntakeChange {
+    pub status: passgenau_domain::offer::IntakeStatus,
+    pub reason: Option<String>,
+    pub places_now: Option<i32>,
+}
+
+/// The offer's provider (or an admin) pauses or resumes its intake and says how many
+/// places it can fill now (at most `max_places`). Availability, ranking, cohort runs and
+/// placements count with it at once (`OfferData::places_open`); the change is audited
+/// and shown on the offer (`intake`: who, when, why).
+pub fn set_intake(
+    store: &Store,
+    caller: &Caller,
+    route: &str,
+    id: OfferId,
+    if_match: Option<&[i64]>,
+    change: IntakeChange,
+) -> AppResult<OfferRecord> {
+    if let Some(r) = &change.reason {
+        if r.trim().is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) {
+            return Err(AppError::invalid(
+                "reason",
+                "1 to 500 characters without control characters",
+            ));
+        }
+    }
+    if change.status == passgenau_domain::offer::IntakeStatus::Paused && change.reason.is_none() {
+        return Err(AppError::invalid("reason", "say why the intake is paused"));
+    }
+    store.write(|conn| {
+        // placements of the offer wait: the new capacity holds for the next one
+        allocations::lock_offer(conn, id)?;
+        let current = repo::get(conn, id).map_err(missing("offer"))?;
+        if caller.role == passgenau_domain::user::Role::Provider
+            && caller.provider_id != Some(current.data.provider_id)
+        {
+            // another provider's offer is not shown as existing
+            return Err(AppError::NotFound("offer"));
+        }
+        check_version(if_match, current.meta.version)?;
+        if let Some(p) = change.places_now {
+            if !(0..=current.data.max_places).contains(&p) {
+                return Err(AppError::invalid(
+                    "places_now",
+                    format!("must be between 0 and max_places ({})", current.data.max_places),
+                ));
+            }
+        }
+        let now = passgenau_store::records::now();
+        let mut rec = current.clone();
+        rec.data.intake = passgenau_domain::offer::Intake {
+            status: change.status,
+            reason: change.reason.clone(),
+            places_now: change.places_now,
+            changed_at: Some(now),
+            changed_by: Some(caller.username.clone()),
+        };
+        rec.meta.version += 1;
+        rec.meta.updated_at = now;
+        repo::update(conn, &rec, current.meta.version)?;
+        let status = match change.status {
+            passgenau_domain::offer::IntakeStatus::Open => "open",
+            passgenau_domain::offer::IntakeStatus::Paused => "paused",
+        };
+        let mut entry = crate::app::audit::audit_entries(
+            caller,
+            passgenau_store::audit::Action::Update,
+            route,
+            [(None, None)],
+        );
+        for e in &mut entry {
+            e.fields = Some(format!(
+                "intake of offer {id}: {status}, places_now {}",
+                change
+                    .places_now
+                    .map_or("max_places".to_string(), |p| p.to_string())
+            ));
+        }
+        passgenau_store::audit::append(conn, &entry)?;
+        Ok(rec)
     })
 }

@@ -415,7 +415,10 @@ pub fn promote_waitlist(
             }
             // no place or no budget after all, or the offer closed: nobody is promoted
             Err(PlaceError::Refused(
-                Refusal::CapacityExhausted | Refusal::BudgetExhausted { .. } | Refusal::OfferClosed,
+                Refusal::CapacityExhausted
+                | Refusal::BudgetExhausted { .. }
+                | Refusal::OfferClosed
+                | Refusal::IntakePaused,
             )) => return Ok(None),
             Err(PlaceError::Failed(e)) => return Err(e),
         }
@@ -705,7 +708,7 @@ pub fn free_places(
                 let occupied = active.get(&offer.meta.id).copied().unwrap_or(0);
                 Places {
                     occupied,
-                    free: (i64::from(offer.data.max_places) - occupied).max(0),
+                    free: (offer.data.places_open() - occupied).max(0),
                     waitlisted: waiting.get(&offer.meta.id).copied().unwrap_or(0),
                     offer,
                 }

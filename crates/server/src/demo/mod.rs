@@ -387,6 +387,7 @@ fn offers_of_the_programme(
                             } else {
                                 OfferStatus::Open
                             },
+                            intake: Default::default(),
                         },
                     },
                     product,

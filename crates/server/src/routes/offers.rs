@@ -29,7 +29,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_offer)
         .service(create_offer)
         .service(update_offer)
-        .service(transfer_offer);
+        .service(transfer_offer)
+        .service(set_intake);
 }
 
 /// Body of `POST /offers`. `max_places` defaults to 120 % of `planned_places` (rounded
@@ -91,6 +92,7 @@ impl From<NewOffer> for OfferData {
             max_german_level: n.max_german_level,
             measure_approved_until: n.measure_approved_until,
             status: n.status.unwrap_or(OfferStatus::Open),
+            intake: Default::default(),
         }
     }
 }
@@ -353,5 +355,70 @@ pub async fn transfer_offer(
         })
         .await?;
     state.availability.invalidate();
+    Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
+}
+
+/// The body of a change of intake.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeRequest {
+    pub status: passgenau_domain::offer::IntakeStatus,
+    /// Why (required to pause), 1–500 characters.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Places the provider can fill now, 0 to `max_places`; left out: `max_places`.
+    #[serde(default)]
+    pub places_now: Option<i32>,
+}
+
+/// Pause or resume the intake of an offer (its provider, or an admin)
+///
+/// While paused a reservation is 409 `intake_paused` (waiting lists stay open);
+/// `places_now` caps what availability, ranking and cohort runs offer and what
+/// placements may take. Audited; the offer shows who changed it, when and why.
+#[utoipa::path(tag = "offers",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version you read")),
+    request_body = IntakeRequest,
+    responses(
+        (status = 200, description = "the offer with its intake", body = OfferResponse),
+        (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not the offer's provider or an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "unknown offer (or another provider's)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "validation_failed: places_now beyond max_places, a pause without a reason", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+#[post("/offers/{id}/intake")]
+pub async fn set_intake(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: actix_web::HttpRequest,
+    id: web::Path<OfferId>,
+    ApiJson(body): ApiJson<IntakeRequest>,
+) -> ApiResult<HttpResponse> {
+    use passgenau_domain::user::Role;
+    caller.require(&[Role::Provider, Role::Admin])?;
+    let id = id.into_inner();
+    let versions = if_match_versions(&req)?;
+    let route = crate::extract::route_of(&req);
+    let change = offers::IntakeChange {
+        status: body.status,
+        reason: body.reason,
+        places_now: body.places_now,
+    };
+    let rec = state
+        .db(move |store| {
+            Ok(offers::set_intake(
+                store,
+                &caller,
+                &route,
+                id,
+                versions.as_deref(),
+                change,
+            )?)
+        })
+        .await?;
+    state.availability.invalidate();
+    state.offer_snapshot.invalidate();
     Ok(with_etag(StatusCode::OK, rec.meta.version, &respond(&rec)))
 }
