@@ -71,6 +71,7 @@ fn kind(r: &Result<decision::Grant, Refusal>) -> &'static str {
         Err(Refusal::AlreadyAllocated) => "already_allocated",
         Err(Refusal::Referral(_)) => "referral",
         Err(Refusal::NotEligible(_)) => "not_eligible",
+        Err(Refusal::IntakePaused) => "intake_paused",
         Err(Refusal::CapacityExhausted) => "capacity_exhausted",
         Err(Refusal::BudgetExhausted { .. }) => "budget_exhausted",
     }
@@ -112,7 +113,15 @@ fn every_refusal_in_its_order() {
     w.active_offers.clear();
     assert_eq!(kind(&w.decide(None)), "not_eligible");
     w.case.customer.benefit_spells = vec![Spell::new(d("2015-01-01"), None)];
+    w.offer.intake.status = passgenau_domain::offer::IntakeStatus::Paused;
+    assert_eq!(kind(&w.decide(None)), "intake_paused");
+    w.offer.intake.status = passgenau_domain::offer::IntakeStatus::Open;
     assert_eq!(kind(&w.decide(None)), "capacity_exhausted");
+    // the provider's places now cap the offer below max_places
+    w.occupied = 2;
+    w.offer.intake.places_now = Some(2);
+    assert_eq!(kind(&w.decide(None)), "capacity_exhausted");
+    w.offer.intake.places_now = None;
     w.occupied = 11;
     assert_eq!(kind(&w.decide(None)), "budget_exhausted");
     w.budget = Some(BudgetLine {
