@@ -381,9 +381,38 @@ async fn providers_steer_their_intake(b: Backend) {
     .await
     .assert_problem(422, "validation_failed");
 
-    // open again for one place now
+    // while paused one can wait; the place opened first goes to those waiting
+    let w = t
+        .post(
+            &format!("/api/v1/offers/{o}/waitlist"),
+            Role::Specialist,
+            json!({"customer_id": people[2]}),
+        )
+        .await;
+    assert_eq!(w.status, StatusCode::CREATED, "{}", w.body);
     let open = intake(&t, &o, Role::Provider, json!({"status": "open", "places_now": 1})).await;
     assert_eq!(open.status, StatusCode::OK, "{}", open.body);
+    let promoted = t
+        .get(
+            &format!("/api/v1/allocations?customer_id={}", people[2]),
+            Role::Specialist,
+        )
+        .await;
+    assert_eq!(
+        promoted.body["items"][0]["source"], "waitlist",
+        "{}",
+        promoted.body
+    );
+    assert_eq!(
+        free_of(
+            &t.get("/api/v1/availability?limit=500", Role::Provider).await.body,
+            &o
+        ),
+        0
+    );
+    // two places now: one more is free, for the cohort or a reservation
+    let more = intake(&t, &o, Role::Provider, json!({"status": "open", "places_now": 2})).await;
+    assert_eq!(more.status, StatusCode::OK, "{}", more.body);
     assert_eq!(
         free_of(
             &t.get("/api/v1/availability?limit=500", Role::Provider).await.body,
@@ -395,7 +424,7 @@ async fn providers_steer_their_intake(b: Backend) {
         .post(
             "/api/v1/allocation-runs",
             Role::Specialist,
-            json!({"customer_ids": people}),
+            json!({"customer_ids": &people[..2]}),
         )
         .await;
     let run = t.wait_for_run(run.body["id"].as_str().unwrap()).await;
@@ -425,6 +454,6 @@ async fn providers_steer_their_intake(b: Backend) {
         .iter()
         .filter(|e| e["route"] == "POST /api/v1/offers/{id}/intake")
         .collect();
-    assert_eq!(changes.len(), 2, "{}", audit.body);
+    assert_eq!(changes.len(), 3, "{}", audit.body);
     assert!(changes[0]["fields"].as_str().unwrap().contains("paused"));
 }

@@ -102,12 +102,13 @@ async fn transition(t: &TestApp, placement: &str, role: Role, to: &str) {
     assert_eq!(r.status, StatusCode::OK, "{to}: {}", r.body);
 }
 
-/// Closes the case of `c` on `on`.
+/// Closes the case of `c` on `on` (as an admin: a closure past the retention period is
+/// an erasure, which only an admin decides).
 async fn close(t: &TestApp, c: &str, on: &str, reason: &str) {
     let r = put(
         t,
         &format!("/api/v1/customers/{c}/closure"),
-        Role::Specialist,
+        Role::Admin,
         json!({"closed_on": on, "reason": reason}),
     )
     .await;
@@ -441,6 +442,14 @@ async fn retention_erases_every_trace_and_keeps_the_figures(b: Backend) {
     let before = figures(&t).await;
 
     // closed 11 years back: due; held: not
+    put(
+        &t,
+        &format!("/api/v1/customers/{c}/closure"),
+        Role::Specialist,
+        json!({"closed_on": "2015-11-02", "reason": "Wegzug"}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
     close(&t, &c, "2015-11-02", "Wegzug").await;
     let held = t
         .patch(
@@ -568,6 +577,53 @@ async fn erasure_now_needs_a_closed_unheld_case(b: Backend) {
     t.post(&path, Role::Admin, json!({"reason": "x", "also": 1}))
         .await
         .assert_problem(400, "invalid_field");
+    // two earlier records of the person, merged one into the other and that into this one
+    let mut dups = Vec::new();
+    for number in ["QZ-770002", "QZ-770003"] {
+        let mut body = TestApp::customer_body(number);
+        body["first_name"] = json!(FIRST);
+        body["last_name"] = json!(LAST);
+        let r = t.post("/api/v1/customers", Role::Specialist, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        dups.push(r.body["id"].as_str().unwrap().to_string());
+    }
+    for (survivor, duplicate) in [(&dups[1], &dups[0]), (&c, &dups[1])] {
+        let m = t
+            .post(
+                &format!("/api/v1/customers/{survivor}/merge"),
+                Role::Specialist,
+                json!({"duplicate_id": duplicate, "reason": "eine Person"}),
+            )
+            .await;
+        assert_eq!(m.status, StatusCode::OK, "{}", m.body);
+    }
+    // an import report that names the recorded person as a probable duplicate
+    let line = json!({
+        "kind": "customer", "customer_number": "QZ-IMPORT", "first_name": FIRST, "last_name": LAST,
+        "date_of_birth": "1988-04-12", "gender": "female", "nationality": "DE",
+        "vocational_qualification": "vocational", "german_level": "native",
+        "benefit_spells": [{"from": "2018-01-01", "to": null}]
+    });
+    let up = t
+        .raw(
+            Method::POST,
+            "/api/v1/imports",
+            Role::Admin,
+            "application/x-ndjson",
+            format!("{line}\n").into_bytes(),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::ACCEPTED, "{}", up.body);
+    let job_path = up.header("location").unwrap().to_string();
+    let mut job = Value::Null;
+    for _ in 0..500 {
+        job = t.get(&job_path, Role::Admin).await.body;
+        if job["status"] == "done" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(job["rejected"].to_string().contains(NUMBER), "{job}");
     close(&t, &c, "2026-12-01", "Antrag").await;
     t.patch(
         &format!("/api/v1/customers/{c}"),
@@ -597,8 +653,26 @@ async fn erasure_now_needs_a_closed_unheld_case(b: Backend) {
     t.post(&path, Role::Admin, why)
         .await
         .assert_problem(404, "not_found");
-    let left = traces(&t, b, &[FIRST, LAST, NUMBER, EMAIL, STREET]);
+    let left = traces(
+        &t,
+        b,
+        &[FIRST, LAST, NUMBER, EMAIL, STREET, "QZ-770002", "QZ-770003"],
+    );
     assert!(left.is_empty(), "personal data left: {left:?}");
+    for d in &dups {
+        t.get(&format!("/api/v1/customers/{d}"), Role::Admin)
+            .await
+            .assert_problem(404, "not_found");
+    }
+    // the import's report still reads, with the number replaced
+    let job = t.get(&job_path, Role::Admin).await;
+    assert_eq!(job.status, StatusCode::OK, "{}", job.body);
+    assert!(
+        job.body["rejected"].to_string().contains("[gelöscht]"),
+        "{}",
+        job.body
+    );
+    assert_eq!(t.get("/api/v1/imports", Role::Admin).await.status, StatusCode::OK);
     // the person's number is free for a new record (someone who returns is a new case)
     let again = t
         .post("/api/v1/customers", Role::Specialist, {
@@ -637,6 +711,25 @@ async fn a_changed_or_removed_audit_entry_is_named(b: Backend) {
     assert!(cli(&t, &["audit", "seal"]).status.success());
     let ok = cli(&t, &["audit", "verify", "--expect-head", &head]);
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    // an instance with another audit key does not extend the chain
+    assert_eq!(
+        t.get(&format!("/api/v1/customers/{c}"), Role::Admin).await.status,
+        StatusCode::OK
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let other_key = dir.path().join("audit.key");
+    std::fs::write(&other_key, "another-key-of-at-least-32-bytes-0123456789").unwrap();
+    let wrong = std::process::Command::new(env!("CARGO_BIN_EXE_passgenau"))
+        .args(["--database-url", &t.db.url, "audit", "seal"])
+        .env("PASSGENAU_AUDIT_KEY_FILE", &other_key)
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(cli(&t, &["audit", "seal"]).status.success());
+    assert!(
+        cli(&t, &["audit", "verify"]).status.success(),
+        "the chain is whole"
+    );
 
     let audit = t
         .get(&format!("/api/v1/audit?customer_id={c}&limit=500"), Role::Admin)

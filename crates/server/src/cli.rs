@@ -481,8 +481,15 @@ fn retention_run(db: Db, dry_run: bool) -> CliResult {
         );
     } else {
         println!(
-            "erased {} of {} closed cases due (closed on or before {before}, retention {} years)",
-            report.erased, report.due, state.retention_years
+            "erased {} of {} closed cases due (closed on or before {before}, retention {} years){}",
+            report.erased,
+            report.due,
+            state.retention_years,
+            if report.failed > 0 {
+                format!("; {} failed and stay due (see the log)", report.failed)
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())

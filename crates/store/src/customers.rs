@@ -493,3 +493,24 @@ pub fn is_erased(conn: &mut DbConnection, id: CustomerId) -> StoreResult<bool> {
         .first(conn)?;
     Ok(at.is_some())
 }
+
+/// Locks the customer's row until the transaction ends (PostgreSQL: `FOR UPDATE`; SQLite
+/// has one writer): a closure, a reopening, a legal hold, a placement (`hold`) or an
+/// erasure of the same person waits for this one and then sees what it wrote.
+pub fn lock(conn: &mut DbConnection, id: CustomerId) -> StoreResult<()> {
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT id FROM customers WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Text, _>(id.to_string())
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
+/// The customer number as stored (also of a tombstone), if the row exists.
+pub fn number_of(conn: &mut DbConnection, id: CustomerId) -> StoreResult<Option<String>> {
+    Ok(customers::table
+        .find(id.to_string())
+        .select(customers::customer_number)
+        .first(conn)
+        .optional()?)
+}

@@ -81,23 +81,39 @@ pub fn drop_stored_answers(conn: &mut DbConnection, needle: &str) -> StoreResult
     .execute(conn)?)
 }
 
-/// Replaces `needle` (the person's customer number) in the rejected lines that imports
-/// reported (a probable duplicate names the recorded person's number).
+/// Replaces `needle` (the person's customer number) in the messages of the rejected
+/// lines that imports reported (a probable duplicate names the recorded person's
+/// number): each report is read, changed in its messages only and written back whole,
+/// so line numbers and fields that happen to hold the same digits stay as they were.
 pub fn scrub_import_reports(conn: &mut DbConnection, needle: &str, replacement: &str) -> StoreResult<usize> {
     if needle.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::update(
-        import_jobs::table.filter(import_jobs::rejected.like(like_pattern(needle)).escape('\\')),
-    )
-    .set(
-        import_jobs::rejected.eq(diesel::dsl::sql::<diesel::sql_types::Text>("REPLACE(rejected, ")
-            .bind::<diesel::sql_types::Text, _>(needle.to_string())
-            .sql(", ")
-            .bind::<diesel::sql_types::Text, _>(replacement.to_string())
-            .sql(")")),
-    )
-    .execute(conn)?)
+    // as the number stands in the stored JSON (quotes and backslashes escaped)
+    let escaped = serde_json::to_string(needle).unwrap_or_default();
+    let escaped = escaped.trim_matches('"');
+    let jobs: Vec<(String, String)> = import_jobs::table
+        .filter(import_jobs::rejected.like(like_pattern(escaped)).escape('\\'))
+        .select((import_jobs::id, import_jobs::rejected))
+        .load(conn)?;
+    let mut changed = 0;
+    for (id, text) in jobs {
+        let mut lines: Vec<passgenau_domain::import::Rejection> = crate::codec::json_from_str(&text)?;
+        let mut touched = false;
+        for l in &mut lines {
+            if l.message.contains(needle) {
+                l.message = l.message.replace(needle, replacement);
+                touched = true;
+            }
+        }
+        if touched {
+            diesel::update(import_jobs::table.find(&id))
+                .set(import_jobs::rejected.eq(crate::codec::json_to_str(&lines)))
+                .execute(conn)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }
 
 /// `%needle%` with LIKE's wildcards in `needle` escaped (IDs and numbers hold none but

@@ -71,6 +71,22 @@ fn link(key: &[u8], prev: &str, entry: &StoredEntry) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// Whether the head's seal (at `pos`) is what this key makes of the entry before it.
+fn head_is_ours(
+    conn: &mut passgenau_store::DbConnection,
+    key: &[u8],
+    pos: i64,
+    head: &str,
+) -> Result<bool, passgenau_store::StoreError> {
+    let rows = audit::sealed_after(conn, (pos - 2).max(0), 2)?;
+    let (before, last) = match rows.as_slice() {
+        [a, b] => (a.seal.clone().unwrap_or_default(), b),
+        [b] => (String::new(), b),
+        _ => return Ok(false),
+    };
+    Ok(last.seal_pos == Some(pos) && link(key, &before, last) == head)
+}
+
 /// Seals every entry written so far; returns how many it sealed.
 pub fn seal_pending(store: &Store, key: &[u8]) -> AppResult<u64> {
     let mut sealed = 0u64;
@@ -78,6 +94,14 @@ pub fn seal_pending(store: &Store, key: &[u8]) -> AppResult<u64> {
         let n = store.write(|conn| {
             audit::lock_seal(conn)?;
             let (mut pos, mut prev) = audit::seal_head(conn)?.unwrap_or((0, String::new()));
+            if pos > 0 && !head_is_ours(conn, key, pos, &prev)? {
+                // an instance with another key (or a changed head): extending the chain
+                // would make every later entry fail verification
+                return Err(crate::app::AppError::Internal(
+                    "the audit chain's head is not sealed with this instance's audit key \
+                     (PASSGENAU_AUDIT_KEY_FILE must be the same on every instance)",
+                ));
+            }
             let rows = audit::unsealed(conn, SEAL_CHUNK)?;
             for row in &rows {
                 let seal = link(key, &prev, row);

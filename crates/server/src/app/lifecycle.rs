@@ -40,6 +40,7 @@ fn check_reason(reason: &str) -> AppResult<()> {
 /// Closes the case on `closure.closed_on` (the retention period begins the next day).
 /// A case with active placements or waiting-list entries is not closed (409
 /// `active_placements`): they end first, each with its own reason.
+#[allow(clippy::too_many_arguments)]
 pub fn close(
     store: &Store,
     caller: &Caller,
@@ -47,9 +48,19 @@ pub fn close(
     id: CustomerId,
     if_match: Option<&[i64]>,
     closure: Closure,
+    retention_years: u32,
     today: NaiveDate,
 ) -> AppResult<WithHousehold> {
     check_fields(closure.errors(today))?;
+    // a closure whose period has ended already makes the case due for erasure at once:
+    // that is an erasure, which only an admin decides (`erase_now`)
+    if retention::erasable(closure.closed_on, false, retention_years, today) && caller.role != Role::Admin {
+        return Err(AppError::Forbidden(format!(
+            "a case closed on {} is past its retention period of {retention_years} years and would be \
+             erased at once: only an admin records such a closure",
+            closure.closed_on
+        )));
+    }
     set(store, caller, route, id, if_match, Some(closure))
 }
 
@@ -73,6 +84,8 @@ fn set(
     closure: Option<Closure>,
 ) -> AppResult<WithHousehold> {
     store.write(|conn| {
+        // a placement being made for the person commits first, or sees the closure
+        repo::lock(conn, id)?;
         let sealed = repo::get(conn, id).map_err(missing("customer"))?;
         sealed.change(conn, &access(caller, Action::Update, route), |conn, current| {
             check_version(if_match, current.meta.version)?;
@@ -127,7 +140,19 @@ fn check_erasable(rec: &CustomerRecord) -> AppResult<()> {
 fn erase_in(conn: &mut DbConnection, rec: &CustomerRecord) -> AppResult<()> {
     let id = rec.meta.id;
     let now = passgenau_store::records::now();
-    for duplicate in repo::merged_into(conn, id)? {
+    // every tombstone of the person: merged into them, or into one merged into them
+    let mut duplicates = Vec::new();
+    let mut next = repo::merged_into(conn, id)?;
+    while let Some(d) = next.pop() {
+        if d != id && !duplicates.contains(&d) {
+            duplicates.push(d);
+            next.extend(repo::merged_into(conn, d)?);
+        }
+    }
+    for duplicate in duplicates {
+        if let Some(number) = repo::number_of(conn, duplicate)? {
+            erasure::scrub_import_reports(conn, &number, ERASED_MARK)?;
+        }
         erasure::leave_household(conn, duplicate, None)?;
         erasure::drop_stored_answers(conn, &duplicate.to_string())?;
         match repo::blank(conn, duplicate, now) {
@@ -156,6 +181,8 @@ pub fn erase_now(store: &Store, caller: &Caller, route: &str, id: CustomerId, re
     }
     check_reason(reason)?;
     store.write(|conn| {
+        // a reopening or a legal hold being written commits first and is seen here
+        repo::lock(conn, id)?;
         let sealed = repo::get(conn, id).map_err(missing("customer"))?;
         sealed.change(conn, &access(caller, Action::Delete, route), |conn, rec| {
             check_erasable(&rec)?;
@@ -173,6 +200,8 @@ pub struct RetentionReport {
     /// The cases due (a dry run erases none of them).
     pub due: u64,
     pub erased: u64,
+    /// Erasures that failed (logged; tried again by the next run).
+    pub failed: u64,
     pub dry_run: bool,
 }
 
@@ -216,6 +245,7 @@ pub fn run_retention(
         }
         for id in batch {
             let erased = store.write(|conn| {
+                repo::lock(conn, id)?;
                 let sealed = match repo::get(conn, id) {
                     Ok(sealed) => sealed,
                     Err(StoreError::NotFound | StoreError::Merged { .. }) => return Ok(false),
@@ -236,8 +266,14 @@ pub fn run_retention(
             });
             match erased {
                 Ok(true) => report.erased += 1,
-                Ok(false) | Err(AppError::Conflict { .. }) => {}
-                Err(e) => return Err(e),
+                // reopened, held or erased meanwhile
+                Ok(false) | Err(AppError::Conflict { .. }) | Err(AppError::Store(StoreError::NotFound)) => {}
+                // one person's failure does not hold back the others' erasure; the
+                // case stays due and the next run tries it again
+                Err(e) => {
+                    tracing::warn!(customer = %id, error = %e, "an erasure of the retention run failed");
+                    report.failed += 1;
+                }
             }
         }
     }

@@ -164,13 +164,16 @@ pub struct IntakeChange {
 /// places it can fill now (at most `max_places`). Availability, ranking, cohort runs and
 /// placements count with it at once (`OfferData::places_open`); the change is audited
 /// and shown on the offer (`intake`: who, when, why).
+#[allow(clippy::too_many_arguments)]
 pub fn set_intake(
     store: &Store,
+    rules: &passgenau_domain::eligibility::RuleBook,
     caller: &Caller,
     route: &str,
     id: OfferId,
     if_match: Option<&[i64]>,
     change: IntakeChange,
+    today: chrono::NaiveDate,
 ) -> AppResult<OfferRecord> {
     if let Some(r) = &change.reason {
         if r.trim().is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) {
@@ -233,6 +236,9 @@ pub fn set_intake(
             ));
         }
         passgenau_store::audit::append(conn, &entry)?;
+        // places opened (resumed, or more places now) go to those waiting first, as a
+        // freed place does
+        while crate::app::placements::promote_waitlist(conn, rules, caller, &rec, today)?.is_some() {}
         Ok(rec)
     })
 }

@@ -215,6 +215,7 @@ pub async fn export_customer(
         (status = 200, description = "the closed case", body = CustomerResponse),
         (status = 400, description = "malformed body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "unknown customer", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "not a caseworker, or a closure past the retention period by a non-admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "active_placements", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "validation_failed: closed_on in the future, reason empty or too long", body = Problem, content_type = "application/problem+json"),
@@ -232,6 +233,7 @@ pub async fn close_case(
     let id = id.into_inner();
     let versions = if_match_versions(&req)?;
     let route = route_of(&req);
+    let retention_years = state.retention_years;
     let (rec, members) = state
         .db(move |store| {
             Ok(lifecycle::close(
@@ -241,6 +243,7 @@ pub async fn close_case(
                 id,
                 versions.as_deref(),
                 body,
+                retention_years,
                 today(),
             )?)
         })

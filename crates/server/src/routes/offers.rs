@@ -406,15 +406,18 @@ pub async fn set_intake(
         reason: body.reason,
         places_now: body.places_now,
     };
+    let rules = state.rules.clone();
     let rec = state
         .db(move |store| {
             Ok(offers::set_intake(
                 store,
+                &rules,
                 &caller,
                 &route,
                 id,
                 versions.as_deref(),
                 change,
+                super::today(),
             )?)
         })
         .await?;
