@@ -1,4 +1,5 @@
-//! The DIMACS minimum-cost flow format: `c` comments, one `p min NODES ARCS` line,
+//! The DIMACS minimum-cost flow format: comments (every line that starts with `c`, as
+//! `cfoo` or a bare `c`), one `p min NODES ARCS` line,
 //! `n ID FLOW` node lines (supply positive, demand negative), `a FROM TO LOW CAP COST`
 //! arc lines. Nodes are numbered from 1.
 
@@ -39,10 +40,13 @@ pub fn parse(text: &str) -> Result<Network, ParseError> {
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         last_line = line;
+        // a comment is any line starting with `c`, with or without a space after it
+        if raw.trim_start().starts_with('c') {
+            continue;
+        }
         let mut parts = raw.split_whitespace();
         let Some(kind) = parts.next() else { continue };
         match kind {
-            "c" => continue,
             "p" => {
                 if net.is_some() {
                     return Err(err(line, "a second problem line"));
@@ -128,7 +132,7 @@ mod tests {
 
     #[test]
     fn parses_and_names_bad_lines() {
-        let ok = "c example\np min 3 2\nn 1 4\nn 3 -4\na 1 2 0 4 1\na 2 3 0 5 2\n";
+        let ok = "c example\ncfoo\nc\np min 3 2\nn 1 4\n  cbar baz\nn 3 -4\na 1 2 0 4 1\na 2 3 0 5 2\n";
         let net = parse(ok).unwrap();
         assert_eq!(net.nodes, 3);
         assert_eq!(net.supply, vec![4, 0, -4]);
