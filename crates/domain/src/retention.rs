@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::dates::period_end;
-use crate::validation::FieldError;
+use crate::validation::{Checker, FieldError};
 
 /// Why and when a case was closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -34,17 +34,12 @@ pub struct Closure {
 impl Closure {
     /// The closure's field errors on `today`.
     pub fn errors(&self, today: NaiveDate) -> Vec<FieldError> {
-        let mut errors = Vec::new();
+        let mut c = Checker::default();
         if self.closed_on > today {
-            errors.push(FieldError::new("closed_on", "must not be in the future"));
+            c.fail("closed_on", "must not be in the future");
         }
-        let reason = self.reason.trim();
-        if reason.is_empty() || self.reason.chars().count() > 500 {
-            errors.push(FieldError::new("reason", "must be 1 to 500 characters"));
-        } else if self.reason.chars().any(char::is_control) {
-            errors.push(FieldError::new("reason", "must not hold control characters"));
-        }
-        errors
+        c.text("reason", &self.reason, 500);
+        c.finish()
     }
 }
 

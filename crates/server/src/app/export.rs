@@ -18,7 +18,7 @@ use passgenau_store::customers::{self as repo, CustomerRecord};
 use passgenau_store::households::{self, HouseholdRecord};
 use passgenau_store::runs::{self, ProposalRecord};
 use passgenau_store::waitlist::{self, WaitlistEntry};
-use passgenau_store::{offers, providers, Page, Store};
+use passgenau_store::{offers, Page, Store};
 
 use crate::app::audit::{access, Audited};
 use crate::app::error::{missing, AppResult};
@@ -44,6 +44,8 @@ pub struct PersonExport {
     pub waiting: Vec<WaitlistEntry>,
     pub proposals: Vec<ProposalRecord>,
     pub recipients: Vec<Recipient>,
+    /// The placements' and proposals' offers in short.
+    pub offers: std::collections::HashMap<OfferId, offers::OfferBrief>,
     /// Every audit entry that names the person, oldest first (this export's own entry is
     /// written as the answer leaves).
     pub accesses: Vec<AuditEntry>,
@@ -89,22 +91,27 @@ pub fn export(
         let (events, _own) = allocations::events_of(conn, id)?.open_pending(&read);
         let (waiting, _own) = waitlist::of_customer(conn, id)?.open_pending(&read);
         let (proposals, _own) = runs::proposals_of(conn, id)?.open_pending(&read);
+        // the offers of the placements and proposals, with their providers, in one query
+        let ids: Vec<OfferId> = placements
+            .iter()
+            .map(|p| p.offer_id)
+            .chain(proposals.iter().map(|p| p.offer_id))
+            .collect();
+        let offers = offers::briefs(conn, &ids)?;
         let mut by_provider: BTreeMap<ProviderId, Recipient> = BTreeMap::new();
-        let mut offer_ids: Vec<OfferId> = placements.iter().map(|p| p.offer_id).collect();
-        offer_ids.sort_unstable();
-        offer_ids.dedup();
-        for offer_id in offer_ids {
-            let offer = offers::get(conn, offer_id)?;
-            let provider_id = offer.data.provider_id;
-            let r = match by_provider.entry(provider_id) {
-                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::btree_map::Entry::Vacant(v) => v.insert(Recipient {
-                    provider_id,
-                    name: providers::get(conn, provider_id)?.data.name,
+        let mut placed: Vec<OfferId> = placements.iter().map(|p| p.offer_id).collect();
+        placed.sort_unstable();
+        placed.dedup();
+        for b in placed.iter().filter_map(|id| offers.get(id)) {
+            by_provider
+                .entry(b.provider_id)
+                .or_insert_with(|| Recipient {
+                    provider_id: b.provider_id,
+                    name: b.provider_name.clone(),
                     offers: Vec::new(),
-                }),
-            };
-            r.offers.push((offer_id, offer.data.title.clone()));
+                })
+                .offers
+                .push((b.id, b.title.clone()));
         }
         let mut accesses = Vec::new();
         let mut page = Page {
@@ -133,6 +140,7 @@ pub fn export(
             waiting,
             proposals,
             recipients: by_provider.into_values().collect(),
+            offers,
             accesses,
         })
     })

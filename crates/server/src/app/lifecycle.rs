@@ -27,14 +27,9 @@ const ERASED_MARK: &str = "[gelöscht]";
 /// Why an erasure happened, as its audit entry says: 1–200 characters, no control
 /// characters. It says why (a request under Art. 17, the end of the period), never who.
 fn check_reason(reason: &str) -> AppResult<()> {
-    let n = reason.trim().chars().count();
-    if n == 0 || reason.chars().count() > 200 {
-        return Err(AppError::invalid("reason", "must be 1 to 200 characters"));
-    }
-    if reason.chars().any(char::is_control) {
-        return Err(AppError::invalid("reason", "must not hold control characters"));
-    }
-    Ok(())
+    let mut c = passgenau_domain::validation::Checker::default();
+    c.text("reason", reason, 200);
+    check_fields(c.finish())
 }
 
 /// Closes the case on `closure.closed_on` (the retention period begins the next day).

@@ -113,13 +113,9 @@ pub fn transfer(
     to: ProviderId,
     reason: &str,
 ) -> AppResult<(OfferRecord, usize)> {
-    let n = reason.trim().chars().count();
-    if n == 0 || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "reason",
-            "must be 1 to 500 characters without control characters",
-        ));
-    }
+    let mut c = passgenau_domain::validation::Checker::default();
+    c.text("reason", reason, 500);
+    check_fields(c.finish())?;
     store.write(|conn| {
         // no placement is made in the offer meanwhile: the list of participants is whole
         allocations::lock_offer(conn, id)?;
@@ -176,12 +172,9 @@ pub fn set_intake(
     today: chrono::NaiveDate,
 ) -> AppResult<OfferRecord> {
     if let Some(r) = &change.reason {
-        if r.trim().is_empty() || r.chars().count() > 500 || r.chars().any(char::is_control) {
-            return Err(AppError::invalid(
-                "reason",
-                "1 to 500 characters without control characters",
-            ));
-        }
+        let mut c = passgenau_domain::validation::Checker::default();
+        c.text("reason", r, 500);
+        check_fields(c.finish())?;
     }
     if change.status == passgenau_domain::offer::IntakeStatus::Paused && change.reason.is_none() {
         return Err(AppError::invalid("reason", "say why the intake is paused"));

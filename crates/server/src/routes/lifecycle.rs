@@ -124,18 +124,11 @@ pub async fn export_customer(
     let route = route_of(&req);
     let as_of = today();
     let shown_as = caller.clone();
-    let (out, offers) = state
-        .db_audited(move |store, audit| {
-            let out = export::export(store, audit, &caller, &route, id)?;
-            let ids = out
-                .placements
-                .iter()
-                .map(|p| p.offer_id)
-                .chain(out.proposals.iter().map(|p| p.offer_id));
-            let offers = super::offers::summaries(store, ids.collect::<Vec<_>>())?;
-            Ok((out, offers))
-        })
+    let out = state
+        .db_audited(move |store, audit| Ok(export::export(store, audit, &caller, &route, id)?))
         .await?;
+    let offers: std::collections::HashMap<_, super::offers::OfferSummary> =
+        out.offers.iter().map(|(id, b)| (*id, b.into())).collect();
     let body = PersonExport {
         exported_at: Utc::now(),
         customer: respond(&out.customer, &out.members, as_of),
